@@ -1,0 +1,154 @@
+import { Hono } from "hono";
+import type { ClientAssets } from "./client_assets.ts";
+import { DatabaseUnavailableError } from "./database.ts";
+import { errorResponse, unavailableResponse } from "./http_error.ts";
+import type { Hub } from "./hub.ts";
+import type { MessageStore } from "./message_store.ts";
+import { postMessage } from "./post_message.ts";
+import { parseId, parseIntParam } from "./request_params.ts";
+import {
+  createSseStream,
+  SSE_HEADERS,
+  type StreamStart,
+} from "./sse_stream.ts";
+
+/** What the HTTP app is built from; tests pass their own. */
+export interface AppDependencies {
+  store: MessageStore;
+  hub: Hub;
+  /** Whether this instance's LISTEN session is up (for /healthz). */
+  listener: { readonly live: boolean };
+  /** The built client, or null to answer / with a hint to build it. */
+  assets: ClientAssets | null;
+  retryMs: number;
+  streamBufferBytes: number;
+}
+
+/** Messages sent to a new stream that gives no starting point. */
+export const DEFAULT_HISTORY = 50;
+/** Upper bound for `history` and `limit`. */
+export const MAX_PAGE = 200;
+
+function methodNotAllowed(allow: string) {
+  return () =>
+    errorResponse(405, `This endpoint accepts only ${allow}.`, {
+      Allow: allow,
+    });
+}
+
+/** Builds the Hono app: the HTML client, POST /messages, GET /stream, scrollback and health. */
+export function createApp(deps: AppDependencies): Hono {
+  const { store, hub } = deps;
+  const app = new Hono();
+
+  app.get("/", () => {
+    if (deps.assets === null) {
+      return new Response(
+        "Plaza's client is not built yet: run `deno task build`, then reload.\n",
+        {
+          status: 503,
+          headers: { "Content-Type": "text/plain; charset=utf-8" },
+        },
+      );
+    }
+    return new Response(deps.assets.index.body, {
+      headers: deps.assets.index.headers,
+    });
+  });
+  app.all("/", methodNotAllowed("GET, HEAD"));
+
+  app.get("/assets/:file", (c) => {
+    const asset = deps.assets?.files.get(c.req.path);
+    if (!asset) return errorResponse(404, "No such asset.");
+    return new Response(asset.body, { headers: asset.headers });
+  });
+
+  app.get("/stream", (c) => {
+    // The header (sent by EventSource on reconnect) wins over ?since=.
+    const resumeFrom = c.req.header("last-event-id") ?? c.req.query("since");
+    let start: StreamStart;
+    if (resumeFrom !== undefined) {
+      const since = parseId(
+        resumeFrom,
+        c.req.header("last-event-id") !== undefined ? "Last-Event-ID" : "since",
+      );
+      if (!since.ok) return errorResponse(400, since.error);
+      start = { since: since.value };
+    } else {
+      const history = parseIntParam(
+        c.req.query("history"),
+        "history",
+        0,
+        MAX_PAGE,
+        DEFAULT_HISTORY,
+      );
+      if (!history.ok) return errorResponse(400, history.error);
+      start = { history: history.value };
+    }
+    const body = createSseStream({
+      hub,
+      store,
+      start,
+      retryMs: deps.retryMs,
+      maxBufferedBytes: deps.streamBufferBytes,
+    });
+    return new Response(body, { headers: SSE_HEADERS });
+  });
+  app.all("/stream", methodNotAllowed("GET, HEAD"));
+
+  app.post("/messages", postMessage(store));
+  app.get("/messages", async (c) => {
+    const beforeRaw = c.req.query("before");
+    let before: number | null = null;
+    if (beforeRaw !== undefined) {
+      const parsed = parseId(beforeRaw, "before");
+      if (!parsed.ok) return errorResponse(400, parsed.error);
+      before = parsed.value;
+    }
+    const limit = parseIntParam(
+      c.req.query("limit"),
+      "limit",
+      1,
+      MAX_PAGE,
+      DEFAULT_HISTORY,
+    );
+    if (!limit.ok) return errorResponse(400, limit.error);
+    return c.json(await store.before(before, limit.value));
+  });
+  app.all("/messages", methodNotAllowed("GET, HEAD, POST"));
+
+  app.get("/messages/:id", async (c) => {
+    const id = parseId(c.req.param("id"), "The message id");
+    if (!id.ok) return errorResponse(400, id.error);
+    const message = await store.get(id.value);
+    if (message === null) {
+      return errorResponse(404, `There is no message ${id.value}.`);
+    }
+    return c.json(message);
+  });
+  app.all("/messages/:id", methodNotAllowed("GET, HEAD"));
+
+  app.get("/healthz", async () => {
+    let database = true;
+    try {
+      await store.ping();
+    } catch {
+      database = false;
+    }
+    const listener = deps.listener.live;
+    const ok = database && listener;
+    return Response.json({ ok, database, listener }, {
+      status: ok ? 200 : 503,
+      headers: { "Cache-Control": "no-store" },
+    });
+  });
+  app.all("/healthz", methodNotAllowed("GET, HEAD"));
+
+  app.notFound((c) => errorResponse(404, `Nothing at ${c.req.path}.`));
+  app.onError((error) => {
+    if (error instanceof DatabaseUnavailableError) return unavailableResponse();
+    console.error("Unhandled error while serving a request", error);
+    return errorResponse(500, "Something went wrong on our side.");
+  });
+  return app;
+}

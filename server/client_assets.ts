@@ -1,0 +1,70 @@
+/** One built file, held in memory with the headers it is served with. */
+export interface Asset {
+  body: Uint8Array<ArrayBuffer>;
+  headers: Record<string, string>;
+}
+
+/** The built client: the HTML shell and its hashed assets by URL path. */
+export interface ClientAssets {
+  index: Asset;
+  files: Map<string, Asset>;
+}
+
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".webmanifest": "application/manifest+json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".woff2": "font/woff2",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+function contentType(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return TYPES[dot === -1 ? "" : name.slice(dot)] ??
+    "application/octet-stream";
+}
+
+/** Loads dist/ into memory; returns null when the client has not been built. */
+export async function loadClientAssets(
+  distDir: string,
+): Promise<ClientAssets | null> {
+  let index: Uint8Array<ArrayBuffer>;
+  try {
+    index = await Deno.readFile(`${distDir}/index.html`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  const files = new Map<string, Asset>();
+  try {
+    for await (const entry of Deno.readDir(`${distDir}/assets`)) {
+      if (!entry.isFile) continue;
+      files.set(`/assets/${entry.name}`, {
+        body: await Deno.readFile(`${distDir}/assets/${entry.name}`),
+        headers: {
+          "Content-Type": contentType(entry.name),
+          // Names carry a content hash, so a URL never changes meaning.
+          "Cache-Control": "public, max-age=31536000, immutable",
+        },
+      });
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return {
+    index: {
+      body: index,
+      headers: {
+        "Content-Type": "text/html; charset=utf-8",
+        // The shell names the current hashed assets: always revalidate it.
+        "Cache-Control": "no-cache",
+      },
+    },
+    files,
+  };
+}

@@ -1,0 +1,75 @@
+/** Everything Plaza reads from its environment, parsed once at start-up. */
+export interface Config {
+  /** TCP port to serve on (`PORT`, default 8000). */
+  port: number;
+  /** Interface to bind (`HOSTNAME`, default 0.0.0.0). */
+  hostname: string;
+  /** External Postgres (`DATABASE_URL`); when absent an embedded PGlite is used. */
+  databaseUrl: string | null;
+  /** Where the embedded database keeps its files (`DATA_DIR`, default ./data). */
+  dataDir: string;
+  /** Interval between SSE heartbeat comments (`HEARTBEAT_MS`, default 15000). */
+  heartbeatMs: number;
+  /** Reconnect delay suggested to EventSource clients (`SSE_RETRY_MS`, default 2000). */
+  sseRetryMs: number;
+  /** Bytes a stream may have queued before the client is dropped as too slow (`STREAM_BUFFER_BYTES`). */
+  streamBufferBytes: number;
+  /** Directory with the built client (`DIST_DIR`, default ./dist). */
+  distDir: string;
+}
+
+/** Environment variables as a plain record, e.g. `Deno.env.toObject()`. */
+export type Env = Record<string, string | undefined>;
+
+/** Thrown when the environment holds a value Plaza cannot use. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function integer(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(
+      `${name} must be a whole number from ${min} to ${max}, got "${raw}".`,
+    );
+  }
+  return Number(raw);
+}
+
+function text(env: Env, name: string): string | null {
+  const raw = env[name]?.trim();
+  return raw ? raw : null;
+}
+
+/** Parses and checks the environment; throws ConfigError saying which variable is wrong. */
+export function loadConfig(env: Env): Config {
+  const databaseUrl = text(env, "DATABASE_URL");
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(
+      "DATABASE_URL must start with postgres:// or postgresql://.",
+    );
+  }
+  return {
+    port: integer(env, "PORT", 8000, 0, 65535),
+    hostname: text(env, "HOSTNAME") ?? "0.0.0.0",
+    databaseUrl,
+    dataDir: text(env, "DATA_DIR") ?? "./data",
+    heartbeatMs: integer(env, "HEARTBEAT_MS", 15_000, 10, 3_600_000),
+    sseRetryMs: integer(env, "SSE_RETRY_MS", 2_000, 0, 600_000),
+    streamBufferBytes: integer(
+      env,
+      "STREAM_BUFFER_BYTES",
+      1024 * 1024,
+      1024,
+      1024 * 1024 * 1024,
+    ),
+    distDir: text(env, "DIST_DIR") ?? "./dist",
+  };
+}

@@ -1,0 +1,78 @@
+/** Runs parameterised SQL; rows come back as plain objects. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+  ): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(text: string): Promise<void>;
+}
+
+/** A dedicated LISTEN session; `ping` proves it still answers. */
+export interface ListenSession {
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Callbacks for a LISTEN session. */
+export interface ListenHandlers {
+  onNotify(payload: string): void;
+  /** The session's connection was lost; the caller opens a new one. */
+  onClose(error: Error): void;
+}
+
+/** The small slice of Postgres that Plaza needs, served by postgres.js or PGlite. */
+export interface Database extends Queryable {
+  /** Which engine is behind it, for logs and health output. */
+  readonly kind: "postgres" | "pglite";
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Opens a LISTEN on `channel`; resolves once the LISTEN is in effect. */
+  listen(channel: string, handlers: ListenHandlers): Promise<ListenSession>;
+  close(): Promise<void>;
+}
+
+/** The database could not be reached; callers answer 503 and retry later. */
+export class DatabaseUnavailableError extends Error {
+  override name = "DatabaseUnavailableError";
+  constructor(cause: unknown) {
+    super(
+      `Database unavailable: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause },
+    );
+  }
+}
+
+// Connection-level failures, as reported by postgres.js and by the server
+// (SQLSTATE class 08 connection exception, 57P0x shutdown/cannot connect,
+// 53300 too many connections).
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
+
+/** True when `error` means the database is unreachable rather than the query wrong. */
+export function isUnavailableError(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string") {
+    // Deno's socket errors carry no code, only a class name.
+    return error.name === "ConnectionRefused" ||
+      error.name === "ConnectionReset" || error.name === "BrokenPipe";
+  }
+  return UNAVAILABLE_CODES.has(code) || code.startsWith("08");
+}

@@ -1,0 +1,75 @@
+import { encodeMessageEvent, encodeText, formatComment } from "./sse_format.ts";
+import type { Message } from "./message.ts";
+
+/** One open stream as the hub sees it; `deliver` must never block. */
+export interface HubSubscriber {
+  /** `id` is the message id, or 0 for heartbeats. */
+  deliver(id: number, bytes: Uint8Array): void;
+  /** Ends the stream (shutdown). */
+  end(): void;
+}
+
+/** The in-process fan-out from this instance's listener to its streams. */
+export interface Hub {
+  /** Adds a stream; returns the function that removes it. */
+  subscribe(subscriber: HubSubscriber): () => void;
+  /** Encodes the message once and hands the same bytes to every stream. */
+  publish(message: Message): void;
+  /** Id of the last message published, 0 before any. */
+  readonly lastId: number;
+  /** Number of open streams. */
+  readonly size: number;
+  /** Ends every stream and stops the heartbeat. */
+  close(): void;
+}
+
+/** Options for the hub. */
+export interface HubOptions {
+  heartbeatMs: number;
+}
+
+/** Creates a hub; its heartbeat timer runs only while a stream is open. */
+export function createHub(options: HubOptions): Hub {
+  const subscribers = new Set<HubSubscriber>();
+  const ping = encodeText(formatComment("ping"));
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let lastId = 0;
+
+  const beat = () => {
+    for (const s of subscribers) s.deliver(0, ping);
+  };
+  const stopTimer = () => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  };
+
+  return {
+    subscribe(subscriber) {
+      subscribers.add(subscriber);
+      timer ??= setInterval(beat, options.heartbeatMs);
+      return () => {
+        subscribers.delete(subscriber);
+        if (subscribers.size === 0) stopTimer();
+      };
+    },
+    publish(message) {
+      if (message.id <= lastId) return;
+      lastId = message.id;
+      const bytes = encodeMessageEvent(message);
+      // A plain loop: deliver() only enqueues, so no client can hold up the
+      // others; slow ones drop themselves.
+      for (const s of subscribers) s.deliver(message.id, bytes);
+    },
+    get lastId() {
+      return lastId;
+    },
+    get size() {
+      return subscribers.size;
+    },
+    close() {
+      stopTimer();
+      for (const s of [...subscribers]) s.end();
+      subscribers.clear();
+    },
+  };
+}

@@ -1,0 +1,210 @@
+import type { Database, ListenSession } from "./database.ts";
+import type { Hub } from "./hub.ts";
+import type { Message } from "./message.ts";
+import type { MessageStore } from "./message_store.ts";
+
+/** The Postgres channel the insert trigger in db/migrations notifies. */
+export const MESSAGES_CHANNEL = "plaza_messages";
+
+/** Keeps one LISTEN session per instance and feeds every committed message, once and in order, to the hub. */
+export interface NotifyListener {
+  /** Resolves once the first LISTEN is live; rejects if it cannot be opened. */
+  start(): Promise<void>;
+  /** True while the LISTEN session is up and caught up. */
+  readonly live: boolean;
+  /** Stops listening and reconnecting. */
+  close(): Promise<void>;
+}
+
+/** Dependencies and timings of the listener. */
+export interface NotifyListenerOptions {
+  db: Database;
+  store: MessageStore;
+  hub: Hub;
+  channel?: string;
+  /** First reconnect delay; doubles up to `maxRetryMs`. */
+  minRetryMs?: number;
+  maxRetryMs?: number;
+  /** How often the session is pinged; a ping unanswered within this time rebuilds it. */
+  watchdogMs?: number;
+  /** Where failures are reported. */
+  onError?: (message: string, error: unknown) => void;
+}
+
+const BACKFILL_PAGE = 1000;
+
+function parsePayload(
+  payload: string,
+): Partial<Message> & { id: number } | null {
+  try {
+    const value: unknown = JSON.parse(payload);
+    if (
+      typeof value === "object" && value !== null &&
+      Number.isSafeInteger((value as { id?: unknown }).id)
+    ) {
+      return value as Partial<Message> & { id: number };
+    }
+  } catch {
+    // Not ours (someone else NOTIFYing on the channel): ignored below.
+  }
+  return null;
+}
+
+function isFullMessage(m: Partial<Message>): m is Message {
+  return typeof m.author === "string" && typeof m.text === "string" &&
+    typeof m.createdAt === "string";
+}
+
+/** Creates the listener; nothing happens until start(). */
+export function createNotifyListener(
+  options: NotifyListenerOptions,
+): NotifyListener {
+  const { db, store, hub } = options;
+  const channel = options.channel ?? MESSAGES_CHANNEL;
+  const minRetryMs = options.minRetryMs ?? 250;
+  const maxRetryMs = options.maxRetryMs ?? 5_000;
+  const watchdogMs = options.watchdogMs ?? 15_000;
+  const onError = options.onError ??
+    ((message, error) => console.error(message, error));
+
+  let session: ListenSession | null = null;
+  let live = false;
+  let closed = false;
+  // The last id handed to the hub; null until the first LISTEN decides where
+  // "now" is, so a fresh instance does not replay the whole history.
+  let cursor: number | null = null;
+  // Set on every (re)connect: rows committed while nobody listened must be
+  // read before any new notification is published, or they would be skipped.
+  let needsBackfill = true;
+  let queue: Promise<void> = Promise.resolve();
+  let retryMs = minRetryMs;
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  let watchdogTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const enqueue = (task: () => Promise<void>) => {
+    const run = queue.then(task);
+    queue = run.catch((error) => {
+      onError("Message listener task failed", error);
+      // A failed read means the database is in trouble: rebuild the session
+      // so the next connect back-fills whatever this task did not publish.
+      void dropSession();
+    });
+    return run;
+  };
+
+  const publish = (message: Message) => {
+    if (cursor !== null && message.id <= cursor) return;
+    cursor = message.id;
+    hub.publish(message);
+  };
+
+  const backfill = async () => {
+    if (!needsBackfill) return;
+    if (cursor === null) {
+      cursor = await store.maxId();
+    } else {
+      for (;;) {
+        const page = await store.after(cursor, BACKFILL_PAGE);
+        for (const m of page) publish(m);
+        if (page.length < BACKFILL_PAGE) break;
+      }
+    }
+    needsBackfill = false;
+  };
+
+  const handle = async (payload: string) => {
+    await backfill();
+    const note = parsePayload(payload);
+    if (note === null || (cursor !== null && note.id <= cursor)) return;
+    // Messages too long for a NOTIFY payload arrive as an id alone.
+    const message = isFullMessage(note) ? note : await store.get(note.id);
+    if (message !== null) publish(message);
+  };
+
+  const scheduleReconnect = () => {
+    if (closed || reconnectTimer !== undefined) return;
+    const delay = retryMs * (0.5 + Math.random() / 2);
+    retryMs = Math.min(retryMs * 2, maxRetryMs);
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      connect().catch((error) => {
+        onError("Message listener could not reconnect", error);
+        scheduleReconnect();
+      });
+    }, delay);
+  };
+
+  async function dropSession() {
+    live = false;
+    needsBackfill = true;
+    const old = session;
+    session = null;
+    if (old) await old.close().catch(() => {});
+    scheduleReconnect();
+  }
+
+  async function connect() {
+    if (closed) return;
+    needsBackfill = true;
+    let opened: ListenSession | null = null;
+    opened = await db.listen(channel, {
+      onNotify: (payload) => void enqueue(() => handle(payload)),
+      onClose: (error) => {
+        if (opened === null || session !== opened || closed) return;
+        onError("Message listener lost its connection", error);
+        void dropSession();
+      },
+    });
+    if (closed) {
+      await opened.close();
+      return;
+    }
+    session = opened;
+    await enqueue(backfill);
+    if (session === opened) {
+      live = true;
+      retryMs = minRetryMs;
+    }
+  }
+
+  const watchdog = () => {
+    watchdogTimer = setTimeout(async () => {
+      const current = session;
+      if (current !== null) {
+        let timeout: ReturnType<typeof setTimeout> | undefined;
+        const ok = await Promise.race([
+          current.ping().then(() => true, () => false),
+          new Promise<boolean>((resolve) => {
+            timeout = setTimeout(() => resolve(false), watchdogMs);
+          }),
+        ]);
+        clearTimeout(timeout);
+        if (!ok && session === current && !closed) {
+          onError("Message listener did not answer a ping", null);
+          await dropSession();
+        }
+      }
+      if (!closed) watchdog();
+    }, watchdogMs);
+  };
+
+  return {
+    async start() {
+      await connect();
+      watchdog();
+    },
+    get live() {
+      return live;
+    },
+    async close() {
+      closed = true;
+      live = false;
+      clearTimeout(reconnectTimer);
+      clearTimeout(watchdogTimer);
+      const old = session;
+      session = null;
+      if (old) await old.close().catch(() => {});
+      await queue;
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { createApp } from "./app.ts";
+import { loadClientAssets } from "./client_assets.ts";
+import type { Config } from "./config.ts";
+import type { Database } from "./database.ts";
+import { createHub } from "./hub.ts";
+import { createMessageStore } from "./message_store.ts";
+import { migrate, readMigrations } from "./migrate.ts";
+import { createNotifyListener } from "./notify_listener.ts";
+import { createPgliteDatabase } from "./pglite_database.ts";
+import { createPostgresDatabase } from "./postgres_database.ts";
+
+/** A running Plaza instance. */
+export interface Plaza {
+  /** Base URL, e.g. http://127.0.0.1:8000. */
+  url: string;
+  port: number;
+  /** Ends every stream, stops serving, stops listening and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Start-up failed in a way the operator must fix; the message says how. */
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+async function openDatabase(config: Config): Promise<Database> {
+  if (config.databaseUrl !== null) {
+    return createPostgresDatabase(config.databaseUrl);
+  }
+  await Deno.mkdir(config.dataDir, { recursive: true });
+  return await createPgliteDatabase(config.dataDir);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Opens the database, applies migrations, starts listening and serves HTTP. */
+export async function startPlaza(
+  config: Config,
+  options: { onListen?: (url: string) => void } = {},
+): Promise<Plaza> {
+  const db = await openDatabase(config);
+  const where = config.databaseUrl === null
+    ? `the embedded database in ${config.dataDir}`
+    : "the database at DATABASE_URL";
+  try {
+    await migrate(db, await readMigrations());
+  } catch (error) {
+    await db.close().catch(() => {});
+    throw new StartupError(
+      `could not prepare ${where} (${
+        describe(error)
+      }). Check that it is running and reachable.`,
+      { cause: error },
+    );
+  }
+  const store = createMessageStore(db);
+  const hub = createHub({ heartbeatMs: config.heartbeatMs });
+  const listener = createNotifyListener({ db, store, hub });
+  try {
+    await listener.start();
+  } catch (error) {
+    await listener.close();
+    await db.close().catch(() => {});
+    throw new StartupError(
+      `could not LISTEN on ${where} (${describe(error)}).`,
+      { cause: error },
+    );
+  }
+  const assets = await loadClientAssets(config.distDir);
+  if (assets === null) {
+    console.warn(
+      `No built client in ${config.distDir}: run \`deno task build\` to serve the web app.`,
+    );
+  }
+  const app = createApp({
+    store,
+    hub,
+    listener,
+    assets,
+    retryMs: config.sseRetryMs,
+    streamBufferBytes: config.streamBufferBytes,
+  });
+  const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve({
+    port: config.port,
+    hostname: config.hostname,
+    onListen: () => {},
+  }, app.fetch);
+  const { port } = server.addr;
+  const host = config.hostname === "0.0.0.0" ? "localhost" : config.hostname;
+  const url = `http://${host}:${port}`;
+  options.onListen?.(url);
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    close() {
+      closing ??= (async () => {
+        // Streams first: Deno.serve's shutdown() waits for open responses.
+        hub.close();
+        await server.shutdown();
+        await listener.close();
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}

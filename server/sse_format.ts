@@ -1,0 +1,41 @@
+import type { Message } from "./message.ts";
+
+const encoder = new TextEncoder();
+
+/** Frames one SSE event; multi-line data becomes several `data:` lines. */
+export function formatEvent(
+  fields: { id?: number | string; event?: string; data: string },
+): string {
+  let out = "";
+  if (fields.id !== undefined) out += `id: ${fields.id}\n`;
+  if (fields.event !== undefined) out += `event: ${fields.event}\n`;
+  for (const line of fields.data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`;
+  return out + "\n";
+}
+
+/** Frames an SSE comment, ignored by EventSource but keeping proxies and watchdogs awake. */
+export function formatComment(text: string): string {
+  return `: ${text.replace(/[\r\n]+/g, " ")}\n\n`;
+}
+
+/** Frames the reconnection delay an EventSource should use. */
+export function formatRetry(ms: number): string {
+  return `retry: ${Math.max(0, Math.floor(ms))}\n\n`;
+}
+
+/** The bytes of a `message` event; encoded once and written to every stream. */
+export function encodeMessageEvent(message: Message): Uint8Array {
+  // JSON.stringify escapes CR and LF, so the payload is always one data line.
+  return encoder.encode(
+    formatEvent({
+      id: message.id,
+      event: "message",
+      data: JSON.stringify(message),
+    }),
+  );
+}
+
+/** Encodes any SSE text for writing. */
+export function encodeText(text: string): Uint8Array {
+  return encoder.encode(text);
+}

@@ -1,0 +1,150 @@
+import type { Hub, HubSubscriber } from "./hub.ts";
+import type { Message } from "./message.ts";
+import type { MessageStore } from "./message_store.ts";
+import { encodeMessageEvent, encodeText, formatRetry } from "./sse_format.ts";
+
+/** Where a new stream starts: after a known id, or with the latest `history` messages. */
+export type StreamStart = { since: number } | { history: number };
+
+/** What one SSE response needs. */
+export interface SseStreamOptions {
+  hub: Hub;
+  store: MessageStore;
+  start: StreamStart;
+  retryMs: number;
+  /** Queued bytes beyond which the client counts as stalled and is dropped. */
+  maxBufferedBytes: number;
+  /** Called once when the stream ends, whatever the reason. */
+  onClose?: () => void;
+}
+
+/** Headers every event stream is sent with; no-transform keeps proxies from buffering or compressing. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  "X-Accel-Buffering": "no",
+};
+
+const BACKLOG_PAGE = 500;
+
+/**
+ * Builds the body of `GET /stream`: subscribes to the hub first, then sends
+ * the backlog, then the live messages that arrived meanwhile, dropping ids
+ * already sent, so nothing is missed and nothing repeats.
+ */
+export function createSseStream(
+  options: SseStreamOptions,
+): ReadableStream<Uint8Array> {
+  const { hub, store } = options;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let unsubscribe: (() => void) | null = null;
+  let closed = false;
+  let live = false;
+  let lastSent = "since" in options.start ? options.start.since : 0;
+  // Live events that arrive while the backlog is still being read.
+  let pending: { id: number; bytes: Uint8Array }[] = [];
+  // Resolved by pull(): the backlog waits for the client to read.
+  let wakeReader: (() => void) | null = null;
+
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    unsubscribe?.();
+    pending = [];
+    wakeReader?.();
+    options.onClose?.();
+  };
+  const end = () => {
+    if (closed) return;
+    finish();
+    try {
+      controller.close();
+    } catch {
+      // Already closed or errored by the runtime.
+    }
+  };
+  const write = (bytes: Uint8Array) => {
+    controller.enqueue(bytes);
+    // Over budget means the client stopped reading: drop it rather than
+    // buffer without bound; it resumes with Last-Event-ID.
+    if ((controller.desiredSize ?? 0) < 0) end();
+  };
+  // Backlog writes wait for the reader instead of dropping it: a client
+  // catching up on many messages is slow by design, not stalled.
+  const sendBacklogMessage = async (m: Message) => {
+    if (m.id <= lastSent) return;
+    if ((controller.desiredSize ?? 0) <= 0) await waitForReader();
+    if (closed) return;
+    lastSent = m.id;
+    controller.enqueue(encodeMessageEvent(m));
+  };
+  let pendingBytes = 0;
+
+  const subscriber: HubSubscriber = {
+    deliver(id, bytes) {
+      if (closed) return;
+      if (!live) {
+        if (id === 0) return;
+        pending.push({ id, bytes });
+        pendingBytes += bytes.byteLength;
+        if (pendingBytes > options.maxBufferedBytes) end();
+        return;
+      }
+      if (id !== 0) {
+        if (id <= lastSent) return;
+        lastSent = id;
+      }
+      write(bytes);
+    },
+    end,
+  };
+
+  function waitForReader(): Promise<void> {
+    if ((controller.desiredSize ?? 0) > 0 || closed) return Promise.resolve();
+    return new Promise<void>((resolve) => (wakeReader = resolve));
+  }
+
+  const sendBacklog = async () => {
+    if ("history" in options.start) {
+      if (options.start.history > 0) {
+        const { messages } = await store.before(null, options.start.history);
+        for (const m of messages) await sendBacklogMessage(m);
+      }
+    } else {
+      for (;;) {
+        const page = await store.after(lastSent, BACKLOG_PAGE);
+        for (const m of page) await sendBacklogMessage(m);
+        if (page.length < BACKLOG_PAGE || closed) break;
+      }
+    }
+    if (closed) return;
+    live = true;
+    const caughtUp = pending;
+    pending = [];
+    pendingBytes = 0;
+    for (const p of caughtUp) subscriber.deliver(p.id, p.bytes);
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        unsubscribe = hub.subscribe(subscriber);
+        controller.enqueue(encodeText(formatRetry(options.retryMs)));
+        sendBacklog().catch(() => {
+          // The database went away mid-backlog: end the stream so the client
+          // reconnects (with Last-Event-ID) once it is back.
+          end();
+        });
+      },
+      pull() {
+        wakeReader?.();
+        wakeReader = null;
+      },
+      cancel() {
+        finish();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: options.maxBufferedBytes }),
+  );
+}
