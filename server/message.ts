@@ -26,6 +26,7 @@ export type Validated<T> = { ok: true; value: T } | {
 
 // Control characters (C0, DEL, C1). Newlines are allowed in text only and are
 // checked for separately; the database enforces the same rule in a CHECK.
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u;
 
 function codePoints(s: string): number {
