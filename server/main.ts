@@ -13,6 +13,7 @@ export async function main(): Promise<void> {
     const config = loadConfig(Deno.env.toObject());
     plaza = await startPlaza(config, {
       onListen: (url) => console.log(`Plaza is listening on ${url}`),
+      onWarning: (message) => console.warn(message),
     });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof StartupError) {

@@ -38,7 +38,10 @@ function describe(error: unknown): string {
 /** Opens the database, applies migrations, starts listening and serves HTTP. */
 export async function startPlaza(
   config: Config,
-  options: { onListen?: (url: string) => void } = {},
+  options: {
+    onListen?: (url: string) => void;
+    onWarning?: (message: string) => void;
+  } = {},
 ): Promise<Plaza> {
   const db = await openDatabase(config);
   const where = config.databaseUrl === null
@@ -70,7 +73,7 @@ export async function startPlaza(
   }
   const assets = await loadClientAssets(config.distDir);
   if (assets === null) {
-    console.warn(
+    options.onWarning?.(
       `No built client in ${config.distDir}: run \`deno task build\` to serve the web app.`,
     );
   }

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "./config.ts";
+
+Deno.test("loadConfig gives the documented defaults", () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 8000);
+  assert.equal(config.databaseUrl, null);
+  assert.equal(config.dataDir, "./data");
+  assert.equal(config.heartbeatMs, 15_000);
+  assert.equal(config.distDir, "./dist");
+});
+
+Deno.test("loadConfig reads the variables it documents", () => {
+  const config = loadConfig({
+    PORT: "9000",
+    DATABASE_URL: "postgres://u@db:5432/plaza",
+    DATA_DIR: "/var/plaza",
+    HEARTBEAT_MS: "500",
+    HOSTNAME: "127.0.0.1",
+  });
+  assert.equal(config.port, 9000);
+  assert.equal(config.databaseUrl, "postgres://u@db:5432/plaza");
+  assert.equal(config.dataDir, "/var/plaza");
+  assert.equal(config.heartbeatMs, 500);
+  assert.equal(config.hostname, "127.0.0.1");
+});
+
+Deno.test("loadConfig treats empty values as unset", () => {
+  assert.equal(loadConfig({ DATABASE_URL: "  ", PORT: "" }).databaseUrl, null);
+});
+
+Deno.test("loadConfig names the variable that is wrong", () => {
+  assert.throws(() => loadConfig({ PORT: "eighty" }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /^PORT must be a whole number/);
+    return true;
+  });
+  assert.throws(() => loadConfig({ PORT: "70000" }), /PORT/);
+  assert.throws(() => loadConfig({ HEARTBEAT_MS: "-1" }), /HEARTBEAT_MS/);
+  assert.throws(
+    () => loadConfig({ DATABASE_URL: "mysql://x" }),
+    /DATABASE_URL must start with postgres/,
+  );
+});

@@ -1,0 +1,238 @@
+// End-to-end over real HTTP and a real Postgres: the guarantees a chat user
+// relies on (nothing lost, nothing twice, every instance sees everything).
+import assert from "node:assert/strict";
+import { findPgBin } from "./testing/pg_cluster.ts";
+import {
+  postJson,
+  seededRandom,
+  startTestInstance,
+  withTestDatabase,
+} from "./testing/fixtures.ts";
+import { messagesOf, openSse } from "./testing/sse_client.ts";
+
+const ids = (ms: { id: number }[]) => ms.map((m) => m.id);
+
+Deno.test("a posted message arrives on an open stream, with the SSE headers and retry line", async () => {
+  await withTestDatabase(async (url) => {
+    const plaza = await startTestInstance(url);
+    try {
+      const stream = await openSse(`${plaza.url}/stream`);
+      assert.equal(stream.response.status, 200);
+      assert.equal(
+        stream.response.headers.get("content-type"),
+        "text/event-stream; charset=utf-8",
+      );
+      assert.equal(
+        stream.response.headers.get("cache-control"),
+        "no-cache, no-transform",
+      );
+      assert.equal(stream.response.headers.get("x-accel-buffering"), "no");
+      const sent = await postJson(plaza.url, "ada", "hello, room");
+      await stream.until((e) => e.length === 1);
+      assert.equal(stream.retry, 2000);
+      assert.equal(stream.events[0].event, "message");
+      assert.equal(stream.events[0].id, String(sent.id));
+      assert.deepEqual(JSON.parse(stream.events[0].data), sent);
+      await stream.close();
+    } finally {
+      await plaza.close();
+    }
+  });
+});
+
+Deno.test("a new stream first gets the latest messages oldest first (history, default 50)", async () => {
+  await withTestDatabase(async (url) => {
+    const plaza = await startTestInstance(url);
+    try {
+      const posted = [];
+      for (let i = 0; i < 60; i++) {
+        posted.push(await postJson(plaza.url, "ada", `m${i}`));
+      }
+      const byDefault = await openSse(`${plaza.url}/stream`);
+      await byDefault.until((e) => e.length === 50);
+      assert.deepEqual(ids(messagesOf(byDefault)), ids(posted.slice(10)));
+      const three = await openSse(`${plaza.url}/stream?history=3`);
+      await three.until((e) => e.length === 3);
+      const none = await openSse(`${plaza.url}/stream?history=0`);
+      const live = await postJson(plaza.url, "bob", "live");
+      await three.until((e) => e.length === 4);
+      await none.until((e) => e.length === 1);
+      await byDefault.until((e) => e.length === 51);
+      assert.deepEqual(
+        ids(messagesOf(three)),
+        [...ids(posted.slice(57)), live.id],
+      );
+      assert.deepEqual(ids(messagesOf(none)), [live.id]);
+      await Promise.all([byDefault.close(), three.close(), none.close()]);
+    } finally {
+      await plaza.close();
+    }
+  });
+});
+
+Deno.test("two instances on one database: posted to A, arrives on B", async () => {
+  await withTestDatabase(async (url) => {
+    const a = await startTestInstance(url);
+    const b = await startTestInstance(url);
+    try {
+      const onB = await openSse(`${b.url}/stream`);
+      const onA = await openSse(`${a.url}/stream`);
+      const sent = await postJson(a.url, "ada", "from A");
+      const back = await postJson(b.url, "bob", "from B");
+      await onB.until((e) => e.length === 2);
+      await onA.until((e) => e.length === 2);
+      assert.deepEqual(messagesOf(onB), [sent, back]);
+      assert.deepEqual(messagesOf(onA), [sent, back]);
+      await Promise.all([onA.close(), onB.close()]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+Deno.test("a row inserted with psql reaches the stream", async () => {
+  const psql = findPgBin("psql");
+  assert.ok(psql, "psql not found: install the postgresql client");
+  await withTestDatabase(async (url) => {
+    const plaza = await startTestInstance(url);
+    try {
+      const stream = await openSse(`${plaza.url}/stream`);
+      const out = await new Deno.Command(psql, {
+        args: [
+          url,
+          "-v",
+          "ON_ERROR_STOP=1",
+          "-c",
+          "insert into messages (author, text) values ('psql', 'typed by hand')",
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      await stream.until((e) => e.length === 1);
+      const [m] = messagesOf(stream);
+      assert.equal(m.author, "psql");
+      assert.equal(m.text, "typed by hand");
+      assert.match(m.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      await stream.close();
+    } finally {
+      await plaza.close();
+    }
+  });
+});
+
+Deno.test("a message too long for a NOTIFY payload still arrives whole", async () => {
+  await withTestDatabase(async (url) => {
+    const plaza = await startTestInstance(url);
+    try {
+      const stream = await openSse(`${plaza.url}/stream`);
+      // 2000 four-byte characters: 8000 bytes, over NOTIFY's payload limit.
+      const text = "😀".repeat(2000);
+      const sent = await postJson(plaza.url, "ada", text);
+      await stream.until((e) => e.length === 1);
+      assert.deepEqual(messagesOf(stream), [sent]);
+      assert.equal(messagesOf(stream)[0].text, text);
+      await stream.close();
+    } finally {
+      await plaza.close();
+    }
+  });
+});
+
+Deno.test("resuming with Last-Event-ID after 100 missed messages gets exactly those, in order", async () => {
+  await withTestDatabase(async (url) => {
+    const plaza = await startTestInstance(url);
+    try {
+      const first = await openSse(`${plaza.url}/stream`);
+      const seen = await postJson(plaza.url, "ada", "before leaving");
+      await first.until((e) => e.length === 1);
+      await first.close();
+      const missed = [];
+      for (let i = 0; i < 100; i++) {
+        missed.push(await postJson(plaza.url, "bob", `while away ${i}`));
+      }
+      const resumed = await openSse(`${plaza.url}/stream`, {
+        lastEventId: first.events[0].id,
+      });
+      await resumed.until((e) => e.length === 100);
+      const after = await postJson(plaza.url, "ada", "back");
+      await resumed.until((e) => e.length === 101);
+      assert.deepEqual(ids(messagesOf(resumed)), [...ids(missed), after.id]);
+      assert.equal(messagesOf(resumed)[0].text, "while away 0");
+
+      // ?since= works the same, and the header wins over it.
+      const bySince = await openSse(`${plaza.url}/stream?since=${seen.id}`);
+      await bySince.until((e) => e.length === 101);
+      const both = await openSse(`${plaza.url}/stream?since=0`, {
+        lastEventId: missed[98].id,
+      });
+      await both.until((e) => e.length === 2);
+      assert.deepEqual(ids(messagesOf(both)), [missed[99].id, after.id]);
+      await Promise.all([resumed.close(), bySince.close(), both.close()]);
+    } finally {
+      await plaza.close();
+    }
+  });
+});
+
+Deno.test("4 writers x 250 through two instances while 10 readers reconnect at random: every reader gets all 1000 ids once, ascending", async () => {
+  await withTestDatabase(async (url) => {
+    const instances = [
+      await startTestInstance(url),
+      await startTestInstance(url),
+    ];
+    try {
+      const random = seededRandom(20261127);
+      const total = 1000;
+      const connected: Promise<void>[] = [];
+      const readers = Array.from({ length: 10 }, (_, r) => {
+        let markConnected!: () => void;
+        connected.push(new Promise((resolve) => (markConnected = resolve)));
+        return read(r, markConnected);
+      });
+      async function read(r: number, markConnected: () => void) {
+        const got: number[] = [];
+        let lastId: string | undefined;
+        let hop = r;
+        while (got.length < total) {
+          // Each connection reads a random number of messages, then drops
+          // and resumes on the other instance from its last id.
+          const quota = 20 + Math.floor(random() * 180);
+          const base = instances[hop++ % 2].url;
+          const stream = await openSse(
+            `${base}/stream${lastId === undefined ? "?history=0" : ""}`,
+            { lastEventId: lastId },
+          );
+          markConnected();
+          const target = Math.min(quota, total - got.length);
+          await stream.until((e) => e.length >= target);
+          await stream.close();
+          // Only what was read before the disconnect counts.
+          for (const e of stream.events.slice(0, target)) {
+            got.push(JSON.parse(e.data).id);
+            lastId = e.id;
+          }
+        }
+        return got;
+      }
+      // Every reader is connected (history=0) before anything is posted, so
+      // each must see exactly the 1000 messages below.
+      await Promise.all(connected);
+      const writers = Array.from({ length: 4 }, async (_, w) => {
+        const mine: number[] = [];
+        for (let i = 0; i < 250; i++) {
+          const base = instances[(w + i) % 2].url;
+          mine.push((await postJson(base, `writer${w}`, `message ${i}`)).id);
+        }
+        return mine;
+      });
+      const written = (await Promise.all(writers)).flat().sort((a, b) => a - b);
+      assert.equal(new Set(written).size, total);
+      for (const got of await Promise.all(readers)) {
+        assert.deepEqual(got, written);
+      }
+    } finally {
+      await Promise.all(instances.map((i) => i.close()));
+    }
+  });
+});

@@ -1,0 +1,64 @@
+import { loadConfig } from "../config.ts";
+import type { Message } from "../message.ts";
+import { type Plaza, startPlaza } from "../plaza.ts";
+import { createTestDatabase, testDatabaseUrl } from "./pg_cluster.ts";
+
+/** Runs `fn` with a fresh database on the test server, dropped afterwards. */
+export async function withTestDatabase(
+  fn: (url: string) => Promise<void>,
+): Promise<void> {
+  const db = await createTestDatabase(testDatabaseUrl());
+  try {
+    await fn(db.url);
+  } finally {
+    await db.drop();
+  }
+}
+
+/** Starts a real Plaza instance on 127.0.0.1 and a free port; null databaseUrl means embedded PGlite in `dataDir`. */
+export function startTestInstance(
+  databaseUrl: string | null,
+  env: Record<string, string> = {},
+): Promise<Plaza> {
+  return startPlaza(
+    loadConfig({
+      DATABASE_URL: databaseUrl ?? undefined,
+      PORT: "0",
+      HOSTNAME: "127.0.0.1",
+      DIST_DIR: "./this-test-serves-no-client",
+      ...env,
+    }),
+  );
+}
+
+/** Posts a message as JSON and returns the stored message; throws on any status but 201. */
+export async function postJson(
+  baseUrl: string,
+  author: string,
+  text: string,
+): Promise<Message> {
+  const res = await fetch(`${baseUrl}/messages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ author, text }),
+  });
+  const body = await res.json();
+  if (res.status !== 201) {
+    throw new Error(
+      `POST /messages answered ${res.status}: ${JSON.stringify(body)}`,
+    );
+  }
+  return body as Message;
+}
+
+/** A small seeded PRNG (mulberry32) so "random" test schedules repeat exactly. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

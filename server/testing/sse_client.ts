@@ -1,0 +1,144 @@
+/** One parsed server-sent event. */
+export interface SseEvent {
+  id?: string;
+  event: string;
+  data: string;
+}
+
+/** A test-side SSE reader over fetch, parsing the stream as EventSource would. */
+export interface SseClient {
+  /** Response status and headers. */
+  response: Response;
+  /** Every event received so far (comments and retry lines excluded). */
+  events: SseEvent[];
+  /** Comment lines received so far (heartbeats). */
+  comments: string[];
+  /** The last `retry:` value seen. */
+  retry: number | null;
+  /** Resolves once `predicate` holds for the events received, or rejects when the stream ends first. */
+  until(predicate: (events: SseEvent[]) => boolean): Promise<void>;
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>;
+  /** Disconnects (cancels the body reader itself: see shared notes). */
+  close(): Promise<void>;
+}
+
+/** Opens `url` as an event stream; `lastEventId` is sent as the Last-Event-ID header. */
+export async function openSse(
+  url: string,
+  options: { lastEventId?: string | number; headers?: HeadersInit } = {},
+): Promise<SseClient> {
+  const headers = new Headers(options.headers);
+  headers.set("Accept", "text/event-stream");
+  if (options.lastEventId !== undefined) {
+    headers.set("Last-Event-ID", String(options.lastEventId));
+  }
+  const response = await fetch(url, { headers });
+  const events: SseEvent[] = [];
+  const comments: string[] = [];
+  const waiters = new Set<
+    {
+      predicate: (e: SseEvent[]) => boolean;
+      resolve: () => void;
+      reject: (e: Error) => void;
+    }
+  >();
+  let finished = false;
+  const check = () => {
+    for (const w of waiters) {
+      if (w.predicate(events)) {
+        waiters.delete(w);
+        w.resolve();
+      }
+    }
+  };
+
+  const client: SseClient = {
+    response,
+    events,
+    comments,
+    retry: null,
+    until(predicate) {
+      if (predicate(events)) return Promise.resolve();
+      if (finished) {
+        return Promise.reject(
+          new Error("stream ended before the condition held"),
+        );
+      }
+      return new Promise((resolve, reject) =>
+        waiters.add({ predicate, resolve, reject })
+      );
+    },
+    ended: Promise.resolve(),
+    async close() {
+      finished = true;
+      await reader?.cancel().catch(() => {});
+      await pump;
+    },
+  };
+
+  const reader = response.body?.getReader();
+  const pump = (async () => {
+    if (!reader) return;
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let current: { id?: string; event?: string; data: string[] } = { data: [] };
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let newline: number;
+        while ((newline = buffer.search(/\r\n|\r|\n/)) !== -1) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(
+            newline + (buffer.startsWith("\r\n", newline) ? 2 : 1),
+          );
+          if (line === "") {
+            if (current.data.length > 0) {
+              events.push({
+                id: current.id,
+                event: current.event ?? "message",
+                data: current.data.join("\n"),
+              });
+            }
+            current = { data: [] };
+            continue;
+          }
+          if (line.startsWith(":")) {
+            comments.push(line.slice(1).trim());
+            continue;
+          }
+          const colon = line.indexOf(":");
+          const field = colon === -1 ? line : line.slice(0, colon);
+          let value = colon === -1 ? "" : line.slice(colon + 1);
+          if (value.startsWith(" ")) value = value.slice(1);
+          if (field === "data") current.data.push(value);
+          else if (field === "id") current.id = value;
+          else if (field === "event") current.event = value;
+          else if (field === "retry") client.retry = Number(value);
+        }
+        check();
+      }
+    } catch {
+      // Cancelled by close() or the connection dropped: both end the stream.
+    } finally {
+      finished = true;
+      for (const w of waiters) {
+        w.reject(new Error("stream ended before the condition held"));
+      }
+      waiters.clear();
+    }
+  })();
+  client.ended = pump;
+  return client;
+}
+
+/** The `message` events of a client, parsed. */
+export function messagesOf(
+  client: SseClient,
+): { id: number; author: string; text: string; createdAt: string }[] {
+  return client.events.filter((e) => e.event === "message").map((e) =>
+    JSON.parse(e.data)
+  );
+}
