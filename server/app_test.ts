@@ -1,0 +1,294 @@
+// Every bad input gets its status and a JSON error, and changes nothing.
+import assert from "node:assert/strict";
+import { createApp } from "./app.ts";
+import { createHub } from "./hub.ts";
+import { createMessageStore } from "./message_store.ts";
+import { migrate, readMigrations } from "./migrate.ts";
+import { createPostgresDatabase } from "./postgres_database.ts";
+import { withTestDatabase } from "./testing/fixtures.ts";
+
+type App = ReturnType<typeof createApp>;
+
+async function withApp(fn: (app: App) => Promise<void>) {
+  await withTestDatabase(async (url) => {
+    const db = createPostgresDatabase(url);
+    const hub = createHub({ heartbeatMs: 60_000 });
+    try {
+      await migrate(db, await readMigrations());
+      const store = createMessageStore(db);
+      const app = createApp({
+        store,
+        hub,
+        listener: { live: true },
+        assets: null,
+        retryMs: 1000,
+        streamBufferBytes: 1 << 20,
+      });
+      await fn(app);
+    } finally {
+      hub.close();
+      await db.close();
+    }
+  });
+}
+
+async function expectError(res: Response, status: number, pattern: RegExp) {
+  const body = await res.json();
+  assert.equal(res.status, status, JSON.stringify(body));
+  assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+  assert.equal(typeof body.error, "string");
+  assert.match(body.error, pattern);
+}
+
+const json = (body: string) => ({
+  method: "POST",
+  headers: { "Content-Type": "application/json" },
+  body,
+});
+
+Deno.test("POST /messages accepts JSON and form bodies: 201, Location, the stored message", async () => {
+  await withApp(async (app) => {
+    const res = await app.request(
+      "/messages",
+      json('{"author":" ada ","text":"hi"}'),
+    );
+    assert.equal(res.status, 201);
+    const m = await res.json();
+    assert.equal(res.headers.get("location"), `/messages/${m.id}`);
+    assert.deepEqual(Object.keys(m).sort(), [
+      "author",
+      "createdAt",
+      "id",
+      "text",
+    ]);
+    assert.equal(m.author, "ada");
+    const form = await app.request("/messages", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "author=bob&text=hello+there%0Asecond+line",
+    });
+    assert.equal(form.status, 201);
+    assert.equal((await form.json()).text, "hello there\nsecond line");
+    const one = await app.request(`/messages/${m.id}`);
+    assert.deepEqual(await one.json(), m);
+  });
+});
+
+Deno.test("bad input gets a 4xx JSON error and stores nothing", async () => {
+  await withApp(async (app) => {
+    const huge = JSON.stringify({ author: "ada", text: "x".repeat(17_000) });
+    const chunked = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 20; i++) c.enqueue(new Uint8Array(1024).fill(97));
+        c.close();
+      },
+    });
+    const cases: [string, RequestInit, number, RegExp][] = [
+      ["malformed JSON", json('{"author":'), 400, /not valid JSON/],
+      ["JSON array", json("[]"), 400, /object/],
+      ["JSON string", json('"hi"'), 400, /object/],
+      ["missing text", json('{"author":"ada"}'), 400, /"text" is required/],
+      ["number author", json('{"author":1,"text":"x"}'), 400, /string/],
+      ["blank text", json('{"author":"ada","text":"   "}'), 400, /empty/],
+      [
+        "long author",
+        json(`{"author":"${"a".repeat(33)}","text":"x"}`),
+        400,
+        /at most 32/,
+      ],
+      [
+        "long text",
+        json(JSON.stringify({ author: "a", text: "x".repeat(2001) })),
+        400,
+        /at most 2000/,
+      ],
+      [
+        "control char",
+        json('{"author":"ada","text":"\\u0007"}'),
+        400,
+        /control/,
+      ],
+      [
+        "lone surrogate",
+        json('{"author":"ada","text":"\\ud800"}'),
+        400,
+        /Unicode/,
+      ],
+      [
+        "form missing author",
+        {
+          method: "POST",
+          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+          body: "text=hi",
+        },
+        400,
+        /"author" is required/,
+      ],
+      [
+        "invalid UTF-8",
+        {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: new Uint8Array([123, 0xff, 0xfe, 125]),
+        },
+        400,
+        /UTF-8/,
+      ],
+      ["body over 16 KiB", json(huge), 413, /larger than 16384/],
+      [
+        "chunked body over 16 KiB",
+        {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: chunked,
+        },
+        413,
+        /larger/,
+      ],
+      [
+        "text/plain",
+        {
+          method: "POST",
+          headers: { "Content-Type": "text/plain" },
+          body: "hi",
+        },
+        415,
+        /application\/json/,
+      ],
+      [
+        "no content type",
+        { method: "POST", body: new Uint8Array([1]) },
+        415,
+        /application\/json/,
+      ],
+    ];
+    for (const [name, init, status, pattern] of cases) {
+      await expectError(await app.request("/messages", init), status, pattern)
+        .catch((e) => {
+          throw new Error(`${name}: ${e.message}`);
+        });
+    }
+    const all = await app.request("/messages");
+    assert.deepEqual(await all.json(), { messages: [], hasMore: false });
+  });
+});
+
+Deno.test("bad ids and paging values get a 400; unknown ids and paths a 404; wrong methods a 405", async () => {
+  await withApp(async (app) => {
+    const get = (path: string, headers?: Record<string, string>) =>
+      app.request(path, { headers });
+    for (
+      const path of [
+        "/messages?limit=0",
+        "/messages?limit=201",
+        "/messages?limit=ten",
+        "/messages?before=-1",
+        "/messages?before=1.5",
+        `/messages?before=${"9".repeat(400)}`,
+        "/messages/abc",
+        "/messages/-3",
+        "/stream?history=201",
+        "/stream?history=-1",
+        "/stream?since=-1",
+        "/stream?since=abc",
+        `/stream?since=${"1".repeat(5000)}`,
+      ]
+    ) {
+      await expectError(await get(path), 400, /must be/).catch((e) => {
+        throw new Error(`${path}: ${e.message}`);
+      });
+    }
+    await expectError(
+      await get("/stream", { "Last-Event-ID": "NaN" }),
+      400,
+      /Last-Event-ID/,
+    );
+    await expectError(await get("/messages/123456"), 404, /no message 123456/);
+    await expectError(await get("/no/such/thing"), 404, /Nothing at/);
+    for (
+      const [method, path, allow] of [
+        ["PUT", "/messages", "GET, HEAD, POST"],
+        ["DELETE", "/messages/1", "GET, HEAD"],
+        ["POST", "/stream", "GET, HEAD"],
+        ["PATCH", "/healthz", "GET, HEAD"],
+      ]
+    ) {
+      const res = await app.request(path, { method });
+      assert.equal(res.headers.get("allow"), allow);
+      await expectError(res, 405, /accepts only/);
+    }
+  });
+});
+
+Deno.test("GET /messages pages backwards with hasMore", async () => {
+  await withApp(async (app) => {
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await app.request(
+        "/messages",
+        json(`{"author":"a","text":"${i}"}`),
+      );
+      ids.push((await res.json()).id);
+    }
+    const page = await (await app.request(`/messages?before=${ids[4]}&limit=2`))
+      .json();
+    assert.deepEqual(
+      page.messages.map((m: { id: number }) => m.id),
+      ids.slice(2, 4),
+    );
+    assert.equal(page.hasMore, true);
+    const last = await (await app.request(`/messages?before=${ids[2]}&limit=2`))
+      .json();
+    assert.deepEqual(
+      last.messages.map((m: { id: number }) => m.id),
+      ids.slice(0, 2),
+    );
+    assert.equal(last.hasMore, false);
+  });
+});
+
+Deno.test("with the database down: POST and reads answer 503 with Retry-After, /healthz 503", async () => {
+  // Port 1 on loopback: nothing listens, so every connection is refused.
+  const db = createPostgresDatabase("postgres://postgres@127.0.0.1:1/none");
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const app = createApp({
+    store: createMessageStore(db),
+    hub,
+    listener: { live: false },
+    assets: null,
+    retryMs: 1000,
+    streamBufferBytes: 1 << 20,
+  });
+  try {
+    const post = await app.request(
+      "/messages",
+      json('{"author":"a","text":"b"}'),
+    );
+    assert.equal(post.headers.get("retry-after"), "5");
+    await expectError(post, 503, /unavailable/);
+    await expectError(await app.request("/messages"), 503, /unavailable/);
+    await expectError(await app.request("/messages/1"), 503, /unavailable/);
+    const health = await app.request("/healthz");
+    assert.equal(health.status, 503);
+    assert.deepEqual(await health.json(), {
+      ok: false,
+      database: false,
+      listener: false,
+    });
+  } finally {
+    hub.close();
+    await db.close();
+  }
+});
+
+Deno.test("/healthz is 200 when the database answers and the listener is live", async () => {
+  await withApp(async (app) => {
+    const res = await app.request("/healthz");
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), {
+      ok: true,
+      database: true,
+      listener: true,
+    });
+  });
+});
