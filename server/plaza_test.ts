@@ -182,15 +182,10 @@ Deno.test("4 writers x 250 through two instances while 10 readers reconnect at r
       await startTestInstance(url),
     ];
     try {
-      const random = seededRandom(20261127);
       const total = 1000;
-      const connected: Promise<void>[] = [];
-      const readers = Array.from({ length: 10 }, (_, r) => {
-        let markConnected!: () => void;
-        connected.push(new Promise((resolve) => (markConnected = resolve)));
-        return read(r, markConnected);
-      });
-      async function read(r: number, markConnected: () => void) {
+      const read = async (r: number, markConnected: () => void) => {
+        // Each reader has its own seeded schedule, so a failure replays.
+        const random = seededRandom(20261127 + r);
         const got: number[] = [];
         let lastId: string | undefined;
         let hop = r;
@@ -214,7 +209,13 @@ Deno.test("4 writers x 250 through two instances while 10 readers reconnect at r
           }
         }
         return got;
-      }
+      };
+      const connected: Promise<void>[] = [];
+      const readers = Array.from({ length: 10 }, (_, r) => {
+        let markConnected!: () => void;
+        connected.push(new Promise((resolve) => (markConnected = resolve)));
+        return read(r, markConnected);
+      });
       // Every reader is connected (history=0) before anything is posted, so
       // each must see exactly the 1000 messages below.
       await Promise.all(connected);
