@@ -1,0 +1,109 @@
+// Two real browsers chat through a real server and Postgres. Run by
+// `deno task test`; needs Debian's Chromium at /usr/bin/chromium.
+import assert from "node:assert/strict";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { buildClient } from "../server/build_client.ts";
+import {
+  startTestInstance,
+  withTestDatabase,
+} from "../server/testing/fixtures.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+async function join(browser: Browser, url: string, name: string) {
+  // A context each: separate localStorage, as two people on two machines.
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+  });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.goto(url);
+  await page.getByTestId("name-input").fill(name);
+  await page.getByTestId("name-submit").click();
+  await page.locator('[data-testid="status"][data-status="live"]').waitFor();
+  return { page, dialogs, close: () => context.close() };
+}
+
+async function say(page: Page, text: string) {
+  const input = page.getByTestId("composer-input");
+  await input.fill(text);
+  await input.press("Enter");
+}
+
+function lastMessage(page: Page) {
+  return page.getByTestId("message").last();
+}
+
+Deno.test({
+  name: "browser: two people chat, and markup in a message stays text",
+  async fn() {
+    const dist = await Deno.makeTempDir({ prefix: "plaza_e2e_dist_" });
+    await buildClient({ outDir: dist });
+    await withTestDatabase(async (url) => {
+      const plaza = await startTestInstance(url, { DIST_DIR: dist });
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: CHROMIUM_ARGS,
+      });
+      try {
+        const ada = await join(browser, plaza.url, "ada");
+        const bob = await join(browser, plaza.url, "bob");
+
+        await say(ada.page, "hello bob\nhow are you?");
+        await lastMessage(bob.page).getByText("hello bob").waitFor();
+        assert.equal(
+          await lastMessage(bob.page).getByTestId("message-author")
+            .textContent(),
+          "ada",
+        );
+        assert.equal(
+          await lastMessage(bob.page).getByTestId("message-text").textContent(),
+          "hello bob\nhow are you?",
+        );
+        // The composer clears once the server stored the message.
+        assert.equal(
+          await ada.page.getByTestId("composer-input").inputValue(),
+          "",
+        );
+
+        await say(bob.page, "fine, thanks");
+        await lastMessage(ada.page).getByText("fine, thanks").waitFor();
+
+        const attack = "<img src=x onerror=alert(1)>";
+        await say(ada.page, attack);
+        for (const who of [ada, bob]) {
+          const text = lastMessage(who.page).getByTestId("message-text");
+          await text.getByText(attack, { exact: true }).waitFor();
+          assert.equal(await text.textContent(), attack);
+          assert.equal(await who.page.locator('[role="log"] img').count(), 0);
+        }
+        // Each message once, in order, on both sides.
+        for (const who of [ada, bob]) {
+          assert.deepEqual(
+            await who.page.getByTestId("message-text").allTextContents(),
+            ["hello bob\nhow are you?", "fine, thanks", attack],
+          );
+          assert.deepEqual(who.dialogs, []);
+        }
+        await Promise.all([ada.close(), bob.close()]);
+      } finally {
+        await browser.close();
+        await plaza.close();
+      }
+    });
+    await Deno.remove(dist, { recursive: true });
+  },
+});
