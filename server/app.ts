@@ -85,6 +85,11 @@ export function createApp(deps: AppDependencies): Hono {
       if (!history.ok) return errorResponse(400, history.error);
       start = { history: history.value };
     }
+    // Hono answers HEAD with the GET handler and drops the body unread, which
+    // would leave a subscriber open for good: send the headers alone.
+    if (c.req.raw.method === "HEAD") {
+      return new Response(null, { headers: SSE_HEADERS });
+    }
     const body = createSseStream({
       hub,
       store,

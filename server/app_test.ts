@@ -292,3 +292,39 @@ Deno.test("/healthz is 200 when the database answers and the listener is live", 
     });
   });
 });
+
+Deno.test("a stream that the client leaves is unsubscribed from the hub (no leaked listeners or timers)", async () => {
+  await withTestDatabase(async (url) => {
+    const db = createPostgresDatabase(url);
+    const hub = createHub({ heartbeatMs: 10 });
+    try {
+      await migrate(db, await readMigrations());
+      const app = createApp({
+        store: createMessageStore(db),
+        hub,
+        listener: { live: true },
+        assets: null,
+        retryMs: 1000,
+        streamBufferBytes: 1 << 20,
+      });
+      const res = await app.request("/stream");
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = "";
+      // Wait for a heartbeat, which proves the stream is live and subscribed.
+      while (!text.includes(": ping\n\n")) {
+        text += decoder.decode((await reader.read()).value);
+      }
+      assert.ok(text.startsWith("retry: 1000\n\n"));
+      assert.equal(hub.size, 1);
+      await reader.cancel();
+      assert.equal(hub.size, 0);
+      const head = await app.request("/stream", { method: "HEAD" });
+      await head.body?.cancel();
+      assert.equal(hub.size, 0);
+    } finally {
+      hub.close();
+      await db.close();
+    }
+  });
+});
