@@ -2,7 +2,7 @@
 export interface Config {
   /** TCP port to serve on (`PORT`, default 8000). */
   port: number;
-  /** Interface to bind (`HOSTNAME`, default 0.0.0.0). */
+  /** Interface to bind (`HOST`, default 0.0.0.0). Not HOSTNAME: Docker and shells set that to the machine name. */
   hostname: string;
   /** External Postgres (`DATABASE_URL`); when absent an embedded PGlite is used. */
   databaseUrl: string | null;
@@ -58,7 +58,7 @@ export function loadConfig(env: Env): Config {
   }
   return {
     port: integer(env, "PORT", 8000, 0, 65535),
-    hostname: text(env, "HOSTNAME") ?? "0.0.0.0",
+    hostname: text(env, "HOST") ?? "0.0.0.0",
     databaseUrl,
     dataDir: text(env, "DATA_DIR") ?? "./data",
     heartbeatMs: integer(env, "HEARTBEAT_MS", 15_000, 10, 3_600_000),

@@ -16,7 +16,7 @@ Deno.test("loadConfig reads the variables it documents", () => {
     DATABASE_URL: "postgres://u@db:5432/plaza",
     DATA_DIR: "/var/plaza",
     HEARTBEAT_MS: "500",
-    HOSTNAME: "127.0.0.1",
+    HOST: "127.0.0.1",
   });
   assert.equal(config.port, 9000);
   assert.equal(config.databaseUrl, "postgres://u@db:5432/plaza");

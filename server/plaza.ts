@@ -85,11 +85,24 @@ export async function startPlaza(
     retryMs: config.sseRetryMs,
     streamBufferBytes: config.streamBufferBytes,
   });
-  const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve({
-    port: config.port,
-    hostname: config.hostname,
-    onListen: () => {},
-  }, app.fetch);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.hostname,
+      onListen: () => {},
+    }, app.fetch);
+  } catch (error) {
+    hub.close();
+    await listener.close();
+    await db.close().catch(() => {});
+    throw new StartupError(
+      `could not listen on ${config.hostname}:${config.port} (${
+        describe(error)
+      }). Set PORT (or HOST) to a free address.`,
+      { cause: error },
+    );
+  }
   const { port } = server.addr;
   const host = config.hostname === "0.0.0.0" ? "localhost" : config.hostname;
   const url = `http://${host}:${port}`;

@@ -24,7 +24,7 @@ export function startTestInstance(
     loadConfig({
       DATABASE_URL: databaseUrl ?? undefined,
       PORT: "0",
-      HOSTNAME: "127.0.0.1",
+      HOST: "127.0.0.1",
       DIST_DIR: "./this-test-serves-no-client",
       ...env,
     }),
