@@ -1,7 +1,7 @@
 // Every bad input gets its status and a JSON error, and changes nothing.
 import assert from "node:assert/strict";
 import { createApp } from "./app.ts";
-import { createHub } from "./hub.ts";
+import { createHub, type Hub } from "./hub.ts";
 import { createMessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
@@ -9,10 +9,13 @@ import { withTestDatabase } from "./testing/fixtures.ts";
 
 type App = ReturnType<typeof createApp>;
 
-async function withApp(fn: (app: App) => Promise<void>) {
+async function withApp(
+  fn: (app: App, hub: Hub) => Promise<void>,
+  heartbeatMs = 60_000,
+) {
   await withTestDatabase(async (url) => {
     const db = createPostgresDatabase(url);
-    const hub = createHub({ heartbeatMs: 60_000 });
+    const hub = createHub({ heartbeatMs });
     try {
       await migrate(db, await readMigrations());
       const store = createMessageStore(db);
@@ -24,7 +27,7 @@ async function withApp(fn: (app: App) => Promise<void>) {
         retryMs: 1000,
         streamBufferBytes: 1 << 20,
       });
-      await fn(app);
+      await fn(app, hub);
     } finally {
       hub.close();
       await db.close();
@@ -294,37 +297,21 @@ Deno.test("/healthz is 200 when the database answers and the listener is live", 
 });
 
 Deno.test("a stream that the client leaves is unsubscribed from the hub (no leaked listeners or timers)", async () => {
-  await withTestDatabase(async (url) => {
-    const db = createPostgresDatabase(url);
-    const hub = createHub({ heartbeatMs: 10 });
-    try {
-      await migrate(db, await readMigrations());
-      const app = createApp({
-        store: createMessageStore(db),
-        hub,
-        listener: { live: true },
-        assets: null,
-        retryMs: 1000,
-        streamBufferBytes: 1 << 20,
-      });
-      const res = await app.request("/stream");
-      const reader = res.body!.getReader();
-      const decoder = new TextDecoder();
-      let text = "";
-      // Wait for a heartbeat, which proves the stream is live and subscribed.
-      while (!text.includes(": ping\n\n")) {
-        text += decoder.decode((await reader.read()).value);
-      }
-      assert.ok(text.startsWith("retry: 1000\n\n"));
-      assert.equal(hub.size, 1);
-      await reader.cancel();
-      assert.equal(hub.size, 0);
-      const head = await app.request("/stream", { method: "HEAD" });
-      await head.body?.cancel();
-      assert.equal(hub.size, 0);
-    } finally {
-      hub.close();
-      await db.close();
+  await withApp(async (app, hub) => {
+    const res = await app.request("/stream");
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    // Wait for a heartbeat, which proves the stream is live and subscribed.
+    while (!text.includes(": ping\n\n")) {
+      text += decoder.decode((await reader.read()).value);
     }
-  });
+    assert.ok(text.startsWith("retry: 1000\n\n"));
+    assert.equal(hub.size, 1);
+    await reader.cancel();
+    assert.equal(hub.size, 0);
+    const head = await app.request("/stream", { method: "HEAD" });
+    await head.body?.cancel();
+    assert.equal(hub.size, 0);
+  }, 10);
 });

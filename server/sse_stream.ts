@@ -63,11 +63,17 @@ export function createSseStream(
       // Already closed or errored by the runtime.
     }
   };
+  // Over budget means the client stopped reading: drop it rather than buffer
+  // without bound, and discard its queue (error, not close, which would keep
+  // the bytes until they drain). It resumes with Last-Event-ID.
+  const drop = () => {
+    if (closed) return;
+    finish();
+    controller.error(new Error("Client too slow: send buffer overflowed"));
+  };
   const write = (bytes: Uint8Array) => {
     controller.enqueue(bytes);
-    // Over budget means the client stopped reading: drop it rather than
-    // buffer without bound; it resumes with Last-Event-ID.
-    if ((controller.desiredSize ?? 0) < 0) end();
+    if ((controller.desiredSize ?? 0) < 0) drop();
   };
   // Backlog writes wait for the reader instead of dropping it: a client
   // catching up on many messages is slow by design, not stalled.
@@ -87,7 +93,7 @@ export function createSseStream(
         if (id === 0) return;
         pending.push({ id, bytes });
         pendingBytes += bytes.byteLength;
-        if (pendingBytes > options.maxBufferedBytes) end();
+        if (pendingBytes > options.maxBufferedBytes) drop();
         return;
       }
       if (id !== 0) {

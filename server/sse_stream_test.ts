@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { createHub } from "./hub.ts";
+import type { Message } from "./message.ts";
+import type { MessageStore } from "./message_store.ts";
+import { createSseStream } from "./sse_stream.ts";
+
+const message = (id: number, text = `m${id}`): Message => ({
+  id,
+  author: "ada",
+  text,
+  createdAt: "2026-11-27T10:00:00.000Z",
+});
+
+/** An in-memory store over a fixed list, enough for the stream's reads. */
+function memoryStore(rows: Message[]): MessageStore {
+  return {
+    insert: () => Promise.reject(new Error("read-only")),
+    get: (id) => Promise.resolve(rows.find((m) => m.id === id) ?? null),
+    after: (afterId, limit) =>
+      Promise.resolve(rows.filter((m) => m.id > afterId).slice(0, limit)),
+    before: (beforeId, limit) => {
+      const older = rows.filter((m) => beforeId === null || m.id < beforeId);
+      return Promise.resolve({
+        messages: older.slice(-limit),
+        hasMore: older.length > limit,
+      });
+    },
+    maxId: () => Promise.resolve(rows.at(-1)?.id ?? 0),
+    ping: () => Promise.resolve(),
+  };
+}
+
+async function readIds(stream: ReadableStream<Uint8Array>, count: number) {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const ids = () =>
+    [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+  while (ids().length < count) {
+    text += decoder.decode((await reader.read()).value, { stream: true });
+  }
+  await reader.cancel();
+  return ids();
+}
+
+Deno.test("a resumed stream pages through a large backlog, then goes live without repeats", async () => {
+  const rows = Array.from({ length: 1203 }, (_, i) => message(i + 1));
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const stream = createSseStream({
+    hub,
+    store: memoryStore(rows),
+    start: { since: 2 },
+    retryMs: 1000,
+    maxBufferedBytes: 4096,
+  });
+  // Published while the backlog is read: one already in it, one new.
+  hub.publish(message(1203));
+  hub.publish(message(1204));
+  const ids = await readIds(stream, 1202);
+  assert.deepEqual(ids, Array.from({ length: 1202 }, (_, i) => i + 3));
+  assert.equal(hub.size, 0);
+  hub.close();
+});
+
+Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscribed", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  let closed = false;
+  const stream = createSseStream({
+    hub,
+    store: memoryStore([]),
+    start: { history: 0 },
+    retryMs: 1000,
+    maxBufferedBytes: 64 * 1024,
+    onClose: () => (closed = true),
+  });
+  const reader = stream.getReader();
+  // Reading message 1 proves the backlog is done and the stream is live.
+  hub.publish(message(1));
+  let text = "";
+  while (!text.includes("id: 1\n")) {
+    text += new TextDecoder().decode((await reader.read()).value);
+  }
+  // From here on nobody reads.
+  let id = 1;
+  while (!closed && id < 1000) hub.publish(message(++id, "x".repeat(1000)));
+  assert.ok(closed, "never dropped");
+  assert.ok(id < 100, `dropped only after ${id} messages`);
+  assert.equal(hub.size, 0);
+  await assert.rejects(() => reader.read(), /too slow/);
+  hub.close();
+});
