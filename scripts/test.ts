@@ -58,8 +58,23 @@ async function main(): Promise<number> {
       stdout: "inherit",
       stderr: "inherit",
     }).spawn();
+    // A hung test must not hold CI for its whole 90 minutes: the suite takes
+    // well under a minute, so 15 minutes (TEST_TIMEOUT_MINUTES) means stuck.
+    const minutes = Number(Deno.env.get("TEST_TIMEOUT_MINUTES") ?? "15");
+    const running = child;
+    const watchdog = setTimeout(() => {
+      console.error(
+        `deno test still running after ${minutes} min: stopping it (a test is stuck).`,
+      );
+      try {
+        running.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+    }, minutes * 60_000);
     const status = await child.status;
-    return status.code;
+    clearTimeout(watchdog);
+    return status.code === 0 && status.signal !== null ? 1 : status.code;
   } finally {
     if (cluster) {
       await cluster.stop().catch((err) => {

@@ -1,10 +1,12 @@
 import { Hono } from "hono";
 import type { ClientAssets } from "./client_assets.ts";
-import { DatabaseUnavailableError } from "./database.ts";
+import { type Database, DatabaseUnavailableError } from "./database.ts";
 import { errorResponse, unavailableResponse } from "./http_error.ts";
 import type { Hub } from "./hub.ts";
 import type { MessageStore } from "./message_store.ts";
 import { postMessage } from "./post_message.ts";
+import { postTyping } from "./post_typing.ts";
+import type { RateLimiter } from "./rate_limiter.ts";
 import { parseId, parseIntParam } from "./request_params.ts";
 import {
   createSseStream,
@@ -15,12 +17,17 @@ import {
 /** What the HTTP app is built from; tests pass their own. */
 export interface AppDependencies {
   store: MessageStore;
+  /** For signals that are not stored (typing). */
+  db: Database;
+  /** Per-address limit on POST /typing. */
+  typingLimiter: RateLimiter;
   hub: Hub;
   /** Whether this instance's LISTEN session is up (for /healthz). */
   listener: { readonly live: boolean };
   /** The built client, or null to answer / with a hint to build it. */
   assets: ClientAssets | null;
   retryMs: number;
+  heartbeatMs: number;
   streamBufferBytes: number;
 }
 
@@ -95,6 +102,7 @@ export function createApp(deps: AppDependencies): Hono {
       store,
       start,
       retryMs: deps.retryMs,
+      heartbeatMs: deps.heartbeatMs,
       maxBufferedBytes: deps.streamBufferBytes,
     });
     return new Response(body, { headers: SSE_HEADERS });
@@ -132,6 +140,9 @@ export function createApp(deps: AppDependencies): Hono {
     return c.json(message);
   });
   app.all("/messages/:id", methodNotAllowed("GET, HEAD"));
+
+  app.post("/typing", postTyping(deps.db, deps.typingLimiter));
+  app.all("/typing", methodNotAllowed("POST"));
 
   app.get("/healthz", async () => {
     let database = true;

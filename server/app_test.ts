@@ -5,6 +5,7 @@ import { createHub, type Hub } from "./hub.ts";
 import { createMessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
+import { createRateLimiter } from "./rate_limiter.ts";
 import { withTestDatabase } from "./testing/fixtures.ts";
 
 type App = ReturnType<typeof createApp>;
@@ -21,10 +22,13 @@ async function withApp(
       const store = createMessageStore(db);
       const app = createApp({
         store,
+        db,
+        typingLimiter: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
         hub,
         listener: { live: true },
         assets: null,
         retryMs: 1000,
+        heartbeatMs,
         streamBufferBytes: 1 << 20,
       });
       await fn(app, hub);
@@ -60,6 +64,7 @@ Deno.test("POST /messages accepts JSON and form bodies: 201, Location, the store
     assert.equal(res.headers.get("location"), `/messages/${m.id}`);
     assert.deepEqual(Object.keys(m).sort(), [
       "author",
+      "clientId",
       "createdAt",
       "id",
       "text",
@@ -256,10 +261,13 @@ Deno.test("with the database down: POST and reads answer 503 with Retry-After, /
   const hub = createHub({ heartbeatMs: 60_000 });
   const app = createApp({
     store: createMessageStore(db),
+    db,
+    typingLimiter: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
     hub,
     listener: { live: false },
     assets: null,
     retryMs: 1000,
+    heartbeatMs: 60_000,
     streamBufferBytes: 1 << 20,
   });
   try {
@@ -314,4 +322,64 @@ Deno.test("a stream that the client leaves is unsubscribed from the hub (no leak
     await head.body?.cancel();
     assert.equal(hub.size, 0);
   }, 10);
+});
+
+Deno.test("POST /messages with a repeated clientId returns the original (200) and stores nothing new", async () => {
+  await withApp(async (app) => {
+    const clientId = crypto.randomUUID();
+    const first = await app.request(
+      "/messages",
+      json(JSON.stringify({ author: "ada", text: "once", clientId })),
+    );
+    assert.equal(first.status, 201);
+    const original = await first.json();
+    assert.equal(original.clientId, clientId);
+    // The retry may even differ (say, re-trimmed): the original stands.
+    const again = await app.request("/messages", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: `author=ada&text=once+more&clientId=${clientId.toUpperCase()}`,
+    });
+    assert.equal(again.status, 200);
+    assert.deepEqual(await again.json(), original);
+    assert.equal(again.headers.get("location"), `/messages/${original.id}`);
+    const concurrent = crypto.randomUUID();
+    const racing = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        app.request(
+          "/messages",
+          json(
+            JSON.stringify({
+              author: "bob",
+              text: "race",
+              clientId: concurrent,
+            }),
+          ),
+        )
+      ),
+    );
+    assert.deepEqual(racing.map((r) => r.status).sort(), [200, 200, 200, 201]);
+    const bodies = await Promise.all(racing.map((r) => r.json()));
+    assert.equal(new Set(bodies.map((b) => b.id)).size, 1);
+    const all = await (await app.request("/messages")).json();
+    assert.equal(all.messages.length, 2);
+  });
+});
+
+Deno.test("POST /typing answers 202, checks the name, and rate-limits per address", async () => {
+  await withApp(async (app) => {
+    const typing = (body: string) => app.request("/typing", json(body));
+    await expectError(await typing('{"author":""}'), 400, /"author"/);
+    await expectError(await typing("{"), 400, /JSON/);
+    await expectError(
+      await app.request("/typing", { method: "POST", body: "x" }),
+      415,
+      /application\/json/,
+    );
+    // Three bad requests above spent the burst of 3 for this address.
+    const limited = await typing('{"author":"ada"}');
+    assert.ok(Number(limited.headers.get("retry-after")) >= 1);
+    await expectError(limited, 429, /slow down/);
+    await expectError(await app.request("/typing"), 405, /accepts only POST/);
+  });
 });

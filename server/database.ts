@@ -16,7 +16,7 @@ export interface ListenSession {
 
 /** Callbacks for a LISTEN session. */
 export interface ListenHandlers {
-  onNotify(payload: string): void;
+  onNotify(channel: string, payload: string): void;
   /** The session's connection was lost; the caller opens a new one. */
   onClose(error: Error): void;
 }
@@ -26,8 +26,8 @@ export interface Database extends Queryable {
   /** Which engine is behind it, for logs and health output. */
   readonly kind: "postgres" | "pglite";
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Opens a LISTEN on `channel`; resolves once the LISTEN is in effect. */
-  listen(channel: string, handlers: ListenHandlers): Promise<ListenSession>;
+  /** Opens one session LISTENing on `channels`; resolves once they are in effect. */
+  listen(channels: string[], handlers: ListenHandlers): Promise<ListenSession>;
   close(): Promise<void>;
 }
 

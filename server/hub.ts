@@ -1,9 +1,14 @@
-import { encodeMessageEvent, encodeText, formatComment } from "./sse_format.ts";
+import {
+  encodeMessageEvent,
+  encodeText,
+  formatComment,
+  formatEvent,
+} from "./sse_format.ts";
 import type { Message } from "./message.ts";
 
 /** One open stream as the hub sees it; `deliver` must never block. */
 export interface HubSubscriber {
-  /** `id` is the message id, or 0 for heartbeats. */
+  /** `id` is the message id, or 0 for heartbeats and other events without one. */
   deliver(id: number, bytes: Uint8Array): void;
   /** Ends the stream (shutdown). */
   end(): void;
@@ -15,6 +20,12 @@ export interface Hub {
   subscribe(subscriber: HubSubscriber): () => void;
   /** Encodes the message once and hands the same bytes to every stream. */
   publish(message: Message): void;
+  /** Sends an event that is not a stored message (no id: resumes skip it). */
+  signal(event: string, data: unknown): void;
+  /** Records the room's online count and tells every stream if it changed. */
+  setOnline(count: number): void;
+  /** The last presence event, for a stream that just went live; null before any. */
+  readonly presence: Uint8Array | null;
   /** Id of the last message published, 0 before any. */
   readonly lastId: number;
   /** Number of open streams. */
@@ -34,10 +45,15 @@ export function createHub(options: HubOptions): Hub {
   const ping = encodeText(formatComment("ping"));
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastId = 0;
-
-  const beat = () => {
-    for (const s of subscribers) s.deliver(0, ping);
+  let online = -1;
+  let presence: Uint8Array | null = null;
+  const encodeSignal = (event: string, data: unknown) =>
+    encodeText(formatEvent({ event, data: JSON.stringify(data) }));
+  const broadcast = (bytes: Uint8Array) => {
+    for (const s of subscribers) s.deliver(0, bytes);
   };
+
+  const beat = () => broadcast(ping);
   const stopTimer = () => {
     if (timer !== undefined) clearInterval(timer);
     timer = undefined;
@@ -59,6 +75,18 @@ export function createHub(options: HubOptions): Hub {
       // A plain loop: deliver() only enqueues, so no client can hold up the
       // others; slow ones drop themselves.
       for (const s of subscribers) s.deliver(message.id, bytes);
+    },
+    signal(event, data) {
+      broadcast(encodeSignal(event, data));
+    },
+    setOnline(count) {
+      if (count === online) return;
+      online = count;
+      presence = encodeSignal("presence", { online: count });
+      broadcast(presence);
+    },
+    get presence() {
+      return presence;
     },
     get lastId() {
       return lastId;

@@ -6,6 +6,7 @@ const message = (id: number) => ({
   author: "ada",
   text: `m${id}`,
   createdAt: "2026-11-27T10:00:00.000Z",
+  clientId: null,
 });
 
 function recorder() {

@@ -5,12 +5,16 @@ export interface Message {
   text: string;
   /** ISO 8601 timestamp in UTC with millisecond precision. */
   createdAt: string;
+  /** The sender's idempotency key (a lowercase UUID), or null. */
+  clientId: string | null;
 }
 
 /** What a client sends to post a message, after validation. */
 export interface MessageInput {
   author: string;
   text: string;
+  /** Makes the send idempotent: a repeat with the same key finds the original. */
+  clientId?: string | null;
 }
 
 /** Most characters (Unicode code points) an author name may have. */
@@ -76,18 +80,54 @@ function cleanField(
   return { ok: true, value: cleaned };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function asObject(input: unknown): Record<string, unknown> | null {
+  return typeof input === "object" && input !== null && !Array.isArray(input)
+    ? input as Record<string, unknown>
+    : null;
+}
+
+/** Checks a display name (1–32 characters, one line, NFC, trimmed). */
+export function validateAuthor(value: unknown): Validated<string> {
+  return cleanField(value, "author", MAX_AUTHOR_LENGTH, false);
+}
+
 /** Checks and normalises a message a client wants to post (NFC, trimmed, limits). */
 export function validateMessageInput(input: unknown): Validated<MessageInput> {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+  const fields = asObject(input);
+  if (fields === null) {
     return {
       ok: false,
       error: 'Body must be an object with "author" and "text".',
     };
   }
-  const fields = input as Record<string, unknown>;
-  const author = cleanField(fields.author, "author", MAX_AUTHOR_LENGTH, false);
+  const author = validateAuthor(fields.author);
   if (!author.ok) return author;
   const text = cleanField(fields.text, "text", MAX_TEXT_LENGTH, true);
   if (!text.ok) return text;
-  return { ok: true, value: { author: author.value, text: text.value } };
+  let clientId: string | null = null;
+  if (fields.clientId !== undefined && fields.clientId !== null) {
+    if (typeof fields.clientId !== "string" || !UUID.test(fields.clientId)) {
+      return {
+        ok: false,
+        error:
+          'Field "clientId" must be a UUID such as crypto.randomUUID() makes.',
+      };
+    }
+    clientId = fields.clientId.toLowerCase();
+  }
+  return {
+    ok: true,
+    value: { author: author.value, text: text.value, clientId },
+  };
+}
+
+/** Checks the body of POST /typing: who is typing. */
+export function validateTypingInput(input: unknown): Validated<string> {
+  const fields = asObject(input);
+  if (fields === null) {
+    return { ok: false, error: 'Body must be an object with "author".' };
+  }
+  return validateAuthor(fields.author);
 }

@@ -7,8 +7,11 @@ import type { Message, MessageInput } from "./message.ts";
 
 /** Reads and writes the room's messages; every method may throw DatabaseUnavailableError. */
 export interface MessageStore {
-  /** Stores a message; the insert trigger NOTIFYs every instance on commit. */
-  insert(input: MessageInput): Promise<Message>;
+  /**
+   * Stores a message; the insert trigger NOTIFYs every instance on commit.
+   * With a clientId already stored, returns that original (created: false).
+   */
+  insert(input: MessageInput): Promise<{ message: Message; created: boolean }>;
   get(id: number): Promise<Message | null>;
   /** Messages with id > `afterId`, ascending, at most `limit`. */
   after(afterId: number, limit: number): Promise<Message[]>;
@@ -56,11 +59,22 @@ export function createMessageStore(db: Database): MessageStore {
   return {
     insert: (input) =>
       guard(async () => {
+        // ON CONFLICT waits for a concurrent insert of the same clientId to
+        // commit, so the lookup below always finds the winner.
         const [m] = await rows(
-          "insert into messages (author, text) values ($1, $2) returning message_json(messages) as m",
-          [input.author, input.text],
+          `insert into messages (author, text, client_id) values ($1, $2, $3)
+           on conflict (client_id) do nothing
+           returning message_json(messages) as m`,
+          [input.author, input.text, input.clientId ?? null],
         );
-        return m;
+        if (m !== undefined || !input.clientId) {
+          return { message: m, created: true };
+        }
+        const [original] = await rows(
+          "select message_json(messages) as m from messages where client_id = $1",
+          [input.clientId],
+        );
+        return { message: original, created: false };
       }),
     get: (id) =>
       guard(async () => {

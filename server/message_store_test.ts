@@ -48,7 +48,7 @@ Deno.test("store: insert, get, after and before pages", async () => {
     assert.equal(await store.maxId(), 0);
     const made = [];
     for (let i = 0; i < 7; i++) {
-      made.push(await store.insert({ author: "ada", text: `m${i}` }));
+      made.push((await store.insert({ author: "ada", text: `m${i}` })).message);
     }
     assert.deepEqual(await store.get(made[3].id), made[3]);
     assert.equal(await store.get(999_999), null);
@@ -127,7 +127,9 @@ Deno.test("ids become visible in increasing order under concurrent writers", asy
       Array.from({ length: writers }, async (_, w) => {
         const mine: number[] = [];
         for (let i = 0; i < perWriter; i++) {
-          mine.push((await store.insert({ author: `w${w}`, text: `${i}` })).id);
+          mine.push(
+            (await store.insert({ author: `w${w}`, text: `${i}` })).message.id,
+          );
         }
         return mine;
       }),

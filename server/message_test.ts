@@ -8,7 +8,7 @@ Deno.test("validateMessageInput trims, normalises to NFC and keeps newlines", ()
   });
   assert.deepEqual(result, {
     ok: true,
-    value: { author: "ada", text: "caf\u00e9\nline two" },
+    value: { author: "ada", text: "caf\u00e9\nline two", clientId: null },
   });
 });
 
@@ -50,10 +50,31 @@ Deno.test("validateMessageInput refuses bad input with a sentence naming the fie
     [{ author: "ada", text: "nul\u0000" }, /control characters/],
     [{ author: "ada", text: "c1\u0085" }, /control characters/],
     [{ author: "ada", text: "lone \ud800 surrogate" }, /valid Unicode/],
+    [
+      { author: "ada", text: "hi", clientId: "not-a-uuid" },
+      /"clientId" must be a UUID/,
+    ],
+    [{ author: "ada", text: "hi", clientId: 7 }, /"clientId" must be a UUID/],
   ];
   for (const [input, pattern] of cases) {
     const result = validateMessageInput(input);
     assert.equal(result.ok, false, `accepted ${JSON.stringify(input)}`);
     if (!result.ok) assert.match(result.error, pattern);
   }
+});
+
+Deno.test("validateMessageInput keeps a clientId, lowercased", () => {
+  const result = validateMessageInput({
+    author: "ada",
+    text: "hi",
+    clientId: "0F8FAD5B-D9CB-469F-A165-70867728950E",
+  });
+  assert.deepEqual(result, {
+    ok: true,
+    value: {
+      author: "ada",
+      text: "hi",
+      clientId: "0f8fad5b-d9cb-469f-a165-70867728950e",
+    },
+  });
 });

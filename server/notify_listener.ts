@@ -6,6 +6,9 @@ import type { MessageStore } from "./message_store.ts";
 /** The Postgres channel the insert trigger in db/migrations notifies. */
 export const MESSAGES_CHANNEL = "plaza_messages";
 
+/** Handler for a channel whose notifications are signals, not stored rows. */
+export type SignalHandler = (payload: string) => void;
+
 /** Keeps one LISTEN session per instance and feeds every committed message, once and in order, to the hub. */
 export interface NotifyListener {
   /** Resolves once the first LISTEN is live; rejects if it cannot be opened. */
@@ -21,7 +24,11 @@ export interface NotifyListenerOptions {
   db: Database;
   store: MessageStore;
   hub: Hub;
-  channel?: string;
+  /**
+   * Other channels on the same session (presence, typing): passed straight
+   * through, with no ordering or back-fill, as nothing of them is stored.
+   */
+  signals?: Record<string, SignalHandler>;
   /** First reconnect delay; doubles up to `maxRetryMs`. */
   minRetryMs?: number;
   maxRetryMs?: number;
@@ -60,7 +67,8 @@ export function createNotifyListener(
   options: NotifyListenerOptions,
 ): NotifyListener {
   const { db, store, hub } = options;
-  const channel = options.channel ?? MESSAGES_CHANNEL;
+  const signals = options.signals ?? {};
+  const channels = [MESSAGES_CHANNEL, ...Object.keys(signals)];
   const minRetryMs = options.minRetryMs ?? 250;
   const maxRetryMs = options.maxRetryMs ?? 5_000;
   const watchdogMs = options.watchdogMs ?? 15_000;
@@ -147,8 +155,14 @@ export function createNotifyListener(
     if (closed) return;
     needsBackfill = true;
     let opened: ListenSession | null = null;
-    opened = await db.listen(channel, {
-      onNotify: (payload) => void enqueue(() => handle(payload)),
+    opened = await db.listen(channels, {
+      onNotify: (channel, payload) => {
+        if (channel === MESSAGES_CHANNEL) {
+          void enqueue(() => handle(payload));
+        } else {
+          signals[channel]?.(payload);
+        }
+      },
       onClose: (error) => {
         if (opened === null || session !== opened || closed) return;
         onError("Message listener lost its connection", error);

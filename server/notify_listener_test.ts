@@ -45,20 +45,28 @@ Deno.test("after a database restart the listener back-fills the missed rows, onc
     await migrate(db, await readMigrations());
     const writes = createMessageStore(writer);
     await listener.start();
-    const before = await writes.insert({ author: "ada", text: "before" });
+    const { message: before } = await writes.insert({
+      author: "ada",
+      text: "before",
+    });
     await received(1);
 
     await cluster.restart("immediate");
     const during = [];
     // The writer's pool reconnects on its own; the listener is still waiting.
     for (let i = 0; i < 5; i++) {
-      during.push(
-        await writes.insert({ author: "bob", text: `while away ${i}` }),
-      );
+      const { message } = await writes.insert({
+        author: "bob",
+        text: `while away ${i}`,
+      });
+      during.push(message);
     }
     assert.equal(listener.live, false);
     await received(6);
-    const after = await writes.insert({ author: "ada", text: "after" });
+    const { message: after } = await writes.insert({
+      author: "ada",
+      text: "after",
+    });
     await received(7);
     assert.deepEqual(got, [before.id, ...during.map((m) => m.id), after.id]);
     assert.equal(listener.live, true);

@@ -31,16 +31,22 @@ export async function createPgliteDatabase(
       return db.transaction((tx) => fn(queryable(tx)));
     },
     async listen(
-      channel: string,
+      channels: string[],
       handlers: ListenHandlers,
     ): Promise<ListenSession> {
       // In-process: the "connection" cannot drop, so onClose never fires.
-      const unlisten = await db.listen(channel, handlers.onNotify);
+      const unlisten = await Promise.all(
+        channels.map((channel) =>
+          db.listen(channel, (payload) => handlers.onNotify(channel, payload))
+        ),
+      );
       return {
         async ping() {
           await db.query("select 1");
         },
-        close: () => unlisten(),
+        async close() {
+          await Promise.all(unlisten.map((u) => u()));
+        },
       };
     },
     close: () => db.close(),

@@ -1,7 +1,7 @@
 // The embedded default: `deno task start` with no DATABASE_URL.
 import assert from "node:assert/strict";
 import { postJson, startTestInstance } from "./testing/fixtures.ts";
-import { messagesOf, openSse } from "./testing/sse_client.ts";
+import { messageEvents, messagesOf, openSse } from "./testing/sse_client.ts";
 
 Deno.test("embedded PGlite: POST then receive on /stream, and the data survives a restart", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "plaza_pglite_" });
@@ -11,7 +11,7 @@ Deno.test("embedded PGlite: POST then receive on /stream, and the data survives 
     try {
       const stream = await openSse(`${plaza.url}/stream`);
       first = await postJson(plaza.url, "ada", "hello from PGlite");
-      await stream.until((e) => e.length === 1);
+      await stream.untilMessages(1);
       assert.deepEqual(messagesOf(stream), [first]);
       await stream.close();
     } finally {
@@ -21,7 +21,7 @@ Deno.test("embedded PGlite: POST then receive on /stream, and the data survives 
     try {
       const stream = await openSse(`${plaza.url}/stream`);
       const second = await postJson(plaza.url, "bob", "still here");
-      await stream.until((e) => e.length === 2);
+      await stream.untilMessages(2);
       assert.deepEqual(messagesOf(stream), [first, second]);
       await stream.close();
     } finally {

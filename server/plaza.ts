@@ -5,7 +5,11 @@ import type { Database } from "./database.ts";
 import { createHub } from "./hub.ts";
 import { createMessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
+import { validateTypingInput } from "./message.ts";
 import { createNotifyListener } from "./notify_listener.ts";
+import { createPresence, PRESENCE_CHANNEL } from "./presence.ts";
+import { TYPING_CHANNEL } from "./post_typing.ts";
+import { createRateLimiter } from "./rate_limiter.ts";
 import { createPgliteDatabase } from "./pglite_database.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
 
@@ -60,10 +64,34 @@ export async function startPlaza(
   }
   const store = createMessageStore(db);
   const hub = createHub({ heartbeatMs: config.heartbeatMs });
-  const listener = createNotifyListener({ db, store, hub });
+  const presence = createPresence({
+    db,
+    hub,
+    instanceId: crypto.randomUUID(),
+  });
+  const listener = createNotifyListener({
+    db,
+    store,
+    hub,
+    signals: {
+      [PRESENCE_CHANNEL]: () => presence.onNotify(),
+      [TYPING_CHANNEL]: (payload) => {
+        // Anyone can NOTIFY this channel: pass on only a valid name.
+        let author;
+        try {
+          author = validateTypingInput(JSON.parse(payload));
+        } catch {
+          return;
+        }
+        if (author.ok) hub.signal("typing", { author: author.value });
+      },
+    },
+  });
   try {
     await listener.start();
+    await presence.start();
   } catch (error) {
+    await presence.close();
     await listener.close();
     await db.close().catch(() => {});
     throw new StartupError(
@@ -79,10 +107,14 @@ export async function startPlaza(
   }
   const app = createApp({
     store,
+    db,
+    // A typing notice every 2 s with a burst of 3 is plenty for a person.
+    typingLimiter: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
     hub,
     listener,
     assets,
     retryMs: config.sseRetryMs,
+    heartbeatMs: config.heartbeatMs,
     streamBufferBytes: config.streamBufferBytes,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -94,6 +126,7 @@ export async function startPlaza(
     }, app.fetch);
   } catch (error) {
     hub.close();
+    await presence.close();
     await listener.close();
     await db.close().catch(() => {});
     throw new StartupError(
@@ -117,6 +150,7 @@ export async function startPlaza(
         // Streams first: Deno.serve's shutdown() waits for open responses.
         hub.close();
         await server.shutdown();
+        await presence.close();
         await listener.close();
         await db.close();
       })();

@@ -8,7 +8,12 @@ import {
   startTestInstance,
   withTestDatabase,
 } from "./testing/fixtures.ts";
-import { messagesOf, openSse } from "./testing/sse_client.ts";
+import {
+  messageEvents,
+  messagesOf,
+  openSse,
+  type SseEvent,
+} from "./testing/sse_client.ts";
 
 const ids = (ms: { id: number }[]) => ms.map((m) => m.id);
 
@@ -28,11 +33,17 @@ Deno.test("a posted message arrives on an open stream, with the SSE headers and 
       );
       assert.equal(stream.response.headers.get("x-accel-buffering"), "no");
       const sent = await postJson(plaza.url, "ada", "hello, room");
-      await stream.until((e) => e.length === 1);
+      await stream.untilMessages(1);
       assert.equal(stream.retry, 2000);
-      assert.equal(stream.events[0].event, "message");
-      assert.equal(stream.events[0].id, String(sent.id));
-      assert.deepEqual(JSON.parse(stream.events[0].data), sent);
+      const [event] = messageEvents(stream);
+      assert.equal(event.id, String(sent.id));
+      assert.deepEqual(JSON.parse(event.data), sent);
+      // The opening event tells clients the heartbeat interval.
+      assert.deepEqual(stream.events[0], {
+        id: undefined,
+        event: "hello",
+        data: '{"heartbeatMs":15000}',
+      });
       await stream.close();
     } finally {
       await plaza.close();
@@ -49,15 +60,15 @@ Deno.test("a new stream first gets the latest messages oldest first (history, de
         posted.push(await postJson(plaza.url, "ada", `m${i}`));
       }
       const byDefault = await openSse(`${plaza.url}/stream`);
-      await byDefault.until((e) => e.length === 50);
+      await byDefault.untilMessages(50);
       assert.deepEqual(ids(messagesOf(byDefault)), ids(posted.slice(10)));
       const three = await openSse(`${plaza.url}/stream?history=3`);
-      await three.until((e) => e.length === 3);
+      await three.untilMessages(3);
       const none = await openSse(`${plaza.url}/stream?history=0`);
       const live = await postJson(plaza.url, "bob", "live");
-      await three.until((e) => e.length === 4);
-      await none.until((e) => e.length === 1);
-      await byDefault.until((e) => e.length === 51);
+      await three.untilMessages(4);
+      await none.untilMessages(1);
+      await byDefault.untilMessages(51);
       assert.deepEqual(
         ids(messagesOf(three)),
         [...ids(posted.slice(57)), live.id],
@@ -79,8 +90,8 @@ Deno.test("two instances on one database: posted to A, arrives on B", async () =
       const onA = await openSse(`${a.url}/stream`);
       const sent = await postJson(a.url, "ada", "from A");
       const back = await postJson(b.url, "bob", "from B");
-      await onB.until((e) => e.length === 2);
-      await onA.until((e) => e.length === 2);
+      await onB.untilMessages(2);
+      await onA.untilMessages(2);
       assert.deepEqual(messagesOf(onB), [sent, back]);
       assert.deepEqual(messagesOf(onA), [sent, back]);
       await Promise.all([onA.close(), onB.close()]);
@@ -109,7 +120,7 @@ Deno.test("a row inserted with psql reaches the stream", async () => {
         stderr: "piped",
       }).output();
       assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      await stream.until((e) => e.length === 1);
+      await stream.untilMessages(1);
       const [m] = messagesOf(stream);
       assert.equal(m.author, "psql");
       assert.equal(m.text, "typed by hand");
@@ -129,7 +140,7 @@ Deno.test("a message too long for a NOTIFY payload still arrives whole", async (
       // 2000 four-byte characters: 8000 bytes, over NOTIFY's payload limit.
       const text = "😀".repeat(2000);
       const sent = await postJson(plaza.url, "ada", text);
-      await stream.until((e) => e.length === 1);
+      await stream.untilMessages(1);
       assert.deepEqual(messagesOf(stream), [sent]);
       assert.equal(messagesOf(stream)[0].text, text);
       await stream.close();
@@ -145,28 +156,28 @@ Deno.test("resuming with Last-Event-ID after 100 missed messages gets exactly th
     try {
       const first = await openSse(`${plaza.url}/stream`);
       const seen = await postJson(plaza.url, "ada", "before leaving");
-      await first.until((e) => e.length === 1);
+      await first.untilMessages(1);
       await first.close();
       const missed = [];
       for (let i = 0; i < 100; i++) {
         missed.push(await postJson(plaza.url, "bob", `while away ${i}`));
       }
       const resumed = await openSse(`${plaza.url}/stream`, {
-        lastEventId: first.events[0].id,
+        lastEventId: messageEvents(first)[0].id,
       });
-      await resumed.until((e) => e.length === 100);
+      await resumed.untilMessages(100);
       const after = await postJson(plaza.url, "ada", "back");
-      await resumed.until((e) => e.length === 101);
+      await resumed.untilMessages(101);
       assert.deepEqual(ids(messagesOf(resumed)), [...ids(missed), after.id]);
       assert.equal(messagesOf(resumed)[0].text, "while away 0");
 
       // ?since= works the same, and the header wins over it.
       const bySince = await openSse(`${plaza.url}/stream?since=${seen.id}`);
-      await bySince.until((e) => e.length === 101);
+      await bySince.untilMessages(101);
       const both = await openSse(`${plaza.url}/stream?since=0`, {
         lastEventId: missed[98].id,
       });
-      await both.until((e) => e.length === 2);
+      await both.untilMessages(2);
       assert.deepEqual(ids(messagesOf(both)), [missed[99].id, after.id]);
       await Promise.all([resumed.close(), bySince.close(), both.close()]);
     } finally {
@@ -200,10 +211,10 @@ Deno.test("4 writers x 250 through two instances while 10 readers reconnect at r
           );
           markConnected();
           const target = Math.min(quota, total - got.length);
-          await stream.until((e) => e.length >= target);
+          await stream.untilMessages(target);
           await stream.close();
           // Only what was read before the disconnect counts.
-          for (const e of stream.events.slice(0, target)) {
+          for (const e of messageEvents(stream).slice(0, target)) {
             got.push(JSON.parse(e.data).id);
             lastId = e.id;
           }
@@ -234,6 +245,58 @@ Deno.test("4 writers x 250 through two instances while 10 readers reconnect at r
       }
     } finally {
       await Promise.all(instances.map((i) => i.close()));
+    }
+  });
+});
+
+const lastPresence = (events: SseEvent[]) => {
+  const p = events.filter((e) => e.event === "presence").at(-1);
+  return p === undefined ? null : JSON.parse(p.data).online;
+};
+
+Deno.test("presence: the online count covers streams on every instance", async () => {
+  await withTestDatabase(async (url) => {
+    const a = await startTestInstance(url);
+    const b = await startTestInstance(url);
+    try {
+      const onA = await openSse(`${a.url}/stream`);
+      const onB = await openSse(`${b.url}/stream`);
+      const alsoB = await openSse(`${b.url}/stream`);
+      for (const s of [onA, onB, alsoB]) {
+        await s.until((e) => lastPresence(e) === 3);
+      }
+      await alsoB.close();
+      await onB.close();
+      await onA.until((e) => lastPresence(e) === 1);
+      await onA.close();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+Deno.test("typing: POST /typing on one instance reaches streams on another, stores nothing", async () => {
+  await withTestDatabase(async (url) => {
+    const a = await startTestInstance(url);
+    const b = await startTestInstance(url);
+    try {
+      const onB = await openSse(`${b.url}/stream`);
+      const res = await fetch(`${a.url}/typing`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ author: " ada " }),
+      });
+      assert.equal(res.status, 202);
+      assert.deepEqual(await res.json(), { ok: true });
+      await onB.until((e) => e.some((x) => x.event === "typing"));
+      const typing = onB.events.find((x) => x.event === "typing")!;
+      assert.deepEqual(JSON.parse(typing.data), { author: "ada" });
+      assert.equal(typing.id, undefined, "typing must not move Last-Event-ID");
+      const history = await (await fetch(`${a.url}/messages`)).json();
+      assert.deepEqual(history.messages, []);
+      await onB.close();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });

@@ -49,7 +49,7 @@ export function createPostgresDatabase(
       return sql.begin((tx) => fn(queryable(tx))) as Promise<T>;
     },
     async listen(
-      channel: string,
+      channels: string[],
       handlers: ListenHandlers,
     ): Promise<ListenSession> {
       // A private one-connection client instead of sql.listen(): postgres.js
@@ -65,8 +65,8 @@ export function createPostgresDatabase(
         onnotice: () => {},
         // postgres.js passes these through to its connection but does not
         // declare onnotify in its types; sql.listen() uses the same hook.
-        onnotify(ch: string, payload: string) {
-          if (ch === channel) handlers.onNotify(payload);
+        onnotify(channel: string, payload: string) {
+          if (channels.includes(channel)) handlers.onNotify(channel, payload);
         },
         onclose() {
           if (closedByUs || !established) return;
@@ -88,7 +88,9 @@ export function createPostgresDatabase(
         },
       };
       try {
-        await conn.unsafe(`listen "${channel.replaceAll('"', '""')}"`);
+        await conn.unsafe(
+          channels.map((c) => `listen "${c.replaceAll('"', '""')}";`).join(""),
+        );
         established = true;
       } catch (error) {
         closedByUs = true;

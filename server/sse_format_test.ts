@@ -26,6 +26,7 @@ Deno.test("encodeMessageEvent keeps a multi-line message on one data line", () =
     author: "ada",
     text: "line one\nline two\r<b>",
     createdAt: "2026-11-27T10:00:00.000Z",
+    clientId: null,
   };
   const text = new TextDecoder().decode(encodeMessageEvent(message));
   const lines = text.split("\n");

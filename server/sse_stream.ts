@@ -1,7 +1,12 @@
 import type { Hub, HubSubscriber } from "./hub.ts";
 import type { Message } from "./message.ts";
 import type { MessageStore } from "./message_store.ts";
-import { encodeMessageEvent, encodeText, formatRetry } from "./sse_format.ts";
+import {
+  encodeMessageEvent,
+  encodeText,
+  formatEvent,
+  formatRetry,
+} from "./sse_format.ts";
 
 /** Where a new stream starts: after a known id, or with the latest `history` messages. */
 export type StreamStart = { since: number } | { history: number };
@@ -12,6 +17,8 @@ export interface SseStreamOptions {
   store: MessageStore;
   start: StreamStart;
   retryMs: number;
+  /** Announced in the opening `hello` event so clients can run a watchdog. */
+  heartbeatMs: number;
   /** Queued bytes beyond which the client counts as stalled and is dropped. */
   maxBufferedBytes: number;
   /** Called once when the stream ends, whatever the reason. */
@@ -125,6 +132,7 @@ export function createSseStream(
     }
     if (closed) return;
     live = true;
+    if (hub.presence !== null) write(hub.presence);
     const caughtUp = pending;
     pending = [];
     pendingBytes = 0;
@@ -136,7 +144,12 @@ export function createSseStream(
       start(c) {
         controller = c;
         unsubscribe = hub.subscribe(subscriber);
-        controller.enqueue(encodeText(formatRetry(options.retryMs)));
+        controller.enqueue(encodeText(
+          formatRetry(options.retryMs) + formatEvent({
+            event: "hello",
+            data: JSON.stringify({ heartbeatMs: options.heartbeatMs }),
+          }),
+        ));
         sendBacklog().catch(() => {
           // The database went away mid-backlog: end the stream so the client
           // reconnects (with Last-Event-ID) once it is back.

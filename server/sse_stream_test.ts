@@ -9,6 +9,7 @@ const message = (id: number, text = `m${id}`): Message => ({
   author: "ada",
   text,
   createdAt: "2026-11-27T10:00:00.000Z",
+  clientId: null,
 });
 
 /** An in-memory store over a fixed list, enough for the stream's reads. */
@@ -51,6 +52,7 @@ Deno.test("a resumed stream pages through a large backlog, then goes live withou
     store: memoryStore(rows),
     start: { since: 2 },
     retryMs: 1000,
+    heartbeatMs: 60_000,
     maxBufferedBytes: 4096,
   });
   // Published while the backlog is read: one already in it, one new.
@@ -70,6 +72,7 @@ Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscri
     store: memoryStore([]),
     start: { history: 0 },
     retryMs: 1000,
+    heartbeatMs: 60_000,
     maxBufferedBytes: 64 * 1024,
     onClose: () => (closed = true),
   });

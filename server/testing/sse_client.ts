@@ -1,3 +1,5 @@
+import type { Message } from "../message.ts";
+
 /** One parsed server-sent event. */
 export interface SseEvent {
   id?: string;
@@ -17,6 +19,8 @@ export interface SseClient {
   retry: number | null;
   /** Resolves once `predicate` holds for the events received, or rejects when the stream ends first. */
   until(predicate: (events: SseEvent[]) => boolean): Promise<void>;
+  /** Resolves once at least `count` message events have arrived. */
+  untilMessages(count: number): Promise<void>;
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
   /** Disconnects (cancels the body reader itself: see shared notes). */
@@ -67,6 +71,11 @@ export async function openSse(
       }
       return new Promise((resolve, reject) =>
         waiters.add({ predicate, resolve, reject })
+      );
+    },
+    untilMessages(count) {
+      return client.until((e) =>
+        e.filter((x) => x.event === "message").length >= count
       );
     },
     ended: Promise.resolve(),
@@ -134,11 +143,12 @@ export async function openSse(
   return client;
 }
 
+/** The raw `message` events of a client (with their ids). */
+export function messageEvents(client: SseClient): SseEvent[] {
+  return client.events.filter((e) => e.event === "message");
+}
+
 /** The `message` events of a client, parsed. */
-export function messagesOf(
-  client: SseClient,
-): { id: number; author: string; text: string; createdAt: string }[] {
-  return client.events.filter((e) => e.event === "message").map((e) =>
-    JSON.parse(e.data)
-  );
+export function messagesOf(client: SseClient): Message[] {
+  return messageEvents(client).map((e) => JSON.parse(e.data));
 }

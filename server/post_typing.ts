@@ -1,0 +1,41 @@
+import type { Context } from "hono";
+import { clientAddress } from "./client_address.ts";
+import {
+  type Database,
+  DatabaseUnavailableError,
+  isUnavailableError,
+} from "./database.ts";
+import { errorResponse } from "./http_error.ts";
+import { validateTypingInput } from "./message.ts";
+import type { RateLimiter } from "./rate_limiter.ts";
+import { readFields } from "./request_fields.ts";
+
+/** The channel typing signals travel on between instances. */
+export const TYPING_CHANNEL = "plaza_typing";
+
+/** The POST /typing handler: tells every instance's streams who is typing; nothing is stored. */
+export function postTyping(db: Database, limiter: RateLimiter) {
+  return async (c: Context): Promise<Response> => {
+    const decision = limiter.take(clientAddress(c));
+    if (!decision.ok) {
+      return errorResponse(429, "Too many typing notices; slow down.", {
+        "Retry-After": String(decision.retryAfterSeconds),
+      });
+    }
+    const fields = await readFields(c, ["author"]);
+    if (!fields.ok) return fields.response;
+    const author = validateTypingInput(fields.value);
+    if (!author.ok) return errorResponse(400, author.error);
+    try {
+      // Through Postgres, so streams on every instance hear it.
+      await db.query("select pg_notify($1, $2)", [
+        TYPING_CHANNEL,
+        JSON.stringify({ author: author.value }),
+      ]);
+    } catch (error) {
+      if (isUnavailableError(error)) throw new DatabaseUnavailableError(error);
+      throw error;
+    }
+    return c.json({ ok: true }, 202);
+  };
+}

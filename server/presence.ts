@@ -1,0 +1,114 @@
+import type { Database } from "./database.ts";
+import type { Hub } from "./hub.ts";
+
+/** The channel instances NOTIFY when their stream count changes. */
+export const PRESENCE_CHANNEL = "plaza_presence";
+
+/** Keeps this instance's stream count in Postgres and the room's total in the hub. */
+export interface Presence {
+  /** Handler for PRESENCE_CHANNEL notifications (wired to the listener). */
+  onNotify(): void;
+  start(): Promise<void>;
+  /** Removes this instance's row so the total drops at once. */
+  close(): Promise<void>;
+}
+
+/** Dependencies and timings of presence. */
+export interface PresenceOptions {
+  db: Database;
+  hub: Hub;
+  /** Unique per process, e.g. crypto.randomUUID(). */
+  instanceId: string;
+  /** How often the local count is checked (and written when it changed). */
+  tickMs?: number;
+  /** Rows older than this are ignored: their instance died without saying so. */
+  staleMs?: number;
+  onError?: (message: string, error: unknown) => void;
+}
+
+/** Creates the presence keeper; counts are written at most once per tick. */
+export function createPresence(options: PresenceOptions): Presence {
+  const { db, hub, instanceId } = options;
+  const tickMs = options.tickMs ?? 1_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const onError = options.onError ??
+    ((message, error) => console.error(message, error));
+  // Rows are refreshed well within staleMs even when nothing changes.
+  const refreshMs = Math.max(tickMs, Math.floor(staleMs / 3));
+  let written = -1;
+  let writtenAt = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  let dirty = false;
+  let running: Promise<void> = Promise.resolve();
+
+  const total = async () => {
+    const [row] = await db.query<{ total: number | string }>(
+      `select coalesce(sum(streams), 0) as total from presence
+       where updated_at > now() - make_interval(secs => $1)`,
+      [staleMs / 1000],
+    );
+    hub.setOnline(Number(row.total));
+  };
+
+  const tick = async () => {
+    const count = hub.size;
+    const now = Date.now();
+    if (count !== written || now - writtenAt >= refreshMs) {
+      // Upsert and NOTIFY in one statement: others recount when it commits.
+      await db.query(
+        `with up as (
+           insert into presence (instance_id, streams, updated_at)
+           values ($1, $2, now())
+           on conflict (instance_id)
+           do update set streams = excluded.streams, updated_at = now()
+         )
+         select pg_notify($3, '')`,
+        [instanceId, count, PRESENCE_CHANNEL],
+      );
+      const changed = count !== written;
+      written = count;
+      writtenAt = now;
+      // Our own NOTIFY comes back through the listener too; recounting here
+      // as well keeps a lone instance correct if the listener is down.
+      if (changed) dirty = true;
+    }
+    if (dirty) {
+      dirty = false;
+      await total();
+    }
+  };
+
+  const schedule = () => {
+    if (closed) return;
+    timer = setTimeout(() => {
+      running = tick().catch((error) => {
+        onError("Presence update failed", error);
+      }).finally(schedule);
+    }, tickMs);
+  };
+
+  return {
+    // Recounts are batched into the next tick, so a burst of joins across
+    // many instances costs one query per instance per tick.
+    onNotify() {
+      dirty = true;
+    },
+    async start() {
+      await tick();
+      dirty = true;
+      await tick();
+      schedule();
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await running;
+      await db.query(
+        `with gone as (delete from presence where instance_id = $1)
+         select pg_notify($2, '')`,
+        [instanceId, PRESENCE_CHANNEL],
+      ).catch((error) => onError("Presence cleanup failed", error));
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import type { Context } from "hono";
+import { errorResponse } from "./http_error.ts";
+import { readBody } from "./read_body.ts";
+
+/** Largest request body accepted by the POST endpoints. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const MEDIA_TYPES = ["application/json", "application/x-www-form-urlencoded"];
+
+/** Fields of a form body or the parsed JSON value, or the error response to send. */
+export type FieldsResult = { ok: true; value: unknown } | {
+  ok: false;
+  response: Response;
+};
+
+/**
+ * Reads a JSON or form body under the size limit: 415 for other types, 413
+ * when too large, 400 for invalid UTF-8 or JSON. Form fields come back as an
+ * object of their first values.
+ */
+export async function readFields(
+  c: Context,
+  formFields: string[],
+): Promise<FieldsResult> {
+  const mediaType = (c.req.header("content-type") ?? "").split(";")[0].trim()
+    .toLowerCase();
+  if (!MEDIA_TYPES.includes(mediaType)) {
+    return {
+      ok: false,
+      response: errorResponse(
+        415,
+        "Send the body as application/json or application/x-www-form-urlencoded.",
+      ),
+    };
+  }
+  const body = await readBody(c.req.raw, MAX_BODY_BYTES);
+  if (!body.ok) {
+    return {
+      ok: false,
+      response: body.reason === "too_large"
+        ? errorResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`)
+        : errorResponse(400, "The body is not valid UTF-8."),
+    };
+  }
+  if (mediaType === "application/json") {
+    try {
+      return { ok: true, value: JSON.parse(body.text) };
+    } catch {
+      return {
+        ok: false,
+        response: errorResponse(400, "The body is not valid JSON."),
+      };
+    }
+  }
+  const form = new URLSearchParams(body.text);
+  return {
+    ok: true,
+    value: Object.fromEntries(
+      formFields.map((name) => [name, form.get(name) ?? undefined]),
+    ),
+  };
+}
