@@ -1,7 +1,7 @@
 // The embedded default: `deno task start` with no DATABASE_URL.
 import assert from "node:assert/strict";
 import { postJson, startTestInstance } from "./testing/fixtures.ts";
-import { messageEvents, messagesOf, openSse } from "./testing/sse_client.ts";
+import { messagesOf, openSse } from "./testing/sse_client.ts";
 
 Deno.test("embedded PGlite: POST then receive on /stream, and the data survives a restart", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "plaza_pglite_" });
