@@ -4,10 +4,12 @@ import { type Database, DatabaseUnavailableError } from "./database.ts";
 import { errorResponse, unavailableResponse } from "./http_error.ts";
 import type { Hub } from "./hub.ts";
 import type { MessageStore } from "./message_store.ts";
+import { originCheck } from "./origin_check.ts";
 import { postMessage } from "./post_message.ts";
 import { postTyping } from "./post_typing.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 import { parseId, parseIntParam } from "./request_params.ts";
+import { securityHeaders } from "./security_headers.ts";
 import {
   createSseStream,
   SSE_HEADERS,
@@ -29,6 +31,8 @@ export interface AppDependencies {
   retryMs: number;
   heartbeatMs: number;
   streamBufferBytes: number;
+  /** Other sites whose pages may POST here (see origin_check.ts). */
+  allowedOrigins?: readonly string[];
 }
 
 /** Messages sent to a new stream that gives no starting point. */
@@ -47,6 +51,8 @@ function methodNotAllowed(allow: string) {
 export function createApp(deps: AppDependencies): Hono {
   const { store, hub } = deps;
   const app = new Hono();
+  app.use("*", securityHeaders());
+  app.use("*", originCheck(deps.allowedOrigins ?? []));
 
   app.get("/", () => {
     if (deps.assets === null) {

@@ -13,6 +13,7 @@ type App = ReturnType<typeof createApp>;
 async function withApp(
   fn: (app: App, hub: Hub) => Promise<void>,
   heartbeatMs = 60_000,
+  allowedOrigins: string[] = [],
 ) {
   await withTestDatabase(async (url) => {
     const db = createPostgresDatabase(url);
@@ -30,6 +31,7 @@ async function withApp(
         retryMs: 1000,
         heartbeatMs,
         streamBufferBytes: 1 << 20,
+        allowedOrigins,
       });
       await fn(app, hub);
     } finally {
@@ -382,4 +384,83 @@ Deno.test("POST /typing answers 202, checks the name, and rate-limits per addres
     await expectError(limited, 429, /slow down/);
     await expectError(await app.request("/typing"), 405, /accepts only POST/);
   });
+});
+
+Deno.test("every response carries the security headers, streams and errors included", async () => {
+  await withApp(async (app) => {
+    const stream = await app.request("/stream");
+    await stream.body?.cancel();
+    for (
+      const res of [
+        await app.request("/"),
+        await app.request("/messages"),
+        await app.request("/nope"),
+        stream,
+      ]
+    ) {
+      const csp = res.headers.get("content-security-policy") ?? "";
+      assert.match(csp, /default-src 'self'/);
+      assert.match(csp, /script-src 'self'(;|$)/, "no inline script");
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(res.headers.get("referrer-policy"), "no-referrer");
+      assert.match(res.headers.get("permissions-policy") ?? "", /camera=\(\)/);
+      await res.body?.cancel();
+    }
+  });
+});
+
+Deno.test("a browser POST from another site is refused (403); same site, listed origins and no Origin pass", async () => {
+  await withApp(async (app) => {
+    const post = (headers: Record<string, string>) =>
+      app.request("http://chat.example/messages", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: '{"author":"ada","text":"hi"}',
+      });
+    await expectError(
+      await post({ Origin: "https://evil.example" }),
+      403,
+      /ALLOWED_ORIGINS/,
+    );
+    await expectError(await post({ Origin: "null" }), 403, /not allowed/);
+    const typing = await app.request("http://chat.example/typing", {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Origin: "https://evil.example",
+      },
+      body: '{"author":"ada"}',
+    });
+    assert.equal(typing.status, 403);
+    await typing.body?.cancel();
+    const own = await post({
+      Origin: "http://chat.example",
+      Host: "chat.example",
+    });
+    assert.equal(own.status, 201);
+    await own.body?.cancel();
+    const curl = await post({});
+    assert.equal(curl.status, 201);
+    await curl.body?.cancel();
+    const all = await (await app.request("/messages")).json();
+    assert.equal(all.messages.length, 2);
+  });
+  // Listed origins pass.
+  await withApp(
+    async (app) => {
+      const res = await app.request("http://chat.example/messages", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Origin: "https://friend.example",
+        },
+        body: '{"author":"ada","text":"hi"}',
+      });
+      assert.equal(res.status, 201);
+      await res.body?.cancel();
+    },
+    60_000,
+    ["https://friend.example"],
+  );
 });

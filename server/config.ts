@@ -16,6 +16,8 @@ export interface Config {
   streamBufferBytes: number;
   /** Directory with the built client (`DIST_DIR`, default ./dist). */
   distDir: string;
+  /** Other sites allowed to POST from a browser (`ALLOWED_ORIGINS`, comma-separated). */
+  allowedOrigins: string[];
 }
 
 /** Environment variables as a plain record, e.g. `Deno.env.toObject()`. */
@@ -48,6 +50,27 @@ function text(env: Env, name: string): string | null {
   return raw ? raw : null;
 }
 
+function origins(env: Env, name: string): string[] {
+  const raw = text(env, name);
+  if (raw === null) return [];
+  return raw.split(",").map((s) => s.trim()).filter((s) => s !== "").map(
+    (origin) => {
+      let url: URL | null = null;
+      try {
+        url = new URL(origin);
+      } catch {
+        // Reported below.
+      }
+      if (url === null || url.origin !== origin) {
+        throw new ConfigError(
+          `${name} must list origins like https://chat.example.com (scheme, host, optional port; no path), got "${origin}".`,
+        );
+      }
+      return origin;
+    },
+  );
+}
+
 /** Parses and checks the environment; throws ConfigError saying which variable is wrong. */
 export function loadConfig(env: Env): Config {
   const databaseUrl = text(env, "DATABASE_URL");
@@ -71,5 +94,6 @@ export function loadConfig(env: Env): Config {
       1024 * 1024 * 1024,
     ),
     distDir: text(env, "DIST_DIR") ?? "./dist",
+    allowedOrigins: origins(env, "ALLOWED_ORIGINS"),
   };
 }

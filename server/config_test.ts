@@ -42,3 +42,20 @@ Deno.test("loadConfig names the variable that is wrong", () => {
     /DATABASE_URL must start with postgres/,
   );
 });
+
+Deno.test("loadConfig reads ALLOWED_ORIGINS and refuses entries that are not origins", () => {
+  assert.deepEqual(loadConfig({}).allowedOrigins, []);
+  assert.deepEqual(
+    loadConfig({ ALLOWED_ORIGINS: "https://a.example, http://b.example:8080" })
+      .allowedOrigins,
+    ["https://a.example", "http://b.example:8080"],
+  );
+  assert.throws(
+    () => loadConfig({ ALLOWED_ORIGINS: "https://a.example/path" }),
+    /ALLOWED_ORIGINS must list origins/,
+  );
+  assert.throws(
+    () => loadConfig({ ALLOWED_ORIGINS: "a.example" }),
+    /ALLOWED_ORIGINS/,
+  );
+});

@@ -21,7 +21,11 @@ export async function main(): Promise<void> {
     }
     throw error;
   }
+  let stopping = false;
   const stop = async () => {
+    // A second Ctrl-C means "now".
+    if (stopping) Deno.exit(1);
+    stopping = true;
     console.log("Shutting down…");
     await plaza.close();
     Deno.exit(0);

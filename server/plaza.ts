@@ -22,6 +22,9 @@ export interface Plaza {
   close(): Promise<void>;
 }
 
+/** How long shutdown waits for responses to finish before closing anyway. */
+export const SHUTDOWN_GRACE_MS = 3_000;
+
 /** Start-up failed in a way the operator must fix; the message says how. */
 export class StartupError extends Error {
   override name = "StartupError";
@@ -115,6 +118,7 @@ export async function startPlaza(
     assets,
     retryMs: config.sseRetryMs,
     heartbeatMs: config.heartbeatMs,
+    allowedOrigins: config.allowedOrigins,
     streamBufferBytes: config.streamBufferBytes,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -147,9 +151,26 @@ export async function startPlaza(
     port,
     close() {
       closing ??= (async () => {
-        // Streams first: Deno.serve's shutdown() waits for open responses.
+        // Streams first: Deno.serve's shutdown() waits for open responses,
+        // and ending them sends clients to reconnect elsewhere at once.
         hub.close();
-        await server.shutdown();
+        // shutdown() also finishes in-flight POSTs, but it waits forever on a
+        // client that stopped reading (its bytes sit in a socket write), and
+        // aborting the server after shutdown() crashes Deno 2.9. So wait a
+        // bounded time and move on; main.ts exits the process after close().
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const drained = await Promise.race([
+          server.shutdown().then(() => true),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), SHUTDOWN_GRACE_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (!drained) {
+          options.onWarning?.(
+            `Some connections did not finish within ${SHUTDOWN_GRACE_MS} ms; closing anyway.`,
+          );
+        }
         await presence.close();
         await listener.close();
         await db.close();
