@@ -9,9 +9,16 @@ import {
   NAME_STORAGE_KEY,
   type NameStorage,
 } from "./chat_state.ts";
+import { OUTBOX_KEY } from "./outbox.ts";
 
 function message(id: number, author = "ann", text = `hello ${id}`): Message {
-  return { id, author, text, createdAt: new Date(id * 1000).toISOString() };
+  return {
+    id,
+    author,
+    text,
+    createdAt: new Date(id * 1000).toISOString(),
+    clientId: null,
+  };
 }
 
 function memoryStorage(initial: Record<string, string> = {}) {
@@ -117,73 +124,162 @@ Deno.test("an invalid stored name is ignored, a throwing storage is survived", (
   assert.equal(state.name.value, "Dan");
 });
 
-Deno.test("sendMessage posts JSON and adds the stored message once", async () => {
-  const stored = message(7, "Eve", "hi there");
-  const { fetch, calls } = fakeFetch(() => json(stored, 201));
-  const state = createChatState({ fetch, sendTimeoutMs: 0 });
+/** Waits (a few ms at a time) until check() holds, e.g. for a queued POST. */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  assert.ok(check(), "condition never held");
+}
+
+function sentForm(call: Call): Record<string, string> {
+  return Object.fromEntries(new URLSearchParams(String(call.init.body)));
+}
+
+function withClientId(m: Message, clientId: string): Message {
+  return { ...m, clientId };
+}
+
+Deno.test("a send shows as pending at once and its confirmation replaces it, once", async () => {
+  let reply = (_: Response) => {};
+  const { fetch, calls } = fakeFetch(() => new Promise((r) => (reply = r)));
+  const { storage, data } = memoryStorage();
+  const state = createChatState({ fetch, storage, sendTimeoutMs: 0 });
   state.setName("Eve");
 
-  const sending = state.sendMessage("  hi there \n");
-  assert.equal(state.sending.value, true);
-  assert.equal(await sending, true);
-  assert.equal(state.sending.value, false);
-  assert.equal(state.sendError.value, null);
+  assert.equal(state.sendMessage("  hi there \n"), true);
+  const [pending] = state.outbox.value;
+  assert.equal(pending.state, "sending");
+  assert.equal(pending.text, "hi there");
+  assert.match(pending.clientId, /^[0-9a-f-]{36}$/);
+  assert.match(data.get(OUTBOX_KEY) ?? "", /hi there/);
 
-  assert.equal(calls.length, 1);
+  await until(() => calls.length === 1);
   assert.equal(calls[0].url, "/messages");
   assert.equal(calls[0].init.method, "POST");
-  assert.equal(
-    new Headers(calls[0].init.headers).get("content-type"),
-    "application/json",
-  );
-  assert.deepEqual(JSON.parse(String(calls[0].init.body)), {
+  assert.deepEqual(sentForm(calls[0]), {
     author: "Eve",
     text: "hi there",
+    clientId: pending.clientId,
   });
+  const stored = withClientId(message(7, "Eve", "hi there"), pending.clientId);
+  reply(json(stored, 201));
+  await until(() => state.outbox.value.length === 0);
+  assert.deepEqual(state.messages.value, [stored]);
+  assert.equal(data.get(OUTBOX_KEY), "[]");
 
   state.receiveMessage(stored); // the stream echo
   assert.deepEqual(state.messages.value, [stored]);
 });
 
-Deno.test("a refused send keeps the server's sentence as the error", async () => {
-  const { fetch } = fakeFetch(() =>
-    json({ error: 'Field "text" must be at most 2000 characters.' }, 400)
+Deno.test("the stream's event may confirm a send before the POST answers", async () => {
+  let reply = (_: Response) => {};
+  const { fetch, calls } = fakeFetch(() => new Promise((r) => (reply = r)));
+  const state = createChatState({ fetch, sendTimeoutMs: 0 });
+  state.setName("Eve");
+  state.sendMessage("race");
+  await until(() => calls.length === 1);
+  const stored = withClientId(
+    message(3, "Eve", "race"),
+    state.outbox.value[0].clientId,
+  );
+  state.receiveMessage(stored);
+  assert.deepEqual(state.outbox.value, []);
+  reply(json(stored, 201));
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(state.messages.value, [stored]);
+  assert.deepEqual(state.outbox.value, []);
+});
+
+Deno.test("a failed send survives a reload and is retried, same clientId, when the stream goes live", async () => {
+  const { storage, data } = memoryStorage();
+  const down = createChatState({
+    fetch: () => Promise.reject(new TypeError("Failed to fetch")),
+    storage,
+    sendTimeoutMs: 0,
+  });
+  down.setName("Gus");
+  down.sendMessage("still there?");
+  await until(() => down.outbox.value[0]?.state === "failed");
+  const [failed] = down.outbox.value;
+  assert.equal(failed.error, "Could not reach the server.");
+  assert.equal(failed.refused, false);
+
+  // A reload: a new state over the same storage.
+  const { fetch, calls } = fakeFetch((call) =>
+    json(
+      withClientId(message(9, "Gus", "still there?"), sentForm(call).clientId),
+      200,
+    )
+  );
+  const state = createChatState({ fetch, storage, sendTimeoutMs: 0 });
+  assert.equal(state.outbox.value.length, 1);
+  assert.equal(state.outbox.value[0].state, "failed");
+  assert.equal(calls.length, 0);
+  state.setStatus("live");
+  await until(() => state.outbox.value.length === 0);
+  assert.equal(calls.length, 1);
+  assert.equal(sentForm(calls[0]).clientId, failed.clientId);
+  assert.equal(state.messages.value[0].id, 9);
+  assert.equal(data.get(OUTBOX_KEY), "[]");
+});
+
+Deno.test("a send discarded in another tab is not retried here", async () => {
+  const { storage } = memoryStorage();
+  const down = () => Promise.reject(new TypeError("Failed to fetch"));
+  const a = createChatState({ fetch: down, storage, sendTimeoutMs: 0 });
+  a.setName("Gus");
+  a.sendMessage("oops");
+  await until(() => a.outbox.value[0]?.state === "failed");
+  const { fetch, calls } = fakeFetch(() => json({}, 500));
+  const b = createChatState({ fetch, storage, sendTimeoutMs: 0 });
+  assert.equal(b.outbox.value.length, 1);
+  a.discardSend(a.outbox.value[0].clientId);
+  b.syncOutbox();
+  assert.deepEqual(b.outbox.value, []);
+  b.setStatus("live");
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(calls.length, 0);
+});
+
+Deno.test("a refused send shows the server's sentence and waits for the reader", async () => {
+  const { fetch, calls } = fakeFetch(() =>
+    json({ error: 'Field "author" must be at most 32 characters.' }, 400)
   );
   const state = createChatState({ fetch, sendTimeoutMs: 0 });
   state.setName("Fay");
-  assert.equal(await state.sendMessage("hello"), false);
-  assert.equal(
-    state.sendError.value,
-    'Field "text" must be at most 2000 characters.',
-  );
-  assert.equal(state.sending.value, false);
-  assert.deepEqual(state.messages.value, []);
+  state.sendMessage("hello");
+  await until(() => state.outbox.value[0]?.state === "failed");
+  const [item] = state.outbox.value;
+  assert.equal(item.error, 'Field "author" must be at most 32 characters.');
+  assert.equal(item.refused, true);
 
-  state.clearSendError();
-  assert.equal(state.sendError.value, null);
+  state.setStatus("live");
+  state.retryFailed();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(calls.length, 1);
+
+  state.retrySend(item.clientId);
+  await until(() => calls.length === 2);
+  assert.equal(sentForm(calls[1]).clientId, item.clientId);
+  await until(() => state.outbox.value[0]?.state === "failed");
+  state.discardSend(item.clientId);
+  assert.deepEqual(state.outbox.value, []);
+  assert.deepEqual(state.messages.value, []);
 });
 
-Deno.test("a non-JSON error page and a network failure give a sentence", async () => {
+Deno.test("an error page, a hang past the timeout: sentences, and retryable", async () => {
   const html = fakeFetch(() =>
     new Response("<h1>Bad Gateway</h1>", { status: 502 })
   );
   const state = createChatState({ fetch: html.fetch, sendTimeoutMs: 0 });
-  state.setName("Gus");
-  assert.equal(await state.sendMessage("hello"), false);
-  assert.match(state.sendError.value ?? "", /HTTP 502/);
+  state.setName("Hal");
+  state.sendMessage("hello");
+  await until(() => state.outbox.value[0]?.state === "failed");
+  assert.equal(state.outbox.value[0].error, "The server answered 502.");
+  assert.equal(state.outbox.value[0].refused, false);
 
-  const offline = createChatState({
-    fetch: () => Promise.reject(new TypeError("Failed to fetch")),
-    sendTimeoutMs: 0,
-  });
-  offline.setName("Gus");
-  assert.equal(await offline.sendMessage("hello"), false);
-  assert.match(offline.sendError.value ?? "", /Could not reach the server/);
-  assert.equal(offline.sending.value, false);
-});
-
-Deno.test("a send that hangs past the timeout fails with a sentence", async () => {
-  const state = createChatState({
+  const slow = createChatState({
     fetch: (_url, init) =>
       new Promise((_resolve, reject) => {
         init.signal?.addEventListener(
@@ -193,29 +289,67 @@ Deno.test("a send that hangs past the timeout fails with a sentence", async () =
       }),
     sendTimeoutMs: 10,
   });
-  state.setName("Hal");
-  assert.equal(await state.sendMessage("anyone?"), false);
-  assert.match(state.sendError.value ?? "", /took too long/);
+  slow.setName("Hal");
+  slow.sendMessage("anyone?");
+  await until(() => slow.outbox.value[0]?.state === "failed");
+  assert.match(slow.outbox.value[0].error ?? "", /took too long/);
 });
 
-Deno.test("nothing is posted when empty, nameless or already sending", async () => {
-  let release = () => {};
-  const { fetch, calls } = fakeFetch(() =>
-    new Promise<Response>((resolve) => {
-      release = () => resolve(json(message(1, "Ivy"), 201));
+Deno.test("sends go out one at a time, in order; nothing is sent empty or nameless", async () => {
+  const replies: (() => void)[] = [];
+  const { fetch, calls } = fakeFetch((call) =>
+    new Promise((resolve) => {
+      const { text, clientId } = sentForm(call);
+      replies.push(() =>
+        resolve(
+          json(withClientId(message(calls.length, "Ivy", text), clientId), 201),
+        )
+      );
     })
   );
   const state = createChatState({ fetch, sendTimeoutMs: 0 });
-  assert.equal(await state.sendMessage("hi"), false);
-  assert.match(state.sendError.value ?? "", /name/);
-
+  assert.equal(state.sendMessage("hi"), false);
   state.setName("Ivy");
-  assert.equal(await state.sendMessage(" \n "), false);
-  const first = state.sendMessage("one");
-  assert.equal(await state.sendMessage("two"), false);
-  release();
-  assert.equal(await first, true);
+  assert.equal(state.sendMessage(" \n "), false);
+  assert.equal(state.sendMessage("one"), true);
+  assert.equal(state.sendMessage("two"), true);
+  assert.deepEqual(state.outbox.value.map((i) => i.text), ["one", "two"]);
+  await until(() => calls.length === 1);
+  await new Promise((resolve) => setTimeout(resolve, 5));
   assert.equal(calls.length, 1);
+  replies[0]();
+  await until(() => calls.length === 2);
+  replies[1]();
+  await until(() => state.outbox.value.length === 0);
+  assert.deepEqual(state.messages.value.map((m) => m.text), ["one", "two"]);
+});
+
+Deno.test("typing shows other people for a while, never the reader", async () => {
+  const state = createChatState({ typingMs: 20 });
+  state.setName("Eve");
+  state.noteTyping("Eve");
+  assert.deepEqual(state.typing.value, []);
+  state.noteTyping("ann");
+  state.noteTyping("bob");
+  state.noteTyping("ann");
+  assert.deepEqual(state.typing.value, ["bob", "ann"]);
+  // A message from them ends their typing at once.
+  state.receiveMessage(message(1, "ann"));
+  assert.deepEqual(state.typing.value, ["bob"]);
+  await until(() => state.typing.value.length === 0);
+});
+
+Deno.test("presence, offline and the reconnect time are recorded", () => {
+  const state = createChatState();
+  assert.equal(state.online.value, null);
+  state.setPresence(3);
+  assert.equal(state.online.value, 3);
+  state.setOffline(true);
+  assert.equal(state.offline.value, true);
+  state.setStatus("reconnecting", 1234);
+  assert.equal(state.retryAt.value, 1234);
+  state.setStatus("live");
+  assert.equal(state.retryAt.value, null);
 });
 
 Deno.test("status changes only through setStatus", () => {

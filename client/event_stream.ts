@@ -1,26 +1,24 @@
-import type { Message } from "../server/message.ts";
-import { parseMessage } from "./message_shape.ts";
+/**
+ * The live stream, read with fetch() and a small SSE parser rather than
+ * EventSource: EventSource hides the server's `: ping` comments, so a watchdog
+ * could not tell a quiet room from a dead connection, and it gives up for good
+ * on an HTTP error such as a 502. Reading the bytes ourselves sees every
+ * heartbeat, and each reconnect resumes with `?since=<last id>`.
+ */
 
 /** How the live connection to the server is doing, as shown to the reader. */
 export type ConnectionStatus = "connecting" | "live" | "reconnecting";
 
-/** The part of EventSource this module uses, so tests can pass a fake. */
-export interface EventSourceLike {
-  readonly readyState: number;
-  addEventListener(type: string, listener: (event: MessageEvent) => void): void;
-  close(): void;
-}
-
 /** Options for connectEventStream; only the callbacks are required. */
 export interface EventStreamOptions {
-  /** Called for every message event, in arrival order (duplicates possible). */
-  onMessage(message: Message): void;
-  /** Called whenever the connection status changes. */
-  onStatus(status: ConnectionStatus): void;
-  /** Stream endpoint; defaults to "/stream". */
-  url?: string;
-  /** EventSource constructor; defaults to the browser's. */
-  EventSourceImpl?: new (url: string) => EventSourceLike;
+  /** Called for every event with its type and data, in order (repeats possible after a reconnect). */
+  onEvent(type: string, data: string): void;
+  /** Called on each change; retryAt is when the next attempt starts (epoch ms), if one is waiting. */
+  onStatus(status: ConnectionStatus, retryAt: number | null): void;
+  /** Last message id already seen: the stream starts after it. */
+  since?: number | null;
+  /** HTTP client; defaults to the browser's fetch. */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** Runs fn after ms and returns a canceller; injectable for tests. */
   setTimer?: (fn: () => void, ms: number) => () => void;
   /** Source of jitter in [0, 1); injectable for tests. */
@@ -29,92 +27,113 @@ export interface EventStreamOptions {
 
 /** Handle returned by connectEventStream. */
 export interface EventStreamHandle {
+  /** Skips a waiting backoff, e.g. when the browser says it is back online. */
+  retryNow(): void;
   /** Stops the stream and any pending reconnect for good. */
   close(): void;
 }
 
-/** First delay before reconnecting a stream the browser gave up on. */
+/** First delay before reconnecting. */
 export const BASE_RETRY_MS = 1_000;
-/** Longest delay between our own reconnect attempts. */
+/** Longest delay between reconnect attempts. */
 export const MAX_RETRY_MS = 30_000;
-
-// EventSource.CLOSED; spelled out because a fake constructor may lack statics.
-const CLOSED = 2;
+/** Heartbeat interval assumed until the server's hello event names its own. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
 
 function defaultTimer(fn: () => void, ms: number): () => void {
   const id = setTimeout(fn, ms);
   return () => clearTimeout(id);
 }
 
-/**
- * Opens the server's SSE stream and keeps it open. The browser already retries
- * (sending Last-Event-ID) after network errors, but gives up for good when the
- * server answers with an HTTP error (e.g. a 502/503 during a deploy); then we
- * reconnect ourselves with `?since=<last id>` so no message is missed.
- */
+/** Opens the server's SSE stream and keeps it open until close(). */
 export function connectEventStream(
   options: EventStreamOptions,
 ): EventStreamHandle {
   const {
-    onMessage,
+    onEvent,
     onStatus,
-    url = "/stream",
-    EventSourceImpl = EventSource,
+    fetch: get = fetch,
     setTimer = defaultTimer,
     random = Math.random,
   } = options;
-  let lastSeenId: number | null = null;
-  let source: EventSourceLike | null = null;
-  let cancelTimer: (() => void) | null = null;
+  let lastId = options.since ?? null;
+  let heartbeatMs = DEFAULT_HEARTBEAT_MS;
   let failures = 0;
   let closed = false;
+  let abort = () => {};
+  let waiting: (() => void) | null = null;
 
-  function streamUrl(): string {
-    if (lastSeenId === null) return url;
-    return `${url}${url.includes("?") ? "&" : "?"}since=${lastSeenId}`;
-  }
-
-  function open(): void {
-    cancelTimer = null;
-    const es = new EventSourceImpl(streamUrl());
-    source = es;
-    es.addEventListener("open", () => {
-      failures = 0;
-      onStatus("live");
-    });
-    es.addEventListener("message", (event) => {
-      const message = typeof event.data === "string"
-        ? parseMessage(event.data)
-        : null;
-      if (message === null) return;
-      if (lastSeenId === null || message.id > lastSeenId) {
-        lastSeenId = message.id;
+  async function open(): Promise<void> {
+    waiting = null;
+    const ctl = new AbortController();
+    abort = () => ctl.abort();
+    let watchdog = () => {};
+    // Anything from the server, heartbeats included, proves the link alive;
+    // two missed heartbeats mean a dead connection nobody told us about.
+    const feed = () => {
+      watchdog();
+      watchdog = setTimer(abort, 2 * heartbeatMs);
+    };
+    feed();
+    try {
+      const res = await get(
+        lastId === null ? "/stream" : `/stream?since=${lastId}`,
+        { signal: ctl.signal },
+      );
+      if (!res.ok || !res.body) throw new Error();
+      onStatus("live", null);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let rest = "";
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        // Plaza's server sends "\n" line ends and one data line per event,
+        // so an event is a block up to a blank line; comments carry no data.
+        const blocks = (rest + value).split("\n\n");
+        rest = blocks.pop() ?? "";
+        for (const block of blocks) {
+          const get = (field: string) =>
+            new RegExp(`^${field}: ?(.*)`, "m").exec(block)?.[1];
+          const data = get("data");
+          if (data === undefined) continue;
+          const type = get("event") ?? "message";
+          const hb = /"heartbeatMs":(\d+)/.exec(data);
+          if (type === "hello" && hb) heartbeatMs = +hb[1] || heartbeatMs;
+          failures = 0;
+          onEvent(type, data);
+          // Only a whole event moves the resume point.
+          const id = get("id");
+          if (id) lastId = +id;
+        }
+        feed();
       }
-      onMessage(message);
-    });
-    es.addEventListener("error", () => {
-      if (closed || source !== es) return;
-      onStatus("reconnecting");
-      if (es.readyState !== CLOSED) return; // the browser is retrying itself
-      es.close();
-      source = null;
-      // Full doubling with jitter in [half, full] so that thousands of
-      // clients dropped at once by a restart do not come back in lockstep.
-      const ceiling = Math.min(MAX_RETRY_MS, BASE_RETRY_MS * 2 ** failures);
-      failures++;
-      cancelTimer = setTimer(open, Math.round(ceiling * (0.5 + random() / 2)));
-    });
+    } catch {
+      // Network error, HTTP error or the watchdog: all mean reconnect.
+    }
+    watchdog();
+    if (closed) return;
+    // Doubling with jitter in [half, full] so that thousands of clients
+    // dropped at once by a restart do not come back in lockstep.
+    const delay = Math.round(
+      Math.min(MAX_RETRY_MS, BASE_RETRY_MS * 2 ** failures++) *
+        (0.5 + random() / 2),
+    );
+    onStatus("reconnecting", Date.now() + delay);
+    waiting = setTimer(open, delay);
   }
 
-  onStatus("connecting");
-  open();
+  void open();
   return {
+    retryNow() {
+      if (closed || !waiting) return;
+      waiting();
+      failures = 0;
+      void open();
+    },
     close() {
       closed = true;
-      cancelTimer?.();
-      cancelTimer = null;
-      source?.close();
-      source = null;
+      waiting?.();
+      abort();
     },
   };
 }

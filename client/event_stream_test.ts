@@ -1,143 +1,218 @@
 import assert from "node:assert/strict";
-import type { Message } from "../server/message.ts";
 import {
   connectEventStream,
   type ConnectionStatus,
-  type EventSourceLike,
+  DEFAULT_HEARTBEAT_MS,
   MAX_RETRY_MS,
 } from "./event_stream.ts";
 
-class FakeEventSource implements EventSourceLike {
-  static instances: FakeEventSource[] = [];
-  readyState = 0;
-  closed = false;
-  #listeners = new Map<string, ((event: MessageEvent) => void)[]>();
+/** One request to the fake server: the test writes its body bit by bit. */
+interface Request {
+  url: string;
+  signal: AbortSignal;
+  write(text: string): void;
+  end(): void;
+}
 
-  constructor(readonly url: string) {
-    FakeEventSource.instances.push(this);
-  }
-
-  addEventListener(type: string, listener: (event: MessageEvent) => void) {
-    this.#listeners.set(type, [...this.#listeners.get(type) ?? [], listener]);
-  }
-
-  close() {
-    this.closed = true;
-    this.readyState = 2;
-  }
-
-  emit(type: string, data?: string) {
-    if (type === "open") this.readyState = 1;
-    for (const l of this.#listeners.get(type) ?? []) {
-      l(new MessageEvent(type, { data }));
+function fakeServer(status = 200) {
+  const requests: Request[] = [];
+  const fetch = (url: string, init: RequestInit): Promise<Response> => {
+    const signal = init.signal as AbortSignal;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => void (controller = c),
+    });
+    // Like a browser: aborting the request errors its body.
+    signal.addEventListener("abort", () => {
+      try {
+        controller.error(signal.reason);
+      } catch {
+        // Already closed.
+      }
+    });
+    requests.push({
+      url,
+      signal,
+      write: (text) => controller.enqueue(new TextEncoder().encode(text)),
+      end: () => controller.close(),
+    });
+    if (status !== 200) {
+      controller.close();
+      return Promise.resolve(new Response(body, { status }));
     }
-  }
-
-  /** An HTTP error answer: the browser gives up and reports CLOSED. */
-  fail() {
-    this.readyState = 2;
-    this.emit("error");
-  }
-}
-
-function message(id: number): Message {
-  return {
-    id,
-    author: "ann",
-    text: `m${id}`,
-    createdAt: "2025-01-01T00:00:00.000Z",
+    return Promise.resolve(new Response(body));
   };
+  return { requests, fetch, latest: () => requests.at(-1)! };
 }
 
-function setup(random = () => 0.999) {
-  FakeEventSource.instances = [];
-  const received: Message[] = [];
-  const statuses: ConnectionStatus[] = [];
-  const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
+interface Timer {
+  fn: () => void;
+  ms: number;
+  cancelled: boolean;
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function setup(status = 200, random = () => 0.999) {
+  const server = fakeServer(status);
+  const events: [string, string][] = [];
+  const statuses: [ConnectionStatus, number | null][] = [];
+  const timers: Timer[] = [];
   const handle = connectEventStream({
-    onMessage: (m) => received.push(m),
-    onStatus: (s) => statuses.push(s),
-    EventSourceImpl: FakeEventSource,
+    onEvent: (type, data) => events.push([type, data]),
+    onStatus: (s, at) => statuses.push([s, at]),
+    fetch: server.fetch,
     setTimer: (fn, ms) => {
-      const timer = { fn, ms, cancelled: false };
+      const timer: Timer = {
+        // A timer that fired is spent, like a cancelled one.
+        fn: () => {
+          timer.cancelled = true;
+          fn();
+        },
+        ms,
+        cancelled: false,
+      };
       timers.push(timer);
       return () => void (timer.cancelled = true);
     },
     random,
   });
-  const latest = () => FakeEventSource.instances.at(-1)!;
-  return { handle, received, statuses, timers, latest };
+  /** Timers still waiting: watchdogs and reconnects. */
+  const live = () => timers.filter((t) => !t.cancelled);
+  return { ...server, handle, events, statuses, timers, live };
 }
 
-Deno.test("messages flow through and status goes connecting -> live", () => {
-  const { handle, received, statuses, latest } = setup();
+const MESSAGE = '{"id":42,"author":"ada","text":"hi","createdAt":"x"}';
+
+Deno.test("events are parsed across chunk boundaries, comments skipped", async () => {
+  const { handle, latest, events, statuses } = setup();
+  await tick();
   assert.equal(latest().url, "/stream");
-  latest().emit("open");
-  latest().emit("message", JSON.stringify(message(1)));
-  latest().emit("message", "not json");
-  latest().emit("message", JSON.stringify({ id: "2" }));
-  assert.deepEqual(received, [message(1)]);
-  assert.deepEqual(statuses, ["connecting", "live"]);
+  assert.deepEqual(statuses, [["live", null]]);
+  latest().write(
+    'retry: 2000\n\nevent: hello\ndata: {"heartbeatMs":15000}\n\n',
+  );
+  latest().write(": ping\n\nid: 42\nevent: message\nda");
+  latest().write(`ta: ${MESSAGE}\n\nevent: presence\ndata: {"online":3}\n`);
+  latest().write('\nevent: typing\ndata: {"author":"bob"}\n\ndata: plain\n\n');
+  await tick();
+  assert.deepEqual(events, [
+    ["hello", '{"heartbeatMs":15000}'],
+    ["message", MESSAGE],
+    ["presence", '{"online":3}'],
+    ["typing", '{"author":"bob"}'],
+    ["message", "plain"],
+  ]);
   handle.close();
-  assert.equal(latest().closed, true);
+  await tick();
 });
 
-Deno.test("while the browser retries by itself we only report reconnecting", () => {
-  const { handle, statuses, timers, latest } = setup();
-  latest().emit("open");
-  latest().readyState = 0; // CONNECTING: a network error the browser handles
-  latest().emit("error");
-  assert.deepEqual(statuses, ["connecting", "live", "reconnecting"]);
-  assert.equal(timers.length, 0);
-  assert.equal(FakeEventSource.instances.length, 1);
-  handle.close();
-});
-
-Deno.test("a closed stream is reopened with since=<last id> after backoff", () => {
-  const { handle, timers, latest, statuses } = setup();
-  latest().emit("open");
-  latest().emit("message", JSON.stringify(message(41)));
-  latest().emit("message", JSON.stringify(message(42)));
-  latest().fail();
-  assert.equal(latest().closed, true);
-  assert.equal(statuses.at(-1), "reconnecting");
-  assert.equal(timers.length, 1);
-  assert.ok(timers[0].ms > 500 && timers[0].ms <= 1000);
-
-  timers[0].fn();
-  assert.equal(FakeEventSource.instances.length, 2);
+Deno.test("an ended stream or an HTTP error reconnects with since=<last id>, after backoff", async () => {
+  const { handle, latest, requests, statuses, live } = setup();
+  await tick();
+  latest().write(`id: 41\nevent: message\ndata: {}\n\nid: 42\ndata: {}\n\n`);
+  // Half an event: its id must not move the resume point.
+  latest().write("id: 43\ndata: {}\n");
+  latest().end();
+  await tick();
+  const [status, at] = statuses.at(-1)!;
+  assert.equal(status, "reconnecting");
+  assert.ok(at !== null && at > Date.now() && at <= Date.now() + 1000);
+  const [retry] = live();
+  assert.ok(retry.ms > 500 && retry.ms <= 1000);
+  retry.fn();
+  await tick();
+  assert.equal(requests.length, 2);
   assert.equal(latest().url, "/stream?since=42");
   handle.close();
+  await tick();
+
+  // A 502 from a proxy during a deploy: EventSource would give up for good.
+  const bad = setup(502);
+  await tick();
+  assert.deepEqual(bad.statuses.map(([s]) => s), ["reconnecting"]);
+  assert.equal(bad.live().length, 1);
+  bad.handle.close();
+  assert.equal(bad.live().length, 0);
 });
 
-Deno.test("backoff doubles to a 30 s cap, with jitter, and resets once live", () => {
-  const { handle, timers, latest } = setup(() => 0.999);
+Deno.test("backoff doubles to a 30 s cap, with jitter, and resets once events flow", async () => {
+  const { handle, live, latest } = setup(200, () => 0.999);
+  await tick();
+  const waits: number[] = [];
   for (let i = 0; i < 8; i++) {
-    latest().fail();
-    timers.at(-1)!.fn();
+    latest().end();
+    await tick();
+    const retry = live().at(-1)!;
+    waits.push(retry.ms);
+    retry.fn();
+    await tick();
   }
-  const ceilings = timers.map((t) => Math.ceil(t.ms / 1000) * 1000);
   assert.deepEqual(
-    ceilings,
+    waits.map((ms) => Math.ceil(ms / 1000) * 1000),
     [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000],
   );
-  assert.ok(timers.every((t) => t.ms <= MAX_RETRY_MS));
+  assert.ok(waits.every((ms) => ms <= MAX_RETRY_MS));
 
-  latest().emit("open");
-  latest().fail();
-  assert.ok(timers.at(-1)!.ms <= 1000);
+  latest().write("event: hello\ndata: {}\n\n");
+  latest().end();
+  await tick();
+  assert.ok(live().at(-1)!.ms <= 1000);
   handle.close();
+  await tick();
 
-  const low = setup(() => 0);
-  low.latest().fail();
-  assert.equal(low.timers[0].ms, 500); // jitter goes down to half the delay
+  const low = setup(200, () => 0);
+  await tick();
+  low.latest().end();
+  await tick();
+  assert.equal(low.live()[0].ms, 500); // jitter goes down to half the delay
   low.handle.close();
 });
 
-Deno.test("close() cancels a pending reconnect", () => {
-  const { handle, timers, latest } = setup();
-  latest().fail();
+Deno.test("the watchdog drops a stream silent for two heartbeats; any bytes feed it", async () => {
+  const { handle, latest, live, requests } = setup();
+  await tick();
+  assert.deepEqual(live().map((t) => t.ms), [2 * DEFAULT_HEARTBEAT_MS]);
+  latest().write('event: hello\ndata: {"heartbeatMs":1000}\n\n');
+  await tick();
+  assert.deepEqual(live().map((t) => t.ms), [2000]);
+  latest().write(": ping\n\n"); // invisible to EventSource, not to us
+  await tick();
+  const [watchdog] = live();
+  assert.equal(live().length, 1);
+  watchdog.fn(); // two heartbeats of silence
+  await tick();
+  assert.equal(requests[0].signal.aborted, true);
+  const [retry] = live();
+  retry.fn();
+  await tick();
+  assert.equal(requests.length, 2);
   handle.close();
-  assert.equal(timers[0].cancelled, true);
-  assert.equal(FakeEventSource.instances.length, 1);
+  await tick();
+  assert.equal(requests[1].signal.aborted, true);
+  assert.equal(live().length, 0);
+});
+
+Deno.test("retryNow skips the wait; close() stops everything for good", async () => {
+  const { handle, latest, live, requests } = setup();
+  await tick();
+  handle.retryNow(); // live: nothing to skip
+  await tick();
+  assert.equal(requests.length, 1);
+  latest().end();
+  await tick();
+  const [retry] = live();
+  handle.retryNow();
+  await tick();
+  assert.equal(retry.cancelled, true);
+  assert.equal(requests.length, 2);
+
+  latest().end();
+  await tick();
+  const [pending] = live();
+  handle.close();
+  assert.equal(pending.cancelled, true);
+  handle.retryNow();
+  await tick();
+  assert.equal(requests.length, 2);
 });

@@ -5,7 +5,9 @@ export function isMessage(value: unknown): value is Message {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
   return Number.isSafeInteger(v.id) && typeof v.author === "string" &&
-    typeof v.text === "string" && typeof v.createdAt === "string";
+    typeof v.text === "string" && typeof v.createdAt === "string" &&
+    // Absent only from a server older than clientId; treated like null.
+    typeof (v.clientId ?? "") === "string";
 }
 
 /** Parses an SSE `data:` payload into a Message, or null when it is not one. */

@@ -3,7 +3,9 @@ import { chat } from "../chat_state.ts";
 import { Composer } from "./composer.tsx";
 import { MessageList } from "./message_list.tsx";
 import { NamePrompt } from "./name_prompt.tsx";
+import { OutboxList } from "./outbox_list.tsx";
 import { StatusBadge } from "./status_badge.tsx";
+import { TypingIndicator } from "./typing_indicator.tsx";
 
 /** The page: header, conversation, and the name form or the composer. */
 export function App() {
@@ -15,7 +17,12 @@ export function App() {
     <div class="app">
       <header class="topbar">
         <h1 class="brand">Plaza</h1>
-        <StatusBadge status={status} />
+        <StatusBadge />
+        {status === "live" && chat.online.value !== null && (
+          <span class="online" data-testid="online-count">
+            {chat.online.value} online
+          </span>
+        )}
         {name !== null && !changingName && (
           <button
             type="button"
@@ -33,9 +40,11 @@ export function App() {
           messages={chat.messages.value}
           ownName={name}
           status={status}
+          after={<OutboxList />}
         />
       </main>
       <footer class="dock">
+        <TypingIndicator />
         {name === null || changingName
           ? (
             <NamePrompt

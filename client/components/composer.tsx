@@ -1,30 +1,43 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { charCount, chat, MAX_TEXT_LENGTH } from "../chat_state.ts";
 
-// Show the character counter only near the limit, where it helps.
-const COUNTER_FROM = MAX_TEXT_LENGTH - 200;
+// Show the remaining characters only near the limit, where it helps.
+const COUNTER_FROM = 200;
+// The server allows one typing signal per ~3 s per client; more would be 429s.
+const TYPING_EVERY_MS = 3_000;
+let typingSentAt = 0;
 
-/** The message box: Enter sends, Shift+Enter adds a line; errors stay visible. */
+function announceTyping(author: string): void {
+  if (Date.now() - typingSentAt < TYPING_EVERY_MS) return;
+  typingSentAt = Date.now();
+  // Only a hint for others: a lost or refused one does not matter.
+  fetch("/typing", { method: "POST", body: new URLSearchParams({ author }) })
+    .catch(() => {});
+}
+
+/** The message box: grows with its text, Enter sends, Shift+Enter adds a line. */
 export function Composer({ author }: { author: string }) {
   const [draft, setDraft] = useState("");
   const input = useRef<HTMLTextAreaElement>(null);
-  const sending = chat.sending.value;
-  const error = chat.sendError.value;
-  const length = charCount(draft.trim());
-  const tooLong = length > MAX_TEXT_LENGTH;
-  const canSend = length > 0 && !tooLong && !sending;
+  const left = MAX_TEXT_LENGTH - charCount(draft.trim());
+  const canSend = draft.trim() !== "" && left >= 0;
 
   useEffect(() => {
     // Only with a mouse: on phones focusing would pop the keyboard unasked.
     if (matchMedia("(pointer: fine)").matches) input.current?.focus();
   }, []);
 
-  async function send(): Promise<void> {
-    if (!canSend) return;
-    const sent = draft;
-    const ok = await chat.sendMessage(sent);
-    // Keep anything typed while the request was in flight.
-    if (ok) setDraft((current) => (current === sent ? "" : current));
+  useLayoutEffect(() => {
+    // Fit the text; CSS caps the height (about six lines), then it scrolls.
+    const el = input.current;
+    if (!el) return;
+    el.style.height = "";
+    el.style.height = `${el.scrollHeight + 2}px`; // + the two borders
+  }, [draft]);
+
+  function send(): void {
+    // The message shows at once as pending; the outbox keeps it until it lands.
+    if (canSend && chat.sendMessage(draft)) setDraft("");
     input.current?.focus();
   }
 
@@ -33,19 +46,9 @@ export function Composer({ author }: { author: string }) {
       class="composer"
       onSubmit={(e) => {
         e.preventDefault();
-        void send();
+        send();
       }}
     >
-      {error !== null && (
-        <p
-          class="form-error"
-          id="send-error"
-          role="alert"
-          data-testid="send-error"
-        >
-          {error}
-        </p>
-      )}
       <label for="composer-input" class="visually-hidden">Message</label>
       <textarea
         id="composer-input"
@@ -55,17 +58,18 @@ export function Composer({ author }: { author: string }) {
         value={draft}
         placeholder={`Message as ${author}`}
         enterkeyhint="send"
-        aria-describedby={error !== null ? "send-error" : undefined}
-        aria-invalid={tooLong || undefined}
+        aria-describedby={left <= COUNTER_FROM ? "char-counter" : undefined}
+        aria-invalid={left < 0 || undefined}
         onInput={(e) => {
-          setDraft(e.currentTarget.value);
-          if (error !== null) chat.clearSendError();
+          const value = e.currentTarget.value;
+          setDraft(value);
+          if (value.trim()) announceTyping(author);
         }}
         onKeyDown={(e) => {
           // isComposing: Enter confirms an IME candidate, it must not send.
           if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
-            void send();
+            send();
           }
         }}
       />
@@ -77,11 +81,15 @@ export function Composer({ author }: { author: string }) {
         // Keep focus (and a phone's keyboard) in the textarea when tapped.
         onMouseDown={(e) => e.preventDefault()}
       >
-        {sending ? "Sending…" : "Send"}
+        Send
       </button>
-      {length >= COUNTER_FROM && (
-        <p class={tooLong ? "counter counter-over" : "counter"}>
-          {length} / {MAX_TEXT_LENGTH}
+      {left <= COUNTER_FROM && (
+        <p
+          id="char-counter"
+          class={left < 0 ? "counter counter-over" : "counter"}
+          data-testid="char-counter"
+        >
+          {left < 0 ? `${-left} too many` : `${left} left`}
         </p>
       )}
     </form>

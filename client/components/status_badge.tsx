@@ -1,14 +1,28 @@
-import type { ConnectionStatus } from "../event_stream.ts";
+import { useEffect, useState } from "preact/hooks";
+import { chat } from "../chat_state.ts";
 
 // Words, not just a coloured dot, so the state is clear without colour vision.
-const LABELS: Record<ConnectionStatus, string> = {
-  connecting: "Connecting…",
+const LABELS = {
+  connecting: "Connecting",
   live: "Live",
-  reconnecting: "Reconnecting…",
+  reconnecting: "Reconnecting",
+  offline: "Offline",
 };
 
-/** Shows the live-stream status; announced politely to screen readers. */
-export function StatusBadge({ status }: { status: ConnectionStatus }) {
+/** Shows the live-stream status and the next reconnect; announced politely to screen readers. */
+export function StatusBadge() {
+  const status = chat.offline.value ? "offline" : chat.status.value;
+  const at = chat.retryAt.value;
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!at) return;
+    // tick(Date.now) stores a new time each second, so the countdown moves.
+    const timer = setInterval(tick, 1000, Date.now);
+    return () => clearInterval(timer);
+  }, [at]);
+  const seconds = status === "reconnecting" && at
+    ? Math.ceil((at - Date.now()) / 1000)
+    : 0;
   return (
     <span
       class={`badge badge-${status}`}
@@ -18,7 +32,13 @@ export function StatusBadge({ status }: { status: ConnectionStatus }) {
       data-status={status}
     >
       <span class="badge-dot" aria-hidden="true" />
-      {LABELS[status]}
+      {/* One flex item, so the badge's gap does not split the words. */}
+      <span>
+        {LABELS[status]}
+        {/* The countdown changes every second: too chatty to announce. */}
+        {seconds > 0 && <span aria-hidden="true">{` in ${seconds} s`}</span>}
+        {status !== "live" && status !== "offline" && "…"}
+      </span>
     </span>
   );
 }

@@ -1,0 +1,31 @@
+/** Turns the message list into rows: who starts a group, where a new day begins. */
+import type { Message } from "../server/message.ts";
+import { sameDay } from "./relative_time.ts";
+
+/** Messages by one author this close together share one name header. */
+export const GROUP_WINDOW_MS = 5 * 60_000;
+
+/**
+ * One message as the list shows it: its time in epoch ms (0 if unparseable,
+ * so formatting never throws), whether it starts a group (name and avatar),
+ * and whether it starts a local day (a separator goes before it). A tuple
+ * rather than an object keeps the bundle small.
+ */
+export type MessageRow = [
+  message: Message,
+  at: number,
+  head: boolean,
+  newDay: boolean,
+];
+
+/** Rows for messages sorted by id; grouping looks only at the previous message. */
+export function messageRows(messages: readonly Message[]): MessageRow[] {
+  let prev: MessageRow | undefined;
+  return messages.map((message) => {
+    const at = Date.parse(message.createdAt) || 0;
+    const newDay = !prev || !sameDay(prev[1], at);
+    const head = !prev || newDay || prev[0].author !== message.author ||
+      at - prev[1] >= GROUP_WINDOW_MS;
+    return prev = [message, at, head, newDay];
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * The outbox: sends not yet confirmed by the server, kept in localStorage so a
+ * reload or a closed tab never loses what the reader typed. Every item keeps
+ * its clientId for life, so a retry the server already stored is answered
+ * with the original instead of being stored twice.
+ */
+import type { Message } from "../server/message.ts";
+import type { FetchLike } from "./chat_state.ts";
+import { isMessage } from "./message_shape.ts";
+
+/** localStorage key of the outbox, shared by every tab of the browser. */
+export const OUTBOX_KEY = "plaza.outbox";
+
+/** A message on its way: "sending" while a POST is out, "failed" after. */
+export interface OutboxItem {
+  clientId: string;
+  author: string;
+  text: string;
+  state: "sending" | "failed";
+  /** Why the last attempt failed, as a sentence. */
+  error?: string;
+  /** The server refused it (4xx): retrying unchanged would fail again. */
+  refused?: boolean;
+}
+
+/** What one delivery attempt came to. */
+export type Delivery = { message: Message } | {
+  error: string;
+  refused: boolean;
+};
+
+/** The part of Storage the outbox uses. */
+export interface OutboxStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/** A random UUID; crypto.randomUUID exists only on https and localhost. */
+export function newClientId(): string {
+  // Elsewhere a blob: URL ends in a fresh random UUID, and costs fewer bytes.
+  return crypto.randomUUID?.() ??
+    URL.createObjectURL(new Blob()).slice(-36).toLowerCase();
+}
+
+/** Reads the stored outbox; a send cut short by a closed page counts as failed. */
+export function readOutbox(storage: OutboxStorage | null): OutboxItem[] {
+  try {
+    const list: unknown = JSON.parse(storage?.getItem(OUTBOX_KEY) ?? "[]");
+    return Array.isArray(list)
+      ? list.filter((i: OutboxItem | null) => i?.clientId && i.text)
+        .map((i: OutboxItem) => ({ ...i, state: "failed" }))
+      : [];
+  } catch {
+    // Corrupt or blocked storage: start empty rather than break the page.
+    return [];
+  }
+}
+
+/** Stores one item, or removes it when item is null; other tabs' items stay. */
+export function storeOutboxItem(
+  storage: OutboxStorage | null,
+  clientId: string,
+  item: OutboxItem | null,
+): void {
+  const rest = readOutbox(storage).filter((i) => i.clientId !== clientId);
+  try {
+    storage?.setItem(OUTBOX_KEY, JSON.stringify(item ? [...rest, item] : rest));
+  } catch {
+    // Full or blocked storage: the item still lives in memory for this visit.
+  }
+}
+
+/** POSTs an item once and says what came of it; never throws. */
+export async function deliver(
+  fetch: FetchLike,
+  url: string,
+  { author, text, clientId }: OutboxItem,
+  timeoutMs: number,
+): Promise<Delivery> {
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      body: new URLSearchParams({ author, text, clientId }),
+      signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : null,
+    });
+    // Proxies answer errors with HTML; fall back to a generic sentence then.
+    const body: { error?: string } = await res.json().catch(() => ({}));
+    return res.ok && isMessage(body) ? { message: body } : {
+      error: body.error || `The server answered ${res.status}.`,
+      // 408 and 429 are about timing, not content: those may be retried.
+      refused: res.status < 500 && ![408, 429].includes(res.status),
+    };
+  } catch (e) {
+    return {
+      error: (e as Error).name === "TimeoutError"
+        ? "The server took too long to answer."
+        : "Could not reach the server.",
+      refused: false,
+    };
+  }
+}
