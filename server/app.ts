@@ -117,13 +117,6 @@ export function createApp(deps: AppDependencies): Hono {
 
   app.post("/messages", postMessage(store));
   app.get("/messages", async (c) => {
-    const beforeRaw = c.req.query("before");
-    let before: number | null = null;
-    if (beforeRaw !== undefined) {
-      const parsed = parseId(beforeRaw, "before");
-      if (!parsed.ok) return errorResponse(400, parsed.error);
-      before = parsed.value;
-    }
     const limit = parseIntParam(
       c.req.query("limit"),
       "limit",
@@ -132,6 +125,27 @@ export function createApp(deps: AppDependencies): Hono {
       DEFAULT_HISTORY,
     );
     if (!limit.ok) return errorResponse(400, limit.error);
+    const beforeRaw = c.req.query("before");
+    const afterRaw = c.req.query("after");
+    if (beforeRaw !== undefined && afterRaw !== undefined) {
+      return errorResponse(400, 'Give "before" or "after", not both.');
+    }
+    if (afterRaw !== undefined) {
+      // Forward paging, for a client coming back down from scrollback.
+      const after = parseId(afterRaw, "after");
+      if (!after.ok) return errorResponse(400, after.error);
+      const page = await store.after(after.value, limit.value + 1);
+      return c.json({
+        messages: page.slice(0, limit.value),
+        hasMore: page.length > limit.value,
+      });
+    }
+    let before: number | null = null;
+    if (beforeRaw !== undefined) {
+      const parsed = parseId(beforeRaw, "before");
+      if (!parsed.ok) return errorResponse(400, parsed.error);
+      before = parsed.value;
+    }
     return c.json(await store.before(before, limit.value));
   });
   app.all("/messages", methodNotAllowed("GET, HEAD, POST"));

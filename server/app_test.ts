@@ -193,6 +193,8 @@ Deno.test("bad ids and paging values get a 400; unknown ids and paths a 404; wro
         "/messages?limit=201",
         "/messages?limit=ten",
         "/messages?before=-1",
+        "/messages?after=-1",
+        "/messages?after=x",
         "/messages?before=1.5",
         `/messages?before=${"9".repeat(400)}`,
         "/messages/abc",
@@ -249,6 +251,22 @@ Deno.test("GET /messages pages backwards with hasMore", async () => {
     assert.equal(page.hasMore, true);
     const last = await (await app.request(`/messages?before=${ids[2]}&limit=2`))
       .json();
+    const forward =
+      await (await app.request(`/messages?after=${ids[1]}&limit=2`))
+        .json();
+    assert.deepEqual(
+      forward.messages.map((m: { id: number }) => m.id),
+      ids.slice(2, 4),
+    );
+    assert.equal(forward.hasMore, true);
+    const end = await (await app.request(`/messages?after=${ids[3]}`)).json();
+    assert.deepEqual(end.messages.map((m: { id: number }) => m.id), [ids[4]]);
+    assert.equal(end.hasMore, false);
+    await expectError(
+      await app.request(`/messages?after=1&before=3`),
+      400,
+      /not both/,
+    );
     assert.deepEqual(
       last.messages.map((m: { id: number }) => m.id),
       ids.slice(0, 2),
