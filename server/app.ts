@@ -4,6 +4,7 @@ import { type Database, DatabaseUnavailableError } from "./database.ts";
 import { errorResponse, unavailableResponse } from "./http_error.ts";
 import type { Hub } from "./hub.ts";
 import type { MessageStore } from "./message_store.ts";
+import { clientAddress } from "./client_address.ts";
 import { originCheck } from "./origin_check.ts";
 import { postMessage } from "./post_message.ts";
 import { postTyping } from "./post_typing.ts";
@@ -21,8 +22,8 @@ export interface AppDependencies {
   store: MessageStore;
   /** For signals that are not stored (typing). */
   db: Database;
-  /** Per-address limit on POST /typing. */
-  typingLimiter: RateLimiter;
+  /** Abuse limits; see Config for what each means. */
+  limits: AppLimits;
   hub: Hub;
   /** Whether this instance's LISTEN session is up (for /healthz). */
   listener: { readonly live: boolean };
@@ -33,6 +34,17 @@ export interface AppDependencies {
   streamBufferBytes: number;
   /** Other sites whose pages may POST here (see origin_check.ts). */
   allowedOrigins?: readonly string[];
+}
+
+/** Per-address and per-instance limits. */
+export interface AppLimits {
+  post: RateLimiter;
+  typing: RateLimiter;
+  streamsPerAddress: number;
+  maxStreams: number;
+  trustProxy: boolean;
+  /** Streams end after about this long (jittered); 0 = never. */
+  streamMaxAgeMs: number;
 }
 
 /** Messages sent to a new stream that gives no starting point. */
@@ -49,8 +61,10 @@ function methodNotAllowed(allow: string) {
 
 /** Builds the Hono app: the HTML client, POST /messages, GET /stream, scrollback and health. */
 export function createApp(deps: AppDependencies): Hono {
-  const { store, hub } = deps;
+  const { store, hub, limits } = deps;
   const app = new Hono();
+  // Open streams per client address, for STREAMS_PER_ADDRESS.
+  const streamsByAddress = new Map<string, number>();
   app.use("*", securityHeaders());
   app.use("*", originCheck(deps.allowedOrigins ?? []));
 
@@ -103,6 +117,23 @@ export function createApp(deps: AppDependencies): Hono {
     if (c.req.raw.method === "HEAD") {
       return new Response(null, { headers: SSE_HEADERS });
     }
+    if (hub.size >= limits.maxStreams) {
+      return errorResponse(
+        503,
+        "This server has as many open streams as it can hold; try again shortly.",
+        { "Retry-After": "10" },
+      );
+    }
+    const address = clientAddress(c, limits.trustProxy);
+    const open = streamsByAddress.get(address) ?? 0;
+    if (open >= limits.streamsPerAddress) {
+      return errorResponse(
+        429,
+        `Too many open streams from your address (at most ${limits.streamsPerAddress}); close some tabs.`,
+        { "Retry-After": "10" },
+      );
+    }
+    streamsByAddress.set(address, open + 1);
     const body = createSseStream({
       hub,
       store,
@@ -110,12 +141,18 @@ export function createApp(deps: AppDependencies): Hono {
       retryMs: deps.retryMs,
       heartbeatMs: deps.heartbeatMs,
       maxBufferedBytes: deps.streamBufferBytes,
+      maxAgeMs: limits.streamMaxAgeMs,
+      onClose: () => {
+        const n = (streamsByAddress.get(address) ?? 1) - 1;
+        if (n > 0) streamsByAddress.set(address, n);
+        else streamsByAddress.delete(address);
+      },
     });
     return new Response(body, { headers: SSE_HEADERS });
   });
   app.all("/stream", methodNotAllowed("GET, HEAD"));
 
-  app.post("/messages", postMessage(store));
+  app.post("/messages", postMessage(store, limits));
   app.get("/messages", async (c) => {
     const limit = parseIntParam(
       c.req.query("limit"),
@@ -161,7 +198,7 @@ export function createApp(deps: AppDependencies): Hono {
   });
   app.all("/messages/:id", methodNotAllowed("GET, HEAD"));
 
-  app.post("/typing", postTyping(deps.db, deps.typingLimiter));
+  app.post("/typing", postTyping(deps.db, limits));
   app.all("/typing", methodNotAllowed("POST"));
 
   app.get("/healthz", async () => {

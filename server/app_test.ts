@@ -1,6 +1,6 @@
 // Every bad input gets its status and a JSON error, and changes nothing.
 import assert from "node:assert/strict";
-import { createApp } from "./app.ts";
+import { type AppLimits, createApp } from "./app.ts";
 import { createHub, type Hub } from "./hub.ts";
 import { createMessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
@@ -10,10 +10,24 @@ import { withTestDatabase } from "./testing/fixtures.ts";
 
 type App = ReturnType<typeof createApp>;
 
+/** Limits that stay out of the way, except where a test sets its own. */
+function testLimits(overrides: Partial<AppLimits> = {}): AppLimits {
+  return {
+    post: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
+    typing: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
+    streamsPerAddress: 100,
+    maxStreams: 1000,
+    trustProxy: false,
+    streamMaxAgeMs: 0,
+    ...overrides,
+  };
+}
+
 async function withApp(
   fn: (app: App, hub: Hub) => Promise<void>,
   heartbeatMs = 60_000,
   allowedOrigins: string[] = [],
+  limits: Partial<AppLimits> = {},
 ) {
   await withTestDatabase(async (url) => {
     const db = createPostgresDatabase(url);
@@ -24,7 +38,7 @@ async function withApp(
       const app = createApp({
         store,
         db,
-        typingLimiter: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
+        limits: testLimits(limits),
         hub,
         listener: { live: true },
         assets: null,
@@ -282,7 +296,7 @@ Deno.test("with the database down: POST and reads answer 503 with Retry-After, /
   const app = createApp({
     store: createMessageStore(db),
     db,
-    typingLimiter: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
+    limits: testLimits(),
     hub,
     listener: { live: false },
     assets: null,
@@ -480,5 +494,113 @@ Deno.test("a browser POST from another site is refused (403); same site, listed 
     },
     60_000,
     ["https://friend.example"],
+  );
+});
+
+Deno.test("posting is rate-limited per address: 429 with Retry-After, nothing stored", async () => {
+  let now = 0;
+  const post = createRateLimiter({ capacity: 5, perSecond: 1, now: () => now });
+  await withApp(
+    async (app) => {
+      const send = (headers: Record<string, string> = {}) =>
+        app.request("/messages", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", ...headers },
+          body: '{"author":"ada","text":"hi"}',
+        });
+      for (let i = 0; i < 5; i++) {
+        const ok = await send();
+        assert.equal(ok.status, 201);
+        await ok.body?.cancel();
+      }
+      const refused = await send();
+      assert.equal(refused.headers.get("retry-after"), "1");
+      await expectError(refused, 429, /too fast/);
+      // X-Forwarded-For is not believed unless TRUST_PROXY is on.
+      await expectError(
+        await send({ "X-Forwarded-For": "203.0.113.9" }),
+        429,
+        /too fast/,
+      );
+      now += 1000;
+      const again = await send();
+      assert.equal(again.status, 201);
+      await again.body?.cancel();
+      const all = await (await app.request("/messages")).json();
+      assert.equal(all.messages.length, 6);
+    },
+    60_000,
+    [],
+    { post },
+  );
+});
+
+Deno.test("with TRUST_PROXY, each X-Forwarded-For client has its own budget", async () => {
+  const post = createRateLimiter({ capacity: 1, perSecond: 0.001 });
+  await withApp(
+    async (app) => {
+      const send = (forwardedFor: string) =>
+        app.request("/messages", {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/json",
+            // The proxy appends the address it saw; earlier entries are the
+            // client's own claims.
+            "X-Forwarded-For": forwardedFor,
+          },
+          body: '{"author":"ada","text":"hi"}',
+        });
+      const statuses = [];
+      for (
+        const xff of [
+          "1.1.1.1",
+          "2.2.2.2",
+          "9.9.9.9, 1.1.1.1",
+          "1.1.1.1, 3.3.3.3",
+        ]
+      ) {
+        const res = await send(xff);
+        statuses.push(res.status);
+        await res.body?.cancel();
+      }
+      assert.deepEqual(statuses, [201, 201, 429, 201]);
+    },
+    60_000,
+    [],
+    { post, trustProxy: true },
+  );
+});
+
+Deno.test("streams are capped per address (429) and per instance (503)", async () => {
+  await withApp(
+    async (app, hub) => {
+      const a = await app.request("/stream");
+      const b = await app.request("/stream");
+      assert.equal(hub.size, 2);
+      await expectError(
+        await app.request("/stream"),
+        429,
+        /Too many open streams/,
+      );
+      await a.body!.cancel();
+      const c = await app.request("/stream");
+      assert.equal(c.status, 200);
+      await Promise.all([b.body!.cancel(), c.body!.cancel()]);
+    },
+    60_000,
+    [],
+    { streamsPerAddress: 2 },
+  );
+  await withApp(
+    async (app) => {
+      const a = await app.request("/stream");
+      const refused = await app.request("/stream");
+      assert.equal(refused.headers.get("retry-after"), "10");
+      await expectError(refused, 503, /as many open streams/);
+      await a.body!.cancel();
+    },
+    60_000,
+    [],
+    { maxStreams: 1 },
   );
 });

@@ -18,6 +18,24 @@ export interface Config {
   distDir: string;
   /** Other sites allowed to POST from a browser (`ALLOWED_ORIGINS`, comma-separated). */
   allowedOrigins: string[];
+  /** Messages per client address (`POST_RATE`, default 10/10s; `POST_BURST`, default 5). */
+  postLimit: RateLimit;
+  /** Typing notices per client address (`TYPING_RATE`, default 1/2s; `TYPING_BURST`, default 3). */
+  typingLimit: RateLimit;
+  /** Open streams per client address (`STREAMS_PER_ADDRESS`, default 20). */
+  streamsPerAddress: number;
+  /** Open streams on this instance before new ones get 503 (`MAX_STREAMS`, default 20000). */
+  maxStreams: number;
+  /** Whether to take the client address from X-Forwarded-For (`TRUST_PROXY`, default false). */
+  trustProxy: boolean;
+  /** A stream is closed after about this long, so load rebalances (`STREAM_MAX_AGE_MS`, default 30 min; 0 = never). */
+  streamMaxAgeMs: number;
+}
+
+/** A token bucket: `burst` at once, refilled at `perSecond`. */
+export interface RateLimit {
+  burst: number;
+  perSecond: number;
 }
 
 /** Environment variables as a plain record, e.g. `Deno.env.toObject()`. */
@@ -43,6 +61,35 @@ function integer(
     );
   }
   return Number(raw);
+}
+
+function rate(
+  env: Env,
+  name: string,
+  burstName: string,
+  fallback: string,
+  fallbackBurst: number,
+): RateLimit {
+  const raw = env[name]?.trim() || fallback;
+  const m = raw.match(/^(\d{1,6})\/(\d{0,6})(s|m)$/);
+  const count = m ? Number(m[1]) : 0;
+  const span = m ? Number(m[2] || "1") * (m[3] === "m" ? 60 : 1) : 0;
+  if (!m || count === 0 || span === 0) {
+    throw new ConfigError(
+      `${name} must look like 10/10s or 30/1m (count per time), got "${raw}".`,
+    );
+  }
+  return {
+    perSecond: count / span,
+    burst: integer(env, burstName, fallbackBurst, 1, 1_000_000),
+  };
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase() ?? "";
+  if (["", "0", "false", "no", "off"].includes(raw)) return false;
+  if (["1", "true", "yes", "on"].includes(raw)) return true;
+  throw new ConfigError(`${name} must be true or false, got "${raw}".`);
 }
 
 function text(env: Env, name: string): string | null {
@@ -95,5 +142,17 @@ export function loadConfig(env: Env): Config {
     ),
     distDir: text(env, "DIST_DIR") ?? "./dist",
     allowedOrigins: origins(env, "ALLOWED_ORIGINS"),
+    postLimit: rate(env, "POST_RATE", "POST_BURST", "10/10s", 5),
+    typingLimit: rate(env, "TYPING_RATE", "TYPING_BURST", "1/2s", 3),
+    streamsPerAddress: integer(env, "STREAMS_PER_ADDRESS", 20, 1, 1_000_000),
+    maxStreams: integer(env, "MAX_STREAMS", 20_000, 1, 10_000_000),
+    trustProxy: flag(env, "TRUST_PROXY"),
+    streamMaxAgeMs: integer(
+      env,
+      "STREAM_MAX_AGE_MS",
+      30 * 60_000,
+      0,
+      7 * 24 * 3_600_000,
+    ),
   };
 }

@@ -59,3 +59,32 @@ Deno.test("loadConfig reads ALLOWED_ORIGINS and refuses entries that are not ori
     /ALLOWED_ORIGINS/,
   );
 });
+
+Deno.test("loadConfig reads the abuse limits", () => {
+  const defaults = loadConfig({});
+  assert.deepEqual(defaults.postLimit, { burst: 5, perSecond: 1 });
+  assert.deepEqual(defaults.typingLimit, { burst: 3, perSecond: 0.5 });
+  assert.equal(defaults.streamsPerAddress, 20);
+  assert.equal(defaults.trustProxy, false);
+  assert.equal(defaults.streamMaxAgeMs, 30 * 60_000);
+  const set = loadConfig({
+    POST_RATE: "30/1m",
+    POST_BURST: "10",
+    TRUST_PROXY: "true",
+    MAX_STREAMS: "500",
+    STREAM_MAX_AGE_MS: "0",
+  });
+  assert.deepEqual(set.postLimit, { burst: 10, perSecond: 0.5 });
+  assert.equal(set.trustProxy, true);
+  assert.equal(set.maxStreams, 500);
+  assert.equal(set.streamMaxAgeMs, 0);
+  assert.throws(
+    () => loadConfig({ POST_RATE: "fast" }),
+    /POST_RATE must look like 10\/10s/,
+  );
+  assert.throws(() => loadConfig({ POST_RATE: "0/1s" }), /POST_RATE/);
+  assert.throws(
+    () => loadConfig({ TRUST_PROXY: "maybe" }),
+    /TRUST_PROXY must be true or false/,
+  );
+});

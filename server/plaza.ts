@@ -111,8 +111,20 @@ export async function startPlaza(
   const app = createApp({
     store,
     db,
-    // A typing notice every 2 s with a burst of 3 is plenty for a person.
-    typingLimiter: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
+    limits: {
+      post: createRateLimiter({
+        capacity: config.postLimit.burst,
+        perSecond: config.postLimit.perSecond,
+      }),
+      typing: createRateLimiter({
+        capacity: config.typingLimit.burst,
+        perSecond: config.typingLimit.perSecond,
+      }),
+      streamsPerAddress: config.streamsPerAddress,
+      maxStreams: config.maxStreams,
+      trustProxy: config.trustProxy,
+      streamMaxAgeMs: config.streamMaxAgeMs,
+    },
     hub,
     listener,
     assets,

@@ -4,10 +4,23 @@ import { errorResponse, unavailableResponse } from "./http_error.ts";
 import { validateMessageInput } from "./message.ts";
 import { MessageRejectedError, type MessageStore } from "./message_store.ts";
 import { readFields } from "./request_fields.ts";
+import type { AppLimits } from "./app.ts";
+import { clientAddress } from "./client_address.ts";
 
 /** The POST /messages handler: validate, store (which notifies), answer 201 with the message. */
-export function postMessage(store: MessageStore) {
+export function postMessage(
+  store: MessageStore,
+  limits: Pick<AppLimits, "post" | "trustProxy">,
+) {
   return async (c: Context): Promise<Response> => {
+    const decision = limits.post.take(clientAddress(c, limits.trustProxy));
+    if (!decision.ok) {
+      return errorResponse(
+        429,
+        "You are sending messages too fast; wait a moment and try again.",
+        { "Retry-After": String(decision.retryAfterSeconds) },
+      );
+    }
     const fields = await readFields(c, ["author", "text", "clientId"]);
     if (!fields.ok) return fields.response;
     const input = validateMessageInput(fields.value);

@@ -7,16 +7,19 @@ import {
 } from "./database.ts";
 import { errorResponse } from "./http_error.ts";
 import { validateTypingInput } from "./message.ts";
-import type { RateLimiter } from "./rate_limiter.ts";
+import type { AppLimits } from "./app.ts";
 import { readFields } from "./request_fields.ts";
 
 /** The channel typing signals travel on between instances. */
 export const TYPING_CHANNEL = "plaza_typing";
 
 /** The POST /typing handler: tells every instance's streams who is typing; nothing is stored. */
-export function postTyping(db: Database, limiter: RateLimiter) {
+export function postTyping(
+  db: Database,
+  limits: Pick<AppLimits, "typing" | "trustProxy">,
+) {
   return async (c: Context): Promise<Response> => {
-    const decision = limiter.take(clientAddress(c));
+    const decision = limits.typing.take(clientAddress(c, limits.trustProxy));
     if (!decision.ok) {
       return errorResponse(429, "Too many typing notices; slow down.", {
         "Retry-After": String(decision.retryAfterSeconds),

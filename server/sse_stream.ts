@@ -21,6 +21,8 @@ export interface SseStreamOptions {
   heartbeatMs: number;
   /** Queued bytes beyond which the client counts as stalled and is dropped. */
   maxBufferedBytes: number;
+  /** The stream ends after about this long (±20 %), so clients spread over instances again; 0 = never. */
+  maxAgeMs?: number;
   /** Called once when the stream ends, whatever the reason. */
   onClose?: () => void;
 }
@@ -53,9 +55,11 @@ export function createSseStream(
   // Resolved by pull(): the backlog waits for the client to read.
   let wakeReader: (() => void) | null = null;
 
+  let ageTimer: ReturnType<typeof setTimeout> | undefined;
   const finish = () => {
     if (closed) return;
     closed = true;
+    clearTimeout(ageTimer);
     unsubscribe?.();
     pending = [];
     wakeReader?.();
@@ -144,6 +148,14 @@ export function createSseStream(
       start(c) {
         controller = c;
         unsubscribe = hub.subscribe(subscriber);
+        if (options.maxAgeMs) {
+          // Jittered, so streams opened together (after a deploy) do not
+          // all reconnect at the same moment.
+          ageTimer = setTimeout(
+            end,
+            options.maxAgeMs * (0.8 + 0.4 * Math.random()),
+          );
+        }
         controller.enqueue(encodeText(
           formatRetry(options.retryMs) + formatEvent({
             event: "hello",

@@ -92,3 +92,26 @@ Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscri
   await assert.rejects(() => reader.read(), /too slow/);
   hub.close();
 });
+
+Deno.test("a stream ends by itself after its (jittered) maximum age", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  let ended!: () => void;
+  const closed = new Promise<void>((resolve) => (ended = resolve));
+  const stream = createSseStream({
+    hub,
+    store: memoryStore([]),
+    start: { history: 0 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: 4096,
+    maxAgeMs: 20,
+    onClose: ended,
+  });
+  const reader = stream.getReader();
+  while (!(await reader.read()).done) {
+    // Drain until the server side ends the stream.
+  }
+  await closed;
+  assert.equal(hub.size, 0);
+  hub.close();
+});

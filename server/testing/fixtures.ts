@@ -26,6 +26,11 @@ export function startTestInstance(
       PORT: "0",
       HOST: "127.0.0.1",
       DIST_DIR: "./this-test-serves-no-client",
+      // Tests post and connect from 127.0.0.1 far faster than a person;
+      // the limits themselves are tested on their own.
+      POST_RATE: "100000/1s",
+      POST_BURST: "100000",
+      STREAMS_PER_ADDRESS: "1000",
       ...env,
     }),
   );
