@@ -36,6 +36,8 @@ export interface NotifyListenerOptions {
   watchdogMs?: number;
   /** Where failures are reported. */
   onError?: (message: string, error: unknown) => void;
+  /** Told when the session goes live (caught up) or down, e.g. for logs. */
+  onLiveChange?: (live: boolean) => void;
 }
 
 const BACKFILL_PAGE = 1000;
@@ -77,6 +79,11 @@ export function createNotifyListener(
 
   let session: ListenSession | null = null;
   let live = false;
+  const setLive = (value: boolean) => {
+    if (value === live) return;
+    live = value;
+    options.onLiveChange?.(value);
+  };
   let closed = false;
   // The last id handed to the hub; null until the first LISTEN decides where
   // "now" is, so a fresh instance does not replay the whole history.
@@ -95,7 +102,7 @@ export function createNotifyListener(
       onError("Message listener task failed", error);
       // A failed read means the database is in trouble: rebuild the session
       // so the next connect back-fills whatever this task did not publish.
-      void dropSession();
+      dropSession();
     });
     return run;
   };
@@ -135,20 +142,30 @@ export function createNotifyListener(
     retryMs = Math.min(retryMs * 2, maxRetryMs);
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
-      connect().catch((error) => {
-        onError("Message listener could not reconnect", error);
-        scheduleReconnect();
-      });
+      track(
+        connect().catch((error) => {
+          onError("Message listener could not reconnect", error);
+          scheduleReconnect();
+        }),
+      );
     }, delay);
   };
 
-  async function dropSession() {
-    live = false;
+  // Sessions being closed, and other work close() must wait for.
+  const background = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    const done = work.catch(() => {}).finally(() => background.delete(done));
+    background.add(done);
+  };
+
+  function dropSession() {
+    setLive(false);
     needsBackfill = true;
     const old = session;
     session = null;
-    if (old) await old.close().catch(() => {});
     scheduleReconnect();
+    // Not awaited: closing a dead session can take seconds.
+    if (old) track(old.close());
   }
 
   async function connect() {
@@ -166,7 +183,7 @@ export function createNotifyListener(
       onClose: (error) => {
         if (opened === null || session !== opened || closed) return;
         onError("Message listener lost its connection", error);
-        void dropSession();
+        dropSession();
       },
     });
     if (closed) {
@@ -176,30 +193,31 @@ export function createNotifyListener(
     session = opened;
     await enqueue(backfill);
     if (session === opened) {
-      live = true;
+      setLive(true);
       retryMs = minRetryMs;
     }
   }
 
   const watchdog = () => {
-    watchdogTimer = setTimeout(async () => {
-      const current = session;
-      if (current !== null) {
-        let timeout: ReturnType<typeof setTimeout> | undefined;
-        const ok = await Promise.race([
-          current.ping().then(() => true, () => false),
-          new Promise<boolean>((resolve) => {
-            timeout = setTimeout(() => resolve(false), watchdogMs);
-          }),
-        ]);
-        clearTimeout(timeout);
-        if (!ok && session === current && !closed) {
-          onError("Message listener did not answer a ping", null);
-          await dropSession();
-        }
+    watchdogTimer = setTimeout(() => track(check()), watchdogMs);
+  };
+  const check = async () => {
+    const current = session;
+    if (current !== null) {
+      let timeout: ReturnType<typeof setTimeout> | undefined;
+      const ok = await Promise.race([
+        current.ping().then(() => true, () => false),
+        new Promise<boolean>((resolve) => {
+          timeout = setTimeout(() => resolve(false), watchdogMs);
+        }),
+      ]);
+      clearTimeout(timeout);
+      if (!ok && session === current && !closed) {
+        onError("Message listener did not answer a ping", null);
+        dropSession();
       }
-      if (!closed) watchdog();
-    }, watchdogMs);
+    }
+    if (!closed) watchdog();
   };
 
   return {
@@ -212,12 +230,13 @@ export function createNotifyListener(
     },
     async close() {
       closed = true;
-      live = false;
+      setLive(false);
       clearTimeout(reconnectTimer);
       clearTimeout(watchdogTimer);
       const old = session;
       session = null;
-      if (old) await old.close().catch(() => {});
+      if (old) track(old.close());
+      while (background.size > 0) await Promise.all(background);
       await queue;
     },
   };

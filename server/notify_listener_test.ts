@@ -7,6 +7,7 @@ import { migrate, readMigrations } from "./migrate.ts";
 import { createNotifyListener } from "./notify_listener.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
 import { startPgCluster } from "./testing/pg_cluster.ts";
+import { startTcpProxy } from "./testing/tcp_proxy.ts";
 
 Deno.test("after a database restart the listener back-fills the missed rows, once each, in order", async () => {
   const cluster = await startPgCluster();
@@ -79,3 +80,92 @@ Deno.test("after a database restart the listener back-fills the missed rows, onc
     await cluster.stop();
   }
 });
+
+Deno.test("the watchdog rebuilds a LISTEN session that silently stopped answering", async () => {
+  const cluster = await startPgCluster();
+  const port = Number(new URL(cluster.url).port);
+  const proxy = startTcpProxy(port);
+  const viaProxy = new URL(cluster.url);
+  viaProxy.port = String(proxy.port);
+  const db = createPostgresDatabase(viaProxy.toString());
+  const writer = createPostgresDatabase(cluster.url, { max: 1 });
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const got: number[] = [];
+  let waiter: { n: number; resolve: () => void } | null = null;
+  hub.subscribe({
+    deliver(id) {
+      if (id === 0) return;
+      got.push(id);
+      if (waiter && got.length >= waiter.n) waiter.resolve();
+    },
+    end() {},
+  });
+  const received = (n: number) =>
+    new Promise<void>((resolve) => {
+      if (got.length >= n) resolve();
+      else waiter = { n, resolve };
+    });
+  const errors: string[] = [];
+  const liveChanges: boolean[] = [];
+  let backLive!: () => void;
+  const relive = new Promise<void>((resolve) => (backLive = resolve));
+  // Only the LISTEN session goes through the proxy; reads use a direct pool.
+  const listener = createNotifyListener({
+    db,
+    store: createMessageStore(writer),
+    hub,
+    watchdogMs: 300,
+    minRetryMs: 50,
+    onError: (message) => errors.push(message),
+    onLiveChange: (live) => {
+      liveChanges.push(live);
+      if (liveChanges.length === 3) backLive();
+    },
+  });
+  try {
+    await migrate(writer, await readMigrations());
+    const writes = createMessageStore(writer);
+    await listener.start();
+    const { message: first } = await writes.insert({ author: "a", text: "1" });
+    await received(1);
+    // The listen connection now hears nothing and answers nothing, yet
+    // stays open: only the watchdog's ping can tell. Without it the wait
+    // below would never end, hence the bound.
+    proxy.freeze();
+    const missed = [];
+    for (let i = 0; i < 3; i++) {
+      missed.push((await writes.insert({ author: "b", text: `${i}` })).message);
+    }
+    await within(received(4), 10_000, "the missed rows never arrived");
+    assert.deepEqual(got, [first.id, ...missed.map((m) => m.id)]);
+    assert.ok(
+      errors.some((e) => /did not answer a ping/.test(e)),
+      errors.join(),
+    );
+    await relive;
+    assert.deepEqual(liveChanges, [true, false, true]);
+    assert.equal(listener.live, true);
+  } finally {
+    await listener.close();
+    hub.close();
+    await writer.close();
+    await db.close();
+    await proxy.close();
+    await cluster.stop();
+  }
+});
+
+/** Fails with `label` unless `promise` settles within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, label: string) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(label)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

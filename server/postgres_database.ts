@@ -84,7 +84,14 @@ export function createPostgresDatabase(
         async close() {
           closedByUs = true;
           sessions.delete(session);
-          await conn.end({ timeout: 1 });
+          // end() waits for the socket to close, which a silently dead
+          // connection (the reason the watchdog closes it) never does.
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([
+            conn.end({ timeout: 1 }),
+            new Promise((resolve) => (timer = setTimeout(resolve, 2_000))),
+          ]);
+          clearTimeout(timer);
         },
       };
       try {
