@@ -1,10 +1,11 @@
-// The scrollback half of chat_state: loadOlder, loadNewer, the bounded list
-// and the unread count, against a fake GET /messages?before=&limit=.
+// The scrollback half of chat_state: loadOlder, loadNewer, loadLatest, the
+// bounded list and the unread count, against a fake GET /messages.
 import assert from "node:assert/strict";
 import type { Message } from "../server/message.ts";
 import {
   type ChatState,
   createChatState,
+  GAP_PAGE,
   MAX_KEPT_MESSAGES,
   PAGE_SIZE,
 } from "./chat_state.ts";
@@ -19,32 +20,37 @@ function message(id: number): Message {
   };
 }
 
-/** A server holding `ids`, answering scrollback like server/message_store.ts. */
+/** A server holding `ids`, answering before=, after= and neither like server/app.ts. */
 function fakeServer(ids: number[]) {
   const urls: string[] = [];
   const server = {
     ids,
     urls,
     fail: false,
-    // Runs while a request is "in flight", e.g. to deliver live messages.
+    // Runs once the answer is made, while it is "on its way", e.g. to
+    // deliver live messages the answer does not hold.
     during: null as null | (() => void),
     fetch: (url: string) => {
       urls.push(url);
       const q = new URL(url, "http://x").searchParams;
-      const before = Number(q.get("before"));
-      const limit = Number(q.get("limit"));
-      server.during?.();
-      if (server.fail) {
-        return Promise.resolve(new Response("<h1>502</h1>", { status: 502 }));
+      const limit = Number(q.get("limit") ?? 50);
+      let page: number[];
+      let more: boolean;
+      if (q.has("after")) {
+        const above = server.ids.filter((id) => id > Number(q.get("after")));
+        page = above.slice(0, limit);
+        more = above.length > limit;
+      } else {
+        const before = Number(q.get("before") ?? Infinity);
+        const below = server.ids.filter((id) => id < before);
+        page = below.slice(-limit);
+        more = below.length > limit;
       }
-      const below = server.ids.filter((id) => id < before);
-      const page = below.slice(-limit);
-      return Promise.resolve(
-        Response.json({
-          messages: page.map(message),
-          hasMore: below.length > limit,
-        }),
-      );
+      const response = server.fail
+        ? new Response("<h1>502</h1>", { status: 502 })
+        : Response.json({ messages: page.map(message), hasMore: more });
+      server.during?.();
+      return Promise.resolve(response);
     },
   };
   return server;
@@ -64,16 +70,14 @@ function live(state: ChatState, from: number, to: number): void {
 
 Deno.test("loadOlder asks for the page before the first shown and puts it on top", async () => {
   const server = fakeServer(range(1, 120));
-  const state = createChatState({ fetch: server.fetch });
+  const state = createChatState(null, server.fetch);
   live(state, 71, 120);
   assert.equal(state.hasOlder.value, true);
 
   const loading = state.loadOlder();
-  assert.equal(state.loadingOlder.value, true);
   await state.loadOlder(); // a second call while loading does nothing
   await loading;
-  assert.equal(state.loadingOlder.value, false);
-  assert.deepEqual(server.urls, [`/messages?before=71&limit=${PAGE_SIZE}`]);
+  assert.deepEqual(server.urls, ["/messages?before=71"]);
   assert.deepEqual(shown(state), range(21, 120));
   assert.equal(state.hasOlder.value, true);
 
@@ -86,12 +90,11 @@ Deno.test("loadOlder asks for the page before the first shown and puts it on top
 
 Deno.test("a failed loadOlder changes nothing and can be tried again", async () => {
   const server = fakeServer(range(1, 60));
-  const state = createChatState({ fetch: server.fetch });
+  const state = createChatState(null, server.fetch);
   live(state, 51, 60);
   server.fail = true;
   await state.loadOlder();
   assert.deepEqual(shown(state), range(51, 60));
-  assert.equal(state.loadingOlder.value, false);
   assert.equal(state.hasOlder.value, true);
   server.fail = false;
   await state.loadOlder();
@@ -109,7 +112,7 @@ Deno.test("following the end, the list keeps the newest MAX_KEPT_MESSAGES and no
 Deno.test("far up, older pages push the newest out, arrivals are only counted, and loadNewer brings them back in order", async () => {
   const total = 1000;
   const server = fakeServer(range(1, total));
-  const state = createChatState({ fetch: server.fetch });
+  const state = createChatState(null, server.fetch);
   live(state, total - 49, total);
   state.setFollowing(false);
   while (shown(state)[0] > 1) {
@@ -125,11 +128,19 @@ Deno.test("far up, older pages push the newest out, arrivals are only counted, a
   live(state, total + 3, total + 3); // a repeat is not counted twice
   assert.equal(state.unread.value, 3);
   assert.deepEqual(shown(state), range(1, MAX_KEPT_MESSAGES));
+  // A stream this tab opens now resumes after the newest it received, not
+  // after the last shown.
+  assert.equal(state.newestId(), total + 3);
 
   // Coming back down: contiguous pages, the oldest making way, no repeats.
   let last = MAX_KEPT_MESSAGES;
   while (state.hasNewer.value) {
     await state.loadNewer();
+    // Each request asks for the ids after the last shown, a full page.
+    assert.equal(
+      server.urls.at(-1),
+      `/messages?after=${last}&limit=${GAP_PAGE}`,
+    );
     const ids = shown(state);
     assert.ok(ids.length <= MAX_KEPT_MESSAGES);
     assert.deepEqual(ids, range(ids[0], ids.at(-1)!));
@@ -138,8 +149,6 @@ Deno.test("far up, older pages push the newest out, arrivals are only counted, a
   }
   assert.equal(last, total + 3);
   assert.equal(state.hasOlder.value, true);
-  // Each request asked only for ids after the last shown.
-  assert.ok(server.urls.every((u) => !u.includes("before=0")));
 
   // Still not following: the count stays until the reader reaches the end.
   assert.equal(state.unread.value, 3);
@@ -153,7 +162,7 @@ Deno.test("a full list stops growing when the reader is up; the newest are fetch
   // Ids jump by more than a page (rows a writer failed to insert).
   const ids = [...range(1, MAX_KEPT_MESSAGES), ...range(900, 920)];
   const server = fakeServer(ids);
-  const state = createChatState({ fetch: server.fetch });
+  const state = createChatState(null, server.fetch);
   live(state, 1, MAX_KEPT_MESSAGES);
   state.setFollowing(false);
   for (const id of range(900, 920)) state.receiveMessage(message(id));
@@ -161,25 +170,19 @@ Deno.test("a full list stops growing when the reader is up; the newest are fetch
   assert.equal(state.hasNewer.value, true);
   assert.equal(state.unread.value, 21);
 
-  // It walks the hole in ranges of at most 200 ids, up to the first found.
-  await state.loadNewer();
-  assert.equal(shown(state).at(-1), 900);
-  assert.equal(state.hasNewer.value, true);
+  // One request finds the next ids, however far the hole reaches.
   await state.loadNewer();
   assert.equal(shown(state).at(-1), 920);
   assert.equal(shown(state).length, MAX_KEPT_MESSAGES);
   assert.equal(state.hasNewer.value, false);
   assert.deepEqual(server.urls, [
-    "/messages?before=501&limit=200",
-    "/messages?before=701&limit=200",
-    "/messages?before=901&limit=200",
-    "/messages?before=921&limit=200",
+    `/messages?after=${MAX_KEPT_MESSAGES}&limit=${GAP_PAGE}`,
   ]);
 });
 
 Deno.test("messages arriving during a loadNewer keep it from claiming the end", async () => {
   const server = fakeServer(range(1, 400));
-  const state = createChatState({ fetch: server.fetch });
+  const state = createChatState(null, server.fetch);
   live(state, 1, MAX_KEPT_MESSAGES);
   state.setFollowing(false);
   live(state, MAX_KEPT_MESSAGES + 1, 400);
@@ -196,17 +199,17 @@ Deno.test("messages arriving during a loadNewer keep it from claiming the end", 
   assert.equal(state.hasNewer.value, false);
 });
 
-Deno.test("loadNewer(true) jumps to the newest page; later live messages follow it", async () => {
+Deno.test("loadLatest far up jumps to the newest page; later live messages follow it", async () => {
   const server = fakeServer(range(1, 5000));
-  const state = createChatState({ fetch: server.fetch });
+  const state = createChatState(null, server.fetch);
   live(state, 1, MAX_KEPT_MESSAGES);
   state.setFollowing(false);
   live(state, MAX_KEPT_MESSAGES + 1, 5000);
   assert.equal(state.unread.value, 5000 - MAX_KEPT_MESSAGES);
 
   state.setFollowing(true);
-  await state.loadNewer(true);
-  assert.deepEqual(server.urls, [`/messages?before=5001&limit=${PAGE_SIZE}`]);
+  await state.loadLatest();
+  assert.deepEqual(server.urls, ["/messages?"]);
   assert.deepEqual(shown(state), range(5001 - PAGE_SIZE, 5000));
   assert.equal(state.hasNewer.value, false);
   assert.equal(state.hasOlder.value, true);
@@ -218,4 +221,48 @@ Deno.test("loadNewer(true) jumps to the newest page; later live messages follow 
   // Scrolling up from here fetches what was skipped, in order.
   await state.loadOlder();
   assert.equal(shown(state)[0], 5001 - 2 * PAGE_SIZE);
+});
+
+Deno.test("loadLatest far up still sees messages that came in during the wait", async () => {
+  const server = fakeServer(range(1, 400));
+  const state = createChatState(null, server.fetch);
+  live(state, 1, MAX_KEPT_MESSAGES);
+  state.setFollowing(false);
+  live(state, MAX_KEPT_MESSAGES + 1, 400);
+  state.setFollowing(true);
+  server.during = () => {
+    server.during = null;
+    server.ids.push(401);
+    state.receiveMessage(message(401));
+  };
+  await state.loadLatest();
+  assert.deepEqual(shown(state), range(351, 400));
+  assert.equal(state.hasNewer.value, true);
+  await state.loadNewer();
+  assert.deepEqual(shown(state), range(351, 401));
+  assert.equal(state.hasNewer.value, false);
+  assert.equal(state.unread.value, 0);
+});
+
+Deno.test("loadLatest at start joins the messages that arrived meanwhile", async () => {
+  // A tab whose history no stream gave: another tab's relays come in
+  // while the newest page is on its way.
+  const server = fakeServer(range(1, 120));
+  const state = createChatState(null, server.fetch);
+  server.during = () => {
+    server.ids.push(121);
+    live(state, 121, 121);
+  };
+  await state.loadLatest();
+  assert.deepEqual(server.urls, ["/messages?"]);
+  assert.deepEqual(shown(state), range(71, 121));
+  assert.equal(state.hasNewer.value, false);
+  assert.equal(state.hasOlder.value, true);
+  assert.equal(state.unread.value, 0);
+  assert.equal(state.newestId(), 121);
+
+  // A failed one changes nothing.
+  server.fail = true;
+  await state.loadLatest();
+  assert.deepEqual(shown(state), range(71, 121));
 });

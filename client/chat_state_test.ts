@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import type { Message } from "../server/message.ts";
 import {
-  checkName,
   createChatState,
   type FetchLike,
   MAX_AUTHOR_LENGTH,
   MAX_KEPT_MESSAGES,
   NAME_STORAGE_KEY,
+  nameError,
   type NameStorage,
 } from "./chat_state.ts";
 import { OUTBOX_KEY } from "./outbox.ts";
@@ -81,34 +81,39 @@ Deno.test("only the newest MAX_KEPT_MESSAGES stay, and dropped ids stay out", ()
 
 Deno.test("the name is read from and written to storage", () => {
   const { storage, data } = memoryStorage({ [NAME_STORAGE_KEY]: "Bea" });
-  const state = createChatState({ storage });
+  const state = createChatState(storage);
   assert.equal(state.name.value, "Bea");
 
-  assert.equal(state.setName("  Cleo  "), true);
+  assert.equal(state.setName("  Cleo  "), undefined);
   assert.equal(state.name.value, "Cleo");
   assert.equal(data.get(NAME_STORAGE_KEY), "Cleo");
-  assert.equal(createChatState({ storage }).name.value, "Cleo");
+  assert.equal(createChatState(storage).name.value, "Cleo");
 });
 
 Deno.test("invalid names are refused and leave the current name alone", () => {
   const { storage, data } = memoryStorage();
-  const state = createChatState({ storage });
+  const state = createChatState(storage);
   assert.equal(state.name.value, null);
-  assert.equal(state.setName("   "), false);
-  assert.equal(state.setName("x".repeat(MAX_AUTHOR_LENGTH + 1)), false);
+  assert.equal(state.setName("   "), "Please enter a name.");
+  assert.match(
+    state.setName("x".repeat(MAX_AUTHOR_LENGTH + 1)) ?? "",
+    /at most 32/,
+  );
+  assert.match(state.setName("a\u0007b") ?? "", /control characters/);
   assert.equal(state.name.value, null);
   assert.equal(data.size, 0);
 
   // Length counts code points, like the server: 32 emoji fit.
-  assert.equal(checkName("😀".repeat(MAX_AUTHOR_LENGTH)).ok, true);
-  const tooLong = checkName("é".repeat(MAX_AUTHOR_LENGTH + 1));
-  assert.equal(tooLong.ok, false);
-  assert.match(tooLong.ok ? "" : tooLong.error, /at most 32/);
+  assert.equal(nameError("😀".repeat(MAX_AUTHOR_LENGTH)), undefined);
+  assert.match(
+    nameError("é".repeat(MAX_AUTHOR_LENGTH + 1)) ?? "",
+    /at most 32/,
+  );
 });
 
 Deno.test("an invalid stored name is ignored, a throwing storage is survived", () => {
   const blank = memoryStorage({ [NAME_STORAGE_KEY]: "   " });
-  assert.equal(createChatState({ storage: blank.storage }).name.value, null);
+  assert.equal(createChatState(blank.storage).name.value, null);
 
   const broken: NameStorage = {
     getItem: () => {
@@ -118,9 +123,9 @@ Deno.test("an invalid stored name is ignored, a throwing storage is survived", (
       throw new DOMException("full", "QuotaExceededError");
     },
   };
-  const state = createChatState({ storage: broken });
+  const state = createChatState(broken);
   assert.equal(state.name.value, null);
-  assert.equal(state.setName("Dan"), true);
+  assert.equal(state.setName("Dan"), undefined);
   assert.equal(state.name.value, "Dan");
 });
 
@@ -144,7 +149,7 @@ Deno.test("a send shows as pending at once and its confirmation replaces it, onc
   let reply = (_: Response) => {};
   const { fetch, calls } = fakeFetch(() => new Promise((r) => (reply = r)));
   const { storage, data } = memoryStorage();
-  const state = createChatState({ fetch, storage, sendTimeoutMs: 0 });
+  const state = createChatState(storage, fetch, 0);
   state.setName("Eve");
 
   assert.equal(state.sendMessage("  hi there \n"), true);
@@ -167,15 +172,19 @@ Deno.test("a send shows as pending at once and its confirmation replaces it, onc
   await until(() => state.outbox.value.length === 0);
   assert.deepEqual(state.messages.value, [stored]);
   assert.equal(data.get(OUTBOX_KEY), "[]");
+  // The reply may overtake older messages still on their way in the stream,
+  // so a stream resumes from the stream's ids only.
+  assert.equal(state.newestId(), 0);
 
   state.receiveMessage(stored); // the stream echo
   assert.deepEqual(state.messages.value, [stored]);
+  assert.equal(state.newestId(), 7);
 });
 
 Deno.test("the stream's event may confirm a send before the POST answers", async () => {
   let reply = (_: Response) => {};
   const { fetch, calls } = fakeFetch(() => new Promise((r) => (reply = r)));
-  const state = createChatState({ fetch, sendTimeoutMs: 0 });
+  const state = createChatState(null, fetch, 0);
   state.setName("Eve");
   state.sendMessage("race");
   await until(() => calls.length === 1);
@@ -193,11 +202,11 @@ Deno.test("the stream's event may confirm a send before the POST answers", async
 
 Deno.test("a failed send survives a reload and is retried, same clientId, when the stream goes live", async () => {
   const { storage, data } = memoryStorage();
-  const down = createChatState({
-    fetch: () => Promise.reject(new TypeError("Failed to fetch")),
+  const down = createChatState(
     storage,
-    sendTimeoutMs: 0,
-  });
+    () => Promise.reject(new TypeError("Failed to fetch")),
+    0,
+  );
   down.setName("Gus");
   down.sendMessage("still there?");
   await until(() => down.outbox.value[0]?.state === "failed");
@@ -212,7 +221,7 @@ Deno.test("a failed send survives a reload and is retried, same clientId, when t
       200,
     )
   );
-  const state = createChatState({ fetch, storage, sendTimeoutMs: 0 });
+  const state = createChatState(storage, fetch, 0);
   assert.equal(state.outbox.value.length, 1);
   assert.equal(state.outbox.value[0].state, "failed");
   assert.equal(calls.length, 0);
@@ -227,12 +236,12 @@ Deno.test("a failed send survives a reload and is retried, same clientId, when t
 Deno.test("a send discarded in another tab is not retried here", async () => {
   const { storage } = memoryStorage();
   const down = () => Promise.reject(new TypeError("Failed to fetch"));
-  const a = createChatState({ fetch: down, storage, sendTimeoutMs: 0 });
+  const a = createChatState(storage, down, 0);
   a.setName("Gus");
   a.sendMessage("oops");
   await until(() => a.outbox.value[0]?.state === "failed");
   const { fetch, calls } = fakeFetch(() => json({}, 500));
-  const b = createChatState({ fetch, storage, sendTimeoutMs: 0 });
+  const b = createChatState(storage, fetch, 0);
   assert.equal(b.outbox.value.length, 1);
   a.discardSend(a.outbox.value[0].clientId);
   b.syncOutbox();
@@ -246,7 +255,7 @@ Deno.test("a refused send shows the server's sentence and waits for the reader",
   const { fetch, calls } = fakeFetch(() =>
     json({ error: 'Field "author" must be at most 32 characters.' }, 400)
   );
-  const state = createChatState({ fetch, sendTimeoutMs: 0 });
+  const state = createChatState(null, fetch, 0);
   state.setName("Fay");
   state.sendMessage("hello");
   await until(() => state.outbox.value[0]?.state === "failed");
@@ -255,7 +264,7 @@ Deno.test("a refused send shows the server's sentence and waits for the reader",
   assert.equal(item.refused, true);
 
   state.setStatus("live");
-  state.retryFailed();
+  state.setStatus("live");
   await new Promise((resolve) => setTimeout(resolve, 5));
   assert.equal(calls.length, 1);
 
@@ -272,23 +281,24 @@ Deno.test("an error page, a hang past the timeout: sentences, and retryable", as
   const html = fakeFetch(() =>
     new Response("<h1>Bad Gateway</h1>", { status: 502 })
   );
-  const state = createChatState({ fetch: html.fetch, sendTimeoutMs: 0 });
+  const state = createChatState(null, html.fetch, 0);
   state.setName("Hal");
   state.sendMessage("hello");
   await until(() => state.outbox.value[0]?.state === "failed");
   assert.equal(state.outbox.value[0].error, "The server answered 502.");
   assert.equal(state.outbox.value[0].refused, false);
 
-  const slow = createChatState({
-    fetch: (_url, init) =>
+  const slow = createChatState(
+    null,
+    (_url, init) =>
       new Promise((_resolve, reject) => {
         init.signal?.addEventListener(
           "abort",
           () => reject(init.signal?.reason),
         );
       }),
-    sendTimeoutMs: 10,
-  });
+    10,
+  );
   slow.setName("Hal");
   slow.sendMessage("anyone?");
   await until(() => slow.outbox.value[0]?.state === "failed");
@@ -307,7 +317,7 @@ Deno.test("sends go out one at a time, in order; nothing is sent empty or namele
       );
     })
   );
-  const state = createChatState({ fetch, sendTimeoutMs: 0 });
+  const state = createChatState(null, fetch, 0);
   assert.equal(state.sendMessage("hi"), false);
   state.setName("Ivy");
   assert.equal(state.sendMessage(" \n "), false);
@@ -325,7 +335,7 @@ Deno.test("sends go out one at a time, in order; nothing is sent empty or namele
 });
 
 Deno.test("typing shows other people for a while, never the reader", async () => {
-  const state = createChatState({ typingMs: 20 });
+  const state = createChatState(null, undefined, undefined, 20);
   state.setName("Eve");
   state.noteTyping("Eve");
   assert.deepEqual(state.typing.value, []);
@@ -344,8 +354,8 @@ Deno.test("presence, offline and the reconnect time are recorded", () => {
   assert.equal(state.online.value, null);
   state.setPresence(3);
   assert.equal(state.online.value, 3);
-  state.setOffline(true);
-  assert.equal(state.offline.value, true);
+  state.setStatus("offline");
+  assert.equal(state.status.value, "offline");
   state.setStatus("reconnecting", 1234);
   assert.equal(state.retryAt.value, 1234);
   state.setStatus("live");

@@ -9,22 +9,6 @@
 /** How the live connection to the server is doing, as shown to the reader. */
 export type ConnectionStatus = "connecting" | "live" | "reconnecting";
 
-/** Options for connectEventStream; only the callbacks are required. */
-export interface EventStreamOptions {
-  /** Called for every event with its type and data, in order (repeats possible after a reconnect). */
-  onEvent(type: string, data: string): void;
-  /** Called on each change; retryAt is when the next attempt starts (epoch ms), if one is waiting. */
-  onStatus(status: ConnectionStatus, retryAt: number | null): void;
-  /** Last message id already seen: the stream starts after it. */
-  since?: number | null;
-  /** HTTP client; defaults to the browser's fetch. */
-  fetch?: (url: string, init: RequestInit) => Promise<Response>;
-  /** Runs fn after ms and returns a canceller; injectable for tests. */
-  setTimer?: (fn: () => void, ms: number) => () => void;
-  /** Source of jitter in [0, 1); injectable for tests. */
-  random?: () => number;
-}
-
 /** Handle returned by connectEventStream. */
 export interface EventStreamHandle {
   /** Skips a waiting backoff, e.g. when the browser says it is back online. */
@@ -45,44 +29,54 @@ function defaultTimer(fn: () => void, ms: number): () => void {
   return () => clearTimeout(id);
 }
 
-/** Opens the server's SSE stream and keeps it open until close(). */
+/**
+ * Opens the server's SSE stream and keeps it open until close(). Every event
+ * goes to onEvent with its type and data, in order (repeats possible after a
+ * reconnect); so does each change of the stream's own status, as a "status"
+ * event whose data is `[status, retryAt]` in JSON, retryAt being when the next
+ * attempt starts (epoch ms) while one is waiting, else null. The stream starts
+ * after message id `since` (0: with the latest history). The last three
+ * arguments are for tests: the HTTP client, a timer that returns its
+ * canceller, and a source of jitter in [0, 1).
+ */
 export function connectEventStream(
-  options: EventStreamOptions,
+  onEvent: (type: string, data: string) => void,
+  since = 0,
+  get: (url: string, init: RequestInit) => Promise<Response> = fetch,
+  setTimer: (fn: () => void, ms: number) => () => void = defaultTimer,
+  random: () => number = Math.random,
 ): EventStreamHandle {
-  const {
-    onEvent,
-    onStatus,
-    fetch: get = fetch,
-    setTimer = defaultTimer,
-    random = Math.random,
-  } = options;
-  let lastId = options.since ?? null;
+  const report = (status: ConnectionStatus, retryAt: number | null) =>
+    onEvent("status", JSON.stringify([status, retryAt]));
   let heartbeatMs = DEFAULT_HEARTBEAT_MS;
   let failures = 0;
   let closed = false;
-  let abort = () => {};
-  let waiting: (() => void) | null = null;
+  let waiting = false;
+  let ctl: AbortController;
+  // One timer serves both waits, which never overlap: the watchdog while
+  // connected, the backoff while waiting to reconnect.
+  let cancel = () => {};
+  const wait = (fn: () => void, ms: number) => {
+    cancel();
+    cancel = setTimer(fn, ms);
+  };
 
   async function open(): Promise<void> {
-    waiting = null;
-    const ctl = new AbortController();
-    abort = () => ctl.abort();
-    let watchdog = () => {};
+    waiting = false;
+    ctl = new AbortController();
     // Anything from the server, heartbeats included, proves the link alive;
     // two missed heartbeats mean a dead connection nobody told us about.
-    const feed = () => {
-      watchdog();
-      watchdog = setTimer(abort, 2 * heartbeatMs);
-    };
+    const feed = () => wait(() => ctl.abort(), 2 * heartbeatMs);
     feed();
     try {
       const res = await get(
-        lastId === null ? "/stream" : `/stream?since=${lastId}`,
+        since ? `/stream?since=${since}` : "/stream",
         { signal: ctl.signal },
       );
-      if (!res.ok || !res.body) throw new Error();
-      onStatus("live", null);
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      if (!res.ok) throw res.status;
+      const reader = res.body!.pipeThrough(new TextDecoderStream())
+        .getReader();
+      report("live", null);
       let rest = "";
       for (;;) {
         const { done, value } = await reader.read();
@@ -90,27 +84,25 @@ export function connectEventStream(
         // Plaza's server sends "\n" line ends and one data line per event,
         // so an event is a block up to a blank line; comments carry no data.
         const blocks = (rest + value).split("\n\n");
-        rest = blocks.pop() ?? "";
+        rest = blocks.pop()!;
         for (const block of blocks) {
-          const get = (field: string) =>
-            new RegExp(`^${field}: ?(.*)`, "m").exec(block)?.[1];
-          const data = get("data");
+          // "name: value" lines; a comment's name is "".
+          const { data, event = "message", id = since } = Object.fromEntries(
+            block.split("\n").map((line) => line.split(/: ?(.*)/, 2)),
+          );
           if (data === undefined) continue;
-          const type = get("event") ?? "message";
           const hb = /"heartbeatMs":(\d+)/.exec(data);
-          if (type === "hello" && hb) heartbeatMs = +hb[1] || heartbeatMs;
+          if (event === "hello" && hb) heartbeatMs = +hb[1] || heartbeatMs;
           failures = 0;
-          onEvent(type, data);
+          onEvent(event, data);
           // Only a whole event moves the resume point.
-          const id = get("id");
-          if (id) lastId = +id;
+          since = +id;
         }
         feed();
       }
     } catch {
       // Network error, HTTP error or the watchdog: all mean reconnect.
     }
-    watchdog();
     if (closed) return;
     // Doubling with jitter in [half, full] so that thousands of clients
     // dropped at once by a restart do not come back in lockstep.
@@ -118,22 +110,22 @@ export function connectEventStream(
       Math.min(MAX_RETRY_MS, BASE_RETRY_MS * 2 ** failures++) *
         (0.5 + random() / 2),
     );
-    onStatus("reconnecting", Date.now() + delay);
-    waiting = setTimer(open, delay);
+    report("reconnecting", Date.now() + delay);
+    waiting = true;
+    wait(open, delay);
   }
 
   void open();
   return {
     retryNow() {
       if (closed || !waiting) return;
-      waiting();
       failures = 0;
       void open();
     },
     close() {
       closed = true;
-      waiting?.();
-      abort();
+      cancel();
+      ctl.abort();
     },
   };
 }

@@ -58,11 +58,14 @@ function setup(status = 200, random = () => 0.999) {
   const events: [string, string][] = [];
   const statuses: [ConnectionStatus, number | null][] = [];
   const timers: Timer[] = [];
-  const handle = connectEventStream({
-    onEvent: (type, data) => events.push([type, data]),
-    onStatus: (s, at) => statuses.push([s, at]),
-    fetch: server.fetch,
-    setTimer: (fn, ms) => {
+  const handle = connectEventStream(
+    (type, data) =>
+      type === "status"
+        ? statuses.push(JSON.parse(data))
+        : events.push([type, data]),
+    0,
+    server.fetch,
+    (fn, ms) => {
       const timer: Timer = {
         // A timer that fired is spent, like a cancelled one.
         fn: () => {
@@ -76,7 +79,7 @@ function setup(status = 200, random = () => 0.999) {
       return () => void (timer.cancelled = true);
     },
     random,
-  });
+  );
   /** Timers still waiting: watchdogs and reconnects. */
   const live = () => timers.filter((t) => !t.cancelled);
   return { ...server, handle, events, statuses, timers, live };

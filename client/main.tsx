@@ -1,6 +1,6 @@
 /** Entry point: renders the app, lets one tab hold the stream for all, and routes events into the chat state. */
+import { effect } from "@preact/signals";
 import { render } from "preact";
-import type { Message } from "../server/message.ts";
 import { chat } from "./chat_state.ts";
 import { App } from "./components/app.tsx";
 import {
@@ -12,9 +12,7 @@ import { isMessage } from "./message_shape.ts";
 import { joinTabs } from "./tab_leader.ts";
 import "./styles.css";
 
-const root = document.getElementById("app");
-if (root === null) throw new Error('index.html lacks <div id="app">');
-render(<App />, root);
+render(<App />, document.getElementById("app")!);
 
 /** Data of the events that are not messages (status is relayed by the leader tab). */
 type Signal = { online: number; author: string } & [
@@ -22,17 +20,10 @@ type Signal = { online: number; author: string } & [
   number | null,
 ];
 
-// Newest id this tab has seen: where its stream resumes if it takes over.
-let lastId = 0;
 // The latest status and presence events, for tabs that join later.
 const latest: Record<string, string> = {};
 let stream: EventStreamHandle | undefined;
-
-function receive(message: unknown): void {
-  if (!isMessage(message)) return;
-  lastId = Math.max(lastId, message.id);
-  chat.receiveMessage(message);
-}
+let streamStatus: [ConnectionStatus, number | null] = ["connecting", null];
 
 // Events from this tab's own stream and those relayed by the leader tab take
 // the same path.
@@ -40,10 +31,13 @@ function handle(type: string, data: string): void {
   try {
     const value: Signal = JSON.parse(data);
     latest[type] = data;
-    if (type === "message") receive(value);
+    if (type === "message" && isMessage(value)) chat.receiveMessage(value);
     if (type === "presence") chat.setPresence(value.online);
     if (type === "typing") chat.noteTyping(value.author);
-    if (type === "status") chat.setStatus(value[0], value[1]);
+    if (type === "status") {
+      streamStatus = value;
+      showStatus();
+    }
     if (type === "sync" && stream) {
       for (const t of ["status", "presence"]) relay(t, latest[t]);
     }
@@ -52,34 +46,45 @@ function handle(type: string, data: string): void {
   }
 }
 
-const relay = joinTabs({
-  onRelay: handle,
-  onLead() {
-    const emit = (type: string, data: string) => {
+const relay = joinTabs(
+  handle,
+  () => {
+    // After what this tab already has, not after the last message shown:
+    // far up in scrollback, that one is old.
+    stream = connectEventStream((type, data) => {
       handle(type, data);
       relay(type, data);
-    };
-    stream = connectEventStream({
-      since: lastId || null,
-      onEvent: emit,
-      onStatus: (next, at) => emit("status", JSON.stringify([next, at])),
-    });
+    }, chat.newestId());
   },
-  onFollow() {
+  () => {
     // The leader's stream gave its history before this tab existed.
     relay("sync", "0");
-    fetch("/messages").then((res) => res.json()).then(
-      (page: { messages: Message[] }) => page.messages.forEach(receive),
-    ).catch(() => {});
+    void chat.loadLatest();
   },
-});
+);
+
+// "(3) Plaza": a hidden tab counts what came in, in its title.
+function showUnread(): void {
+  const n = chat.unread.value;
+  document.title = document.hidden && n ? `(${n}) Plaza` : "Plaza";
+}
+effect(showUnread);
+document.addEventListener("visibilitychange", showUnread);
 
 // Another tab confirmed or discarded a send this tab also shows.
 addEventListener("storage", chat.syncOutbox);
-chat.setOffline(!navigator.onLine);
-addEventListener("offline", () => chat.setOffline(true));
+// What the browser says about its network goes before the stream's status,
+// whose last word is kept for when the network is back.
+function showStatus(): void {
+  chat.setStatus(
+    navigator.onLine ? streamStatus[0] : "offline",
+    streamStatus[1],
+  );
+}
+showStatus();
+addEventListener("offline", showStatus);
 addEventListener("online", () => {
-  chat.setOffline(false);
   stream?.retryNow();
-  chat.retryFailed();
+  // Live again, if the stream held: failed sends go again.
+  showStatus();
 });

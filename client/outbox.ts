@@ -45,22 +45,23 @@ export function newClientId(): string {
 /** Reads the stored outbox; a send cut short by a closed page counts as failed. */
 export function readOutbox(storage: OutboxStorage | null): OutboxItem[] {
   try {
-    const list: unknown = JSON.parse(storage?.getItem(OUTBOX_KEY) ?? "[]");
-    return Array.isArray(list)
-      ? list.filter((i: OutboxItem | null) => i?.clientId && i.text)
-        .map((i: OutboxItem) => ({ ...i, state: "failed" }))
-      : [];
+    const list: (OutboxItem | null)[] = JSON.parse(
+      storage?.getItem(OUTBOX_KEY) ?? "[]",
+    );
+    return list.filter((i) => i?.clientId && i.text)
+      .map((i) => ({ ...i!, state: "failed" }));
   } catch {
-    // Corrupt or blocked storage: start empty rather than break the page.
+    // Corrupt, foreign (not a list) or blocked storage: start empty rather
+    // than break the page.
     return [];
   }
 }
 
-/** Stores one item, or removes it when item is null; other tabs' items stay. */
+/** Stores one item, or removes it when there is none; other tabs' items stay. */
 export function storeOutboxItem(
   storage: OutboxStorage | null,
   clientId: string,
-  item: OutboxItem | null,
+  item?: OutboxItem,
 ): void {
   const rest = readOutbox(storage).filter((i) => i.clientId !== clientId);
   try {
@@ -70,15 +71,14 @@ export function storeOutboxItem(
   }
 }
 
-/** POSTs an item once and says what came of it; never throws. */
+/** POSTs an item to /messages once and says what came of it; never throws. */
 export async function deliver(
   fetch: FetchLike,
-  url: string,
   { author, text, clientId }: OutboxItem,
   timeoutMs: number,
 ): Promise<Delivery> {
   try {
-    const res = await fetch(url, {
+    const res = await fetch("/messages", {
       method: "POST",
       body: new URLSearchParams({ author, text, clientId }),
       signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : null,

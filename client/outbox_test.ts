@@ -45,7 +45,7 @@ Deno.test("storing keeps other tabs' items; a send cut short reads back as faile
       ["a", "edited", "failed"],
     ],
   );
-  storeOutboxItem(storage, "b", null);
+  storeOutboxItem(storage, "b");
   assert.deepEqual(readOutbox(storage).map((i) => i.clientId), ["a"]);
 });
 
@@ -83,7 +83,7 @@ Deno.test("only content errors (4xx but 408 and 429) count as refused", async ()
     [503, false],
   ];
   for (const [status, refused] of cases) {
-    const result = await deliver(answer(status), "/messages", item("a"), 0);
+    const result = await deliver(answer(status), item("a"), 0);
     assert.deepEqual(result, {
       error: `The server answered ${status}.`,
       refused,
@@ -91,7 +91,6 @@ Deno.test("only content errors (4xx but 408 and 429) count as refused", async ()
   }
   const sentence = await deliver(
     answer(400, '{"error":"Field \\"text\\" must not be empty."}'),
-    "/messages",
     item("a"),
     0,
   );

@@ -9,10 +9,6 @@ const relative = new Intl.RelativeTimeFormat(undefined, {
 });
 const clock = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
 const day = new Intl.DateTimeFormat(undefined, { dateStyle: "full" });
-const full = new Intl.DateTimeFormat(undefined, {
-  dateStyle: "full",
-  timeStyle: "medium",
-});
 
 /** "now", "N min. ago" within the hour, then the clock time (day separators give the date). */
 export function relativeTime(at: number, now: number): string {
@@ -26,9 +22,10 @@ export function relativeTime(at: number, now: number): string {
 }
 
 /** The exact date and time, for the title of a <time>. */
-export function exactTime(at: number): string {
-  return full.format(at);
-}
+export const exactTime: (at: number) => string = new Intl.DateTimeFormat(
+  undefined,
+  { dateStyle: "full", timeStyle: "medium" },
+).format; // a getter that returns a bound function
 
 function midnight(at: number): number {
   return new Date(at).setHours(0, 0, 0, 0);

@@ -22,31 +22,27 @@ export interface ChannelLike {
   onmessage: ((event: MessageEvent) => void) | null;
 }
 
-/** Options of joinTabs. */
-export interface TabOptions {
-  /** Runs once, when this tab becomes the leader. */
-  onLead(): void;
-  /** Runs at start when another tab leads. */
-  onFollow(): void;
-  /** Receives what other tabs relay: an event type and its data. */
-  onRelay(type: string, data: string): void;
-  /** Defaults to navigator.locks (absent outside secure contexts); null for none. */
-  locks?: LocksLike | null;
-  /** Defaults to a BroadcastChannel named "plaza". */
-  channel?: ChannelLike;
-}
-
 /** Lock whose holder is the tab that holds the stream. */
 export const LEADER_LOCK = "plaza-stream";
 
-/** Joins this browser's tabs; returns the function that relays to the others. */
+/**
+ * Joins this browser's tabs; returns the function that relays to the others.
+ * onRelay receives what other tabs relay; onLead runs once, when this tab
+ * becomes the leader; onFollow runs at start when another tab leads. locks
+ * defaults to navigator.locks (absent outside secure contexts; null for none),
+ * channel to a BroadcastChannel named "plaza".
+ */
 export function joinTabs(
-  { onLead, onFollow, onRelay, locks = navigator.locks, channel }: TabOptions,
+  onRelay: (type: string, data: string) => void,
+  onLead: () => void,
+  onFollow: () => void,
+  locks: LocksLike | null = navigator.locks,
+  channel?: ChannelLike,
 ): (type: string, data: string) => void {
   // Web Locks exist only on https and localhost; elsewhere each tab streams
   // for itself (later, so the caller has the relay function first).
   if (!locks) {
-    void Promise.resolve().then(onLead);
+    queueMicrotask(onLead);
     return () => {};
   }
   const bus = channel ?? new BroadcastChannel("plaza");

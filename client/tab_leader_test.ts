@@ -51,13 +51,13 @@ function tab(
   log: string[],
 ) {
   const channel = browser.channel();
-  const relay = joinTabs({
-    locks: browser.locks,
+  const relay = joinTabs(
+    (type, data) => log.push(`${name} got ${type} ${data}`),
+    () => log.push(`${name} leads`),
+    () => log.push(`${name} follows`),
+    browser.locks,
     channel,
-    onLead: () => log.push(`${name} leads`),
-    onFollow: () => log.push(`${name} follows`),
-    onRelay: (type, data) => log.push(`${name} got ${type} ${data}`),
-  });
+  );
   return { relay, channel };
 }
 
@@ -81,12 +81,12 @@ Deno.test("the first tab leads, others follow and hear what it relays; one takes
 
 Deno.test("without Web Locks (plain http) every tab streams for itself", async () => {
   const log: string[] = [];
-  const relay = joinTabs({
-    locks: null,
-    onLead: () => log.push("leads"),
-    onFollow: () => log.push("follows"),
-    onRelay: () => log.push("relay"),
-  });
+  const relay = joinTabs(
+    () => log.push("relay"),
+    () => log.push("leads"),
+    () => log.push("follows"),
+    null,
+  );
   assert.deepEqual(log, []); // later, so the caller holds relay first
   await Promise.resolve();
   assert.deepEqual(log, ["leads"]);

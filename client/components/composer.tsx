@@ -1,5 +1,7 @@
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useSignal } from "@preact/signals";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { charCount, chat, MAX_TEXT_LENGTH } from "../chat_state.ts";
+import { useFocusOnMount } from "./focus.ts";
 
 // Show the remaining characters only near the limit, where it helps.
 const COUNTER_FROM = 200;
@@ -7,69 +9,58 @@ const COUNTER_FROM = 200;
 const TYPING_EVERY_MS = 3_000;
 let typingSentAt = 0;
 
-function announceTyping(author: string): void {
-  if (Date.now() - typingSentAt < TYPING_EVERY_MS) return;
-  typingSentAt = Date.now();
-  // Only a hint for others: a lost or refused one does not matter.
-  fetch("/typing", { method: "POST", body: new URLSearchParams({ author }) })
-    .catch(() => {});
-}
-
 /** The message box: grows with its text, Enter sends, Shift+Enter adds a line. */
 export function Composer({ author }: { author: string }) {
-  const [draft, setDraft] = useState("");
+  const draft = useSignal("");
   const input = useRef<HTMLTextAreaElement>(null);
-  const left = MAX_TEXT_LENGTH - charCount(draft.trim());
-  const canSend = draft.trim() !== "" && left >= 0;
-
-  useEffect(() => {
-    // Only with a mouse: on phones focusing would pop the keyboard unasked.
-    if (matchMedia("(pointer: fine)").matches) input.current?.focus();
-  }, []);
+  const left = MAX_TEXT_LENGTH - charCount(draft.value.trim());
+  const counted = left <= COUNTER_FROM;
+  useFocusOnMount(input);
 
   useLayoutEffect(() => {
     // Fit the text; CSS caps the height (about six lines), then it scrolls.
-    const el = input.current;
-    if (!el) return;
+    const el = input.current!;
     el.style.height = "";
     el.style.height = `${el.scrollHeight + 2}px`; // + the two borders
-  }, [draft]);
-
-  function send(): void {
-    // The message shows at once as pending; the outbox keeps it until it lands.
-    if (canSend && chat.sendMessage(draft)) setDraft("");
-    input.current?.focus();
-  }
+  }, [draft.value]);
 
   return (
     <form
       class="composer"
       onSubmit={(e) => {
         e.preventDefault();
-        send();
+        // The message shows at once as pending; the outbox keeps it until it lands.
+        if (chat.sendMessage(draft.value)) draft.value = "";
+        input.current!.focus();
       }}
     >
-      <label for="composer-input" class="visually-hidden">Message</label>
       <textarea
-        id="composer-input"
         ref={input}
+        aria-label="Message"
         data-testid="composer-input"
         rows={1}
-        value={draft}
+        value={draft.value}
         placeholder={`Message as ${author}`}
         enterkeyhint="send"
-        aria-describedby={left <= COUNTER_FROM ? "char-counter" : undefined}
+        aria-describedby={counted ? "char-counter" : undefined}
         aria-invalid={left < 0 || undefined}
         onInput={(e) => {
           const value = e.currentTarget.value;
-          setDraft(value);
-          if (value.trim()) announceTyping(author);
+          draft.value = value;
+          // Only a hint for others: a lost or refused one does not matter.
+          if (value.trim() && Date.now() - typingSentAt > TYPING_EVERY_MS) {
+            typingSentAt = Date.now();
+            fetch("/typing", {
+              method: "POST",
+              body: new URLSearchParams({ author }),
+            }).catch(() => {});
+          }
         }}
         onKeyDown={(e) => {
           // isComposing: Enter confirms an IME candidate, it must not send.
           if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
-            send();
+            e.currentTarget.form!.requestSubmit();
           }
         }}
       />
@@ -77,16 +68,16 @@ export function Composer({ author }: { author: string }) {
         type="submit"
         class="button-primary"
         data-testid="send-button"
-        disabled={!canSend}
+        disabled={!draft.value.trim() || left < 0}
         // Keep focus (and a phone's keyboard) in the textarea when tapped.
         onMouseDown={(e) => e.preventDefault()}
       >
         Send
       </button>
-      {left <= COUNTER_FROM && (
+      {counted && (
         <p
           id="char-counter"
-          class={left < 0 ? "counter counter-over" : "counter"}
+          class="counter"
           data-testid="char-counter"
         >
           {left < 0 ? `${-left} too many` : `${left} left`}

@@ -1,22 +1,20 @@
-import { type ComponentChildren, Fragment } from "preact";
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { Message } from "../../server/message.ts";
+import { Fragment } from "preact";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { authorHue, initials } from "../author_style.ts";
 import { chat } from "../chat_state.ts";
-import type { ConnectionStatus } from "../event_stream.ts";
+import { halfMinute } from "../clock.ts";
 import { linkify } from "../linkify.ts";
 import { mentionPattern } from "../mention.ts";
 import { type MessageRow, messageRows } from "../message_view.ts";
 import { dayLabel, exactTime, relativeTime } from "../relative_time.ts";
-import { NewMessagesPill, showUnreadInTitle } from "./new_messages_pill.tsx";
+import { NewMessagesPill } from "./new_messages_pill.tsx";
+import { OutboxList } from "./outbox_list.tsx";
 
 // Within this many pixels of the end counts as "at the bottom", so sub-pixel
 // rounding and a half-visible last line do not unpin the view.
 const PINNED_SLACK_PX = 48;
 // Older messages are fetched this far from the top, before the reader gets there.
 const LOAD_OLDER_PX = 800;
-// Relative times go stale; one timer re-renders the list for all of them.
-const TICK_MS = 30_000;
 
 function isAtBottom(el: HTMLElement): boolean {
   return el.scrollHeight - el.scrollTop - el.clientHeight <= PINNED_SLACK_PX;
@@ -87,37 +85,25 @@ function item(
   );
 }
 
-/** Props of MessageList. */
-export interface MessageListProps {
-  messages: readonly Message[];
-  /** The reader's name, to mark their own messages; null before choosing. */
-  ownName: string | null;
-  status: ConnectionStatus;
-  /** Rendered inside the scroll container after the messages (e.g. pending sends). */
-  after?: ComponentChildren;
-}
-
-/** The conversation: grouped, scrollable both ways, following the end while the reader is there. */
-export function MessageList(
-  { messages, ownName, status, after }: MessageListProps,
-) {
+/** The conversation and the pending sends after it: grouped, scrollable both ways, following the end while the reader is there. */
+export function MessageList() {
+  const messages = chat.messages.value;
+  const ownName = chat.name.value;
   const scroller = useRef<HTMLDivElement>(null);
-  const content = useRef<HTMLDivElement>(null);
   // Tracked on scroll rather than measured on update: by the time new
   // messages are in the DOM, the old "was at the bottom" answer is gone.
   const pinned = useRef(true);
   // Whether the last render's list ended with the newest message.
   const attached = useRef(true);
-  const shown = useRef(messages);
-  const [now, setNow] = useState(Date.now);
-  const stick = pinned.current && attached.current;
+  // Relative times go stale; the clock re-renders the list for all of them.
+  const now = halfMinute.value;
 
   // Render runs before the DOM changes: note where the first visible message
   // is, so that messages added or dropped above it do not move the view.
   let anchor: HTMLElement | undefined;
   let anchorTop = 0;
   const el = scroller.current;
-  if (el && !stick) {
+  if (el && !(pinned.current && attached.current)) {
     for (const li of el.querySelectorAll<HTMLElement>(".msg")) {
       if (li.offsetTop + li.offsetHeight > el.scrollTop) {
         anchor = li;
@@ -131,47 +117,36 @@ export function MessageList(
   function follow(
     on = !document.hidden && isAtBottom(scroller.current!),
   ): void {
-    if (on === pinned.current) return;
     pinned.current = on;
     chat.setFollowing(on);
   }
 
+  // Stays at the end if the reader was there.
+  function stick(el: HTMLElement): boolean {
+    if (pinned.current && attached.current) el.scrollTop = el.scrollHeight;
+    return pinned.current && attached.current;
+  }
+
   useLayoutEffect(() => {
     const el = scroller.current!;
-    const newest = messages.at(-1);
-    const changed = shown.current !== messages;
-    // Sending a message is a clear sign the reader wants to see the end.
-    if (
-      changed && attached.current && newest?.author === ownName &&
-      newest.id !== shown.current.at(-1)?.id
-    ) follow(true);
-    if (pinned.current && attached.current) el.scrollTop = el.scrollHeight;
-    else if (anchor?.isConnected) el.scrollTop += anchor.offsetTop - anchorTop;
+    if (!stick(el) && anchor?.isConnected) {
+      el.scrollTop += anchor.offsetTop - anchorTop;
+    }
     attached.current = !chat.hasNewer.value;
-    shown.current = messages;
-    if (changed) loadAround(el);
   });
+  // New messages in may leave the view at an end still: fetch on. Only
+  // then, so that a failed fetch is not retried on every render.
+  useLayoutEffect(() => loadAround(scroller.current!), [messages]);
 
+  // The list lives as long as the page: nothing here is ever taken down.
   useEffect(() => {
     const el = scroller.current!;
-    const tick = setInterval(() => setNow(Date.now()), TICK_MS);
-    const onVisibility = () => {
-      follow();
-      showUnreadInTitle();
-    };
-    document.addEventListener("visibilitychange", onVisibility);
+    document.addEventListener("visibilitychange", () => follow());
     // The log shrinks when the composer grows or a phone keyboard opens, and
     // its content grows with pending sends: stay at the end if we were there.
-    const observer = new ResizeObserver(() => {
-      if (pinned.current && attached.current) el.scrollTop = el.scrollHeight;
-    });
+    const observer = new ResizeObserver(() => stick(el));
     observer.observe(el);
-    observer.observe(content.current!);
-    return () => {
-      clearInterval(tick);
-      document.removeEventListener("visibilitychange", onVisibility);
-      observer.disconnect();
-    };
+    observer.observe(el.firstElementChild!);
   }, []);
 
   async function jump(): Promise<void> {
@@ -182,7 +157,7 @@ export function MessageList(
     // Far up, the newest are not in the list: they are fetched first, and
     // the layout effect keeps the view at the end when they come in.
     attached.current = true;
-    await chat.loadNewer(true);
+    if (chat.hasNewer.value) await chat.loadLatest();
     // Instant, not smooth: a long smooth scroll is motion for its own sake.
     el.scrollTop = el.scrollHeight;
   }
@@ -194,7 +169,6 @@ export function MessageList(
         class="log"
         ref={scroller}
         role="log"
-        aria-live="polite"
         aria-label="Messages"
         tabindex={0}
         onScroll={() => {
@@ -202,18 +176,12 @@ export function MessageList(
           loadAround(scroller.current!);
         }}
       >
-        <div class="log-body" ref={content}>
-          {messages.length === 0
+        <div class="log-body">
+          {messages.length
             ? (
-              <p class="log-empty">
-                {status === "live"
-                  ? "No messages yet. Say hello!"
-                  : "Loading the conversation…"}
-              </p>
-            )
-            : (
               <ol class="log-list">
-                {chat.loadingOlder.value && (
+                {/* Older ones load well before the reader gets here. */}
+                {chat.hasOlder.value && (
                   <li class="day">Loading older messages…</li>
                 )}
                 {messageRows(messages).map((row) => {
@@ -226,8 +194,15 @@ export function MessageList(
                   );
                 })}
               </ol>
+            )
+            : (
+              <p class="log-empty">
+                {chat.status.value === "live"
+                  ? "No messages yet. Say hello!"
+                  : "Loading the conversation…"}
+              </p>
             )}
-          {after}
+          <OutboxList />
         </div>
       </div>
       <NewMessagesPill onJump={jump} />

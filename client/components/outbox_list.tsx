@@ -7,44 +7,43 @@ export function OutboxList() {
   const list = useRef<HTMLOListElement>(null);
   // A new send is a clear sign the reader wants to see the end.
   useLayoutEffect(() => {
-    list.current?.scrollIntoView?.({ block: "nearest" });
+    list.current?.scrollIntoView({ block: "nearest" });
   }, [items.length]);
-  if (!items.length) return null;
-  return (
-    <ol class="log-list outbox" ref={list} aria-label="Unsent messages">
-      {items.map(({ clientId, text, state, error }) => (
-        <li
-          key={clientId}
-          class="msg own"
-          data-testid="pending-message"
-          data-state={state}
-        >
-          <p class="msg-text">{text}</p>
-          <p class="pending-note">
-            <span>
-              {state === "sending" ? "Sending…" : `Not sent. ${error ?? ""}`}
-            </span>
-            {state === "failed" && (
-              <button
-                type="button"
-                data-testid="retry-send"
-                onClick={() => chat.retrySend(clientId)}
-              >
-                Retry
-              </button>
-            )}
-            {state === "failed" && (
-              <button
-                type="button"
-                data-testid="discard-send"
-                onClick={() => chat.discardSend(clientId)}
-              >
-                Discard
-              </button>
-            )}
-          </p>
-        </li>
-      ))}
-    </ol>
-  );
+  return items.length
+    ? (
+      <ol class="log-list outbox" ref={list} aria-label="Unsent messages">
+        {items.map(({ clientId, text, state, error }) => (
+          <li
+            key={clientId}
+            class="msg own"
+            data-testid="pending-message"
+            data-state={state}
+          >
+            <p class="msg-text">{text}</p>
+            <p class="pending-note">
+              {state === "sending" ? <span>Sending…</span> : (
+                <>
+                  <span>Not sent. {error}</span>
+                  <button
+                    type="button"
+                    data-testid="retry-send"
+                    onClick={() => chat.retrySend(clientId)}
+                  >
+                    Retry
+                  </button>
+                  <button
+                    type="button"
+                    data-testid="discard-send"
+                    onClick={() => chat.discardSend(clientId)}
+                  >
+                    Discard
+                  </button>
+                </>
+              )}
+            </p>
+          </li>
+        ))}
+      </ol>
+    )
+    : null;
 }

@@ -1,40 +1,26 @@
-import { useEffect, useState } from "preact/hooks";
 import { chat } from "../chat_state.ts";
+import { now } from "../clock.ts";
 
-// Words, not just a coloured dot, so the state is clear without colour vision.
-const LABELS = {
-  connecting: "Connecting",
-  live: "Live",
-  reconnecting: "Reconnecting",
-  offline: "Offline",
-};
-
-/** Shows the live-stream status and the next reconnect; announced politely to screen readers. */
+/** Shows the live-stream status and the next reconnect; a status role, so screen readers announce it politely. */
 export function StatusBadge() {
-  const status = chat.offline.value ? "offline" : chat.status.value;
+  const status = chat.status.value;
   const at = chat.retryAt.value;
-  const [, tick] = useState(0);
-  useEffect(() => {
-    if (!at) return;
-    // tick(Date.now) stores a new time each second, so the countdown moves.
-    const timer = setInterval(tick, 1000, Date.now);
-    return () => clearInterval(timer);
-  }, [at]);
+  // Read only while counting down, so the clock re-renders the badge only then.
   const seconds = status === "reconnecting" && at
-    ? Math.ceil((at - Date.now()) / 1000)
+    ? Math.ceil((at - now.value) / 1000)
     : 0;
   return (
     <span
-      class={`badge badge-${status}`}
+      class="badge"
       role="status"
-      aria-live="polite"
       data-testid="status"
       data-status={status}
     >
-      <span class="badge-dot" aria-hidden="true" />
+      <span class="badge-dot" />
       {/* One flex item, so the badge's gap does not split the words. */}
       <span>
-        {LABELS[status]}
+        {/* Words, not just a coloured dot, so the state is clear without colour vision. */}
+        {status[0].toUpperCase() + status.slice(1)}
         {/* The countdown changes every second: too chatty to announce. */}
         {seconds > 0 && <span aria-hidden="true">{` in ${seconds} s`}</span>}
         {status !== "live" && status !== "offline" && "…"}
