@@ -22,10 +22,16 @@ export interface Hub {
   publish(message: Message): void;
   /** Sends an event that is not a stored message (no id: resumes skip it). */
   signal(event: string, data: unknown): void;
-  /** Records the room's online count and tells every stream if it changed. */
-  setOnline(count: number): void;
-  /** The last presence event, for a stream that just went live; null before any. */
-  readonly presence: Uint8Array | null;
+  /** Records how many streams other instances hold (from Postgres). */
+  setRemoteOnline(count: number): void;
+  /**
+   * Tells every stream the room's total (other instances' streams plus this
+   * one's, counted live) if it changed since last told. Called about once a
+   * second, which is how often presence events may go out.
+   */
+  refreshPresence(): void;
+  /** The presence event as of now, for a stream that just went live (it counts itself). */
+  readonly presence: Uint8Array;
   /** Id of the last message published, 0 before any. */
   readonly lastId: number;
   /** Number of open streams. */
@@ -45,8 +51,19 @@ export function createHub(options: HubOptions): Hub {
   const ping = encodeText(formatComment("ping"));
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastId = 0;
-  let online = -1;
-  let presence: Uint8Array | null = null;
+  let remote = 0;
+  let told = -1;
+  let cached: { total: number; bytes: Uint8Array } = {
+    total: -1,
+    bytes: new Uint8Array(),
+  };
+  const presenceNow = () => {
+    const total = remote + subscribers.size;
+    if (cached.total !== total) {
+      cached = { total, bytes: encodeSignal("presence", { online: total }) };
+    }
+    return cached;
+  };
   const encodeSignal = (event: string, data: unknown) =>
     encodeText(formatEvent({ event, data: JSON.stringify(data) }));
   const broadcast = (bytes: Uint8Array) => {
@@ -79,14 +96,17 @@ export function createHub(options: HubOptions): Hub {
     signal(event, data) {
       broadcast(encodeSignal(event, data));
     },
-    setOnline(count) {
-      if (count === online) return;
-      online = count;
-      presence = encodeSignal("presence", { online: count });
-      broadcast(presence);
+    setRemoteOnline(count) {
+      remote = count;
+    },
+    refreshPresence() {
+      const now = presenceNow();
+      if (now.total === told) return;
+      told = now.total;
+      broadcast(now.bytes);
     },
     get presence() {
-      return presence;
+      return presenceNow().bytes;
     },
     get lastId() {
       return lastId;

@@ -58,3 +58,25 @@ Deno.test("hub sends heartbeats while someone listens and ends streams on close"
   assert.deepEqual(ended, ["a"]);
   assert.equal(hub.size, 0);
 });
+
+Deno.test("hub presence: other instances' count plus this one's streams, told only on change", () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const a = recorder();
+  hub.subscribe(a.subscriber);
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  assert.equal(text(hub.presence), 'event: presence\ndata: {"online":1}\n\n');
+  hub.setRemoteOnline(4);
+  hub.refreshPresence();
+  hub.refreshPresence(); // unchanged: nothing more is sent
+  const b = recorder();
+  const offB = hub.subscribe(b.subscriber);
+  hub.refreshPresence();
+  offB();
+  hub.refreshPresence();
+  assert.deepEqual(a.got.map((g) => text(g.bytes)), [
+    'event: presence\ndata: {"online":5}\n\n',
+    'event: presence\ndata: {"online":6}\n\n',
+    'event: presence\ndata: {"online":5}\n\n',
+  ]);
+  hub.close();
+});

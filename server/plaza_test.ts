@@ -260,6 +260,9 @@ Deno.test("presence: the online count covers streams on every instance", async (
     const b = await startTestInstance(url);
     try {
       const onA = await openSse(`${a.url}/stream`);
+      // The first presence event already counts the new stream itself.
+      await onA.until((e) => lastPresence(e) !== null);
+      assert.equal(lastPresence(onA.events), 1);
       const onB = await openSse(`${b.url}/stream`);
       const alsoB = await openSse(`${b.url}/stream`);
       for (const s of [onA, onB, alsoB]) {

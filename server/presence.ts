@@ -42,13 +42,16 @@ export function createPresence(options: PresenceOptions): Presence {
   let dirty = false;
   let running: Promise<void> = Promise.resolve();
 
-  const total = async () => {
+  // Only the other instances' rows: this instance's own count is the hub's
+  // live size, which a stream that just connected already includes.
+  const remoteTotal = async () => {
     const [row] = await db.query<{ total: number | string }>(
       `select coalesce(sum(streams), 0) as total from presence
-       where updated_at > now() - make_interval(secs => $1)`,
-      [staleMs / 1000],
+       where instance_id <> $1
+         and updated_at > now() - make_interval(secs => $2)`,
+      [instanceId, staleMs / 1000],
     );
-    hub.setOnline(Number(row.total));
+    hub.setRemoteOnline(Number(row.total));
   };
 
   const tick = async () => {
@@ -66,17 +69,14 @@ export function createPresence(options: PresenceOptions): Presence {
          select pg_notify($3, '')`,
         [instanceId, count, PRESENCE_CHANNEL],
       );
-      const changed = count !== written;
       written = count;
       writtenAt = now;
-      // Our own NOTIFY comes back through the listener too; recounting here
-      // as well keeps a lone instance correct if the listener is down.
-      if (changed) dirty = true;
     }
     if (dirty) {
       dirty = false;
-      await total();
+      await remoteTotal();
     }
+    hub.refreshPresence();
   };
 
   const schedule = () => {
@@ -95,7 +95,6 @@ export function createPresence(options: PresenceOptions): Presence {
       dirty = true;
     },
     async start() {
-      await tick();
       dirty = true;
       await tick();
       schedule();

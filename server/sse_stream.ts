@@ -136,7 +136,7 @@ export function createSseStream(
     }
     if (closed) return;
     live = true;
-    if (hub.presence !== null) write(hub.presence);
+    write(hub.presence);
     const caughtUp = pending;
     pending = [];
     pendingBytes = 0;
