@@ -107,3 +107,40 @@ Deno.test({
     await Deno.remove(dist, { recursive: true });
   },
 });
+
+Deno.test("browser: two people on two instances both see 2 online, and each other typing", async () => {
+  const dist = await Deno.makeTempDir({ prefix: "plaza_e2e_dist_" });
+  await buildClient({ outDir: dist });
+  await withTestDatabase(async (url) => {
+    const one = await startTestInstance(url, { DIST_DIR: dist });
+    const two = await startTestInstance(url, { DIST_DIR: dist });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const ada = await join(browser, one.url, "ada");
+      const bob = await join(browser, two.url, "bob");
+      for (const who of [ada, bob]) {
+        await who.page.getByTestId("online-count").getByText("2 online")
+          .waitFor();
+      }
+      await bob.page.getByTestId("composer-input").pressSequentially("hel");
+      await ada.page.getByTestId("typing-indicator").getByText("bob is typing")
+        .waitFor();
+      assert.equal(
+        await bob.page.getByTestId("typing-indicator").textContent(),
+        "",
+        "nobody sees their own typing",
+      );
+      await bob.close();
+      await ada.page.getByTestId("online-count").getByText("1 online")
+        .waitFor();
+      await ada.close();
+    } finally {
+      await browser.close();
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+  await Deno.remove(dist, { recursive: true });
+});
