@@ -1,7 +1,10 @@
 /** Outcome of reading a request body under a size limit. */
 export type BodyResult =
   | { ok: true; text: string }
-  | { ok: false; reason: "too_large" | "bad_encoding" };
+  | {
+    ok: false;
+    reason: "too_large" | "bad_encoding" | "truncated" | "shutting_down";
+  };
 
 /** Reads the body as UTF-8, stopping as soon as it exceeds `maxBytes` (chunked bodies included). */
 export async function readBody(
@@ -15,7 +18,20 @@ export async function readBody(
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      // Deno drops bodies still being received once the server starts
+      // shutting down; anything else means the client cut its upload short.
+      return {
+        ok: false,
+        reason: error instanceof Deno.errors.BadResource
+          ? "shutting_down"
+          : "truncated",
+      };
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {

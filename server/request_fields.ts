@@ -35,12 +35,20 @@ export async function readFields(
   }
   const body = await readBody(c.req.raw, MAX_BODY_BYTES);
   if (!body.ok) {
-    return {
-      ok: false,
-      response: body.reason === "too_large"
-        ? errorResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`)
-        : errorResponse(400, "The body is not valid UTF-8."),
+    const responses = {
+      too_large: () =>
+        errorResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`),
+      bad_encoding: () => errorResponse(400, "The body is not valid UTF-8."),
+      truncated: () =>
+        errorResponse(400, "The body ended before its declared length."),
+      shutting_down: () =>
+        errorResponse(
+          503,
+          "The server is restarting; send the request again.",
+          { "Retry-After": "1" },
+        ),
     };
+    return { ok: false, response: responses[body.reason]() };
   }
   if (mediaType === "application/json") {
     try {
