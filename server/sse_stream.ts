@@ -19,10 +19,12 @@ export interface SseStreamOptions {
   retryMs: number;
   /** Announced in the opening `hello` event so clients can run a watchdog. */
   heartbeatMs: number;
-  /** Queued bytes beyond which the client counts as stalled and is dropped. */
+  /** Queued bytes a client may fall behind by (see STALL_GRACE_MS, HARD_LIMIT_FACTOR). */
   maxBufferedBytes: number;
   /** The stream ends after about this long (±20 %), so clients spread over instances again; 0 = never. */
   maxAgeMs?: number;
+  /** Milliseconds clock, injectable for tests. */
+  now?: () => number;
   /** Called once when the stream ends, whatever the reason. */
   onClose?: () => void;
 }
@@ -35,6 +37,11 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const BACKLOG_PAGE = 500;
+
+/** How long a stream may stay over its buffer budget before it counts as stalled. */
+export const STALL_GRACE_MS = 5_000;
+/** A stream is dropped at once when its queue exceeds this many budgets. */
+export const HARD_LIMIT_FACTOR = 4;
 
 /**
  * Builds the body of `GET /stream`: subscribes to the hub first, then sends
@@ -82,9 +89,27 @@ export function createSseStream(
     finish();
     controller.error(new Error("Client too slow: send buffer overflowed"));
   };
+  // Over budget is not yet stalled: a burst (a big back-fill, a flood of
+  // messages) briefly queues more than the budget for readers that keep up.
+  // A reader is dropped when it stays over budget for STALL_GRACE_MS, or at
+  // once beyond HARD_LIMIT_FACTOR times the budget, which bounds memory.
+  let overSince: number | null = null;
   const write = (bytes: Uint8Array) => {
     controller.enqueue(bytes);
-    if ((controller.desiredSize ?? 0) < 0) drop();
+    const room = controller.desiredSize ?? 0;
+    if (room >= 0) {
+      overSince = null;
+      return;
+    }
+    const now = (options.now ?? Date.now)();
+    overSince ??= now;
+    const queued = options.maxBufferedBytes - room;
+    if (
+      queued > options.maxBufferedBytes * HARD_LIMIT_FACTOR ||
+      now - overSince > STALL_GRACE_MS
+    ) {
+      drop();
+    }
   };
   // Backlog writes wait for the reader instead of dropping it: a client
   // catching up on many messages is slow by design, not stalled.
@@ -104,7 +129,7 @@ export function createSseStream(
         if (id === 0) return;
         pending.push({ id, bytes });
         pendingBytes += bytes.byteLength;
-        if (pendingBytes > options.maxBufferedBytes) drop();
+        if (pendingBytes > options.maxBufferedBytes * HARD_LIMIT_FACTOR) drop();
         return;
       }
       if (id !== 0) {
@@ -169,6 +194,8 @@ export function createSseStream(
         });
       },
       pull() {
+        // Called when the queue drops below the budget: the reader keeps up.
+        overSince = null;
         wakeReader?.();
         wakeReader = null;
       },

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { createHub } from "./hub.ts";
 import type { Message } from "./message.ts";
 import type { MessageStore } from "./message_store.ts";
-import { createSseStream } from "./sse_stream.ts";
+import {
+  createSseStream,
+  HARD_LIMIT_FACTOR,
+  STALL_GRACE_MS,
+} from "./sse_stream.ts";
 
 const message = (id: number, text = `m${id}`): Message => ({
   id,
@@ -87,7 +91,8 @@ Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscri
   let id = 1;
   while (!closed && id < 1000) hub.publish(message(++id, "x".repeat(1000)));
   assert.ok(closed, "never dropped");
-  assert.ok(id < 100, `dropped only after ${id} messages`);
+  // At the hard limit: 4 budgets of 64 KiB, about 250 such messages.
+  assert.ok(id < 300, `dropped only after ${id} messages`);
   assert.equal(hub.size, 0);
   await assert.rejects(() => reader.read(), /too slow/);
   hub.close();
@@ -113,5 +118,73 @@ Deno.test("a stream ends by itself after its (jittered) maximum age", async () =
   }
   await closed;
   assert.equal(hub.size, 0);
+  hub.close();
+});
+
+Deno.test("a burst beyond the budget does not drop a reader that keeps reading", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const budget = 64 * 1024;
+  const stream = createSseStream({
+    hub,
+    store: memoryStore([]),
+    start: { history: 0 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: budget,
+  });
+  const reader = stream.getReader();
+  hub.publish(message(1));
+  let text = "";
+  while (!text.includes("id: 1\n")) {
+    text += new TextDecoder().decode((await reader.read()).value);
+  }
+  // Twice the budget in one go, under the hard limit.
+  const burst = Math.floor((budget * (HARD_LIMIT_FACTOR / 2)) / 1100);
+  for (let id = 2; id <= burst + 1; id++) {
+    hub.publish(message(id, "x".repeat(1000)));
+  }
+  assert.equal(hub.size, 1, "still subscribed");
+  let got = 0;
+  while (got < burst) {
+    const { value } = await reader.read();
+    got += new TextDecoder().decode(value).split("event: message").length - 1;
+  }
+  hub.publish(message(burst + 2));
+  const { value } = await reader.read();
+  assert.match(new TextDecoder().decode(value), new RegExp(`id: ${burst + 2}`));
+  await reader.cancel();
+  hub.close();
+});
+
+Deno.test("a reader that stays over budget longer than the grace period is dropped", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  let now = 0;
+  let closed = false;
+  const stream = createSseStream({
+    hub,
+    store: memoryStore([]),
+    start: { history: 0 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: 4096,
+    now: () => now,
+    onClose: () => (closed = true),
+  });
+  const reader = stream.getReader();
+  hub.publish(message(1));
+  let text = "";
+  while (!text.includes("id: 1\n")) {
+    text += new TextDecoder().decode((await reader.read()).value);
+  }
+  // Over budget but under the hard limit, and nobody reads.
+  hub.publish(message(2, "x".repeat(6000)));
+  assert.equal(closed, false);
+  now += STALL_GRACE_MS - 1;
+  hub.publish(message(3));
+  assert.equal(closed, false, "within the grace period");
+  now += 2;
+  hub.publish(message(4));
+  assert.equal(closed, true, "stalled past the grace period");
+  await assert.rejects(() => reader.read(), /too slow/);
   hub.close();
 });
