@@ -4,6 +4,7 @@ import { type Database, DatabaseUnavailableError } from "./database.ts";
 import { errorResponse, unavailableResponse } from "./http_error.ts";
 import type { Hub } from "./hub.ts";
 import type { MessageStore } from "./message_store.ts";
+import { checkAdmin } from "./admin_auth.ts";
 import { clientAddress } from "./client_address.ts";
 import { originCheck } from "./origin_check.ts";
 import { postMessage } from "./post_message.ts";
@@ -34,6 +35,8 @@ export interface AppDependencies {
   streamBufferBytes: number;
   /** Other sites whose pages may POST here (see origin_check.ts). */
   allowedOrigins?: readonly string[];
+  /** With a token, DELETE /messages/:id exists for moderators. */
+  adminToken?: string | null;
 }
 
 /** Per-address and per-instance limits. */
@@ -196,7 +199,24 @@ export function createApp(deps: AppDependencies): Hono {
     }
     return c.json(message);
   });
-  app.all("/messages/:id", methodNotAllowed("GET, HEAD"));
+  const adminToken = deps.adminToken ?? null;
+  if (adminToken !== null) {
+    app.delete("/messages/:id", async (c) => {
+      const refused = await checkAdmin(c, adminToken);
+      if (refused) return refused;
+      const id = parseId(c.req.param("id"), "The message id");
+      if (!id.ok) return errorResponse(400, id.error);
+      if (!(await store.remove(id.value))) {
+        return errorResponse(404, `There is no message ${id.value}.`);
+      }
+      // The delete trigger tells every instance's streams.
+      return new Response(null, { status: 204 });
+    });
+  }
+  app.all(
+    "/messages/:id",
+    methodNotAllowed(adminToken === null ? "GET, HEAD" : "GET, HEAD, DELETE"),
+  );
 
   app.post("/typing", postTyping(deps.db, limits));
   app.all("/typing", methodNotAllowed("POST"));

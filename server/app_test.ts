@@ -28,6 +28,7 @@ async function withApp(
   heartbeatMs = 60_000,
   allowedOrigins: string[] = [],
   limits: Partial<AppLimits> = {},
+  adminToken: string | null = null,
 ) {
   await withTestDatabase(async (url) => {
     const db = createPostgresDatabase(url);
@@ -46,6 +47,7 @@ async function withApp(
         heartbeatMs,
         streamBufferBytes: 1 << 20,
         allowedOrigins,
+        adminToken,
       });
       await fn(app, hub);
     } finally {
@@ -602,5 +604,62 @@ Deno.test("streams are capped per address (429) and per instance (503)", async (
     60_000,
     [],
     { maxStreams: 1 },
+  );
+});
+
+Deno.test("DELETE /messages/:id: only with ADMIN_TOKEN set, only with the token, and the message is gone", async () => {
+  await withApp(async (app) => {
+    const res = await app.request("/messages/1", { method: "DELETE" });
+    assert.equal(res.headers.get("allow"), "GET, HEAD");
+    await expectError(res, 405, /accepts only/);
+  });
+  const token = "a-moderator-token-of-some-length";
+  await withApp(
+    async (app) => {
+      const made = await (await app.request(
+        "/messages",
+        json('{"author":"spam","text":"buy now"}'),
+      )).json();
+      const del = (
+        headers: Record<string, string>,
+        id: string | number = made.id,
+      ) => app.request(`/messages/${id}`, { method: "DELETE", headers });
+      const missing = await del({});
+      assert.match(missing.headers.get("www-authenticate") ?? "", /^Bearer/);
+      await expectError(missing, 401, /admin token/);
+      await expectError(
+        await del({ Authorization: "Bearer wrong-token-here" }),
+        403,
+        /not valid/,
+      );
+      await expectError(
+        await del({ Authorization: `Basic ${token}` }),
+        401,
+        /admin token/,
+      );
+      await expectError(
+        await del({ Authorization: `Bearer ${token}` }, "x"),
+        400,
+        /id/,
+      );
+      const ok = await del({ Authorization: `Bearer ${token}` });
+      assert.equal(ok.status, 204);
+      await expectError(
+        await del({ Authorization: `Bearer ${token}` }),
+        404,
+        /no message/,
+      );
+      await expectError(
+        await app.request(`/messages/${made.id}`),
+        404,
+        /no message/,
+      );
+      const all = await (await app.request("/messages")).json();
+      assert.deepEqual(all.messages, []);
+    },
+    60_000,
+    [],
+    {},
+    token,
   );
 });

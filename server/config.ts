@@ -30,6 +30,8 @@ export interface Config {
   trustProxy: boolean;
   /** A stream is closed after about this long, so load rebalances (`STREAM_MAX_AGE_MS`, default 30 min; 0 = never). */
   streamMaxAgeMs: number;
+  /** Enables DELETE /messages/:id for whoever holds it (`ADMIN_TOKEN`); null = no moderation route. */
+  adminToken: string | null;
 }
 
 /** A token bucket: `burst` at once, refilled at `perSecond`. */
@@ -120,6 +122,12 @@ function origins(env: Env, name: string): string[] {
 
 /** Parses and checks the environment; throws ConfigError saying which variable is wrong. */
 export function loadConfig(env: Env): Config {
+  const adminToken = text(env, "ADMIN_TOKEN");
+  if (adminToken !== null && adminToken.length < 16) {
+    throw new ConfigError(
+      "ADMIN_TOKEN must be at least 16 characters; make one with `openssl rand -hex 32`.",
+    );
+  }
   const databaseUrl = text(env, "DATABASE_URL");
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(
@@ -154,5 +162,6 @@ export function loadConfig(env: Env): Config {
       0,
       7 * 24 * 3_600_000,
     ),
+    adminToken,
   };
 }

@@ -88,3 +88,15 @@ Deno.test("loadConfig reads the abuse limits", () => {
     /TRUST_PROXY must be true or false/,
   );
 });
+
+Deno.test("loadConfig takes ADMIN_TOKEN only when it is long enough", () => {
+  assert.equal(loadConfig({}).adminToken, null);
+  assert.equal(
+    loadConfig({ ADMIN_TOKEN: "0123456789abcdef" }).adminToken,
+    "0123456789abcdef",
+  );
+  assert.throws(
+    () => loadConfig({ ADMIN_TOKEN: "short" }),
+    /ADMIN_TOKEN must be at least 16/,
+  );
+});

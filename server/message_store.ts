@@ -22,6 +22,10 @@ export interface MessageStore {
   ): Promise<{ messages: Message[]; hasMore: boolean }>;
   /** The highest committed id, 0 for an empty room. */
   maxId(): Promise<number>;
+  /** Deletes a message (the delete trigger tells every instance); false if there was none. */
+  remove(id: number): Promise<boolean>;
+  /** Ids up to `upToId` deleted in the last day, for a client resuming from there. */
+  recentDeletes(upToId: number): Promise<number[]>;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
 }
@@ -117,6 +121,24 @@ export function createMessageStore(db: Database): MessageStore {
           "select max(id) as max from messages",
         );
         return Number(r.max ?? 0);
+      }),
+    remove: (id) =>
+      guard(async () => {
+        const gone = await db.query(
+          "delete from messages where id = $1 returning id",
+          [id],
+        );
+        return gone.length > 0;
+      }),
+    recentDeletes: (upToId) =>
+      guard(async () => {
+        const rows = await db.query<{ id: number | string }>(
+          `select id from deleted_messages
+           where id <= $1 and deleted_at > now() - interval '1 day'
+           order by id limit 1000`,
+          [upToId],
+        );
+        return rows.map((r) => Number(r.id));
       }),
     ping: () =>
       guard(async () => {

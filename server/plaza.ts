@@ -10,6 +10,9 @@ import { createNotifyListener } from "./notify_listener.ts";
 import { createPresence, PRESENCE_CHANNEL } from "./presence.ts";
 import { TYPING_CHANNEL } from "./post_typing.ts";
 import { createRateLimiter } from "./rate_limiter.ts";
+
+/** The channel db/migrations/003_deletes.sql notifies with a deleted message's id. */
+const DELETES_CHANNEL = "plaza_deletes";
 import { createPgliteDatabase } from "./pglite_database.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
 
@@ -78,6 +81,11 @@ export async function startPlaza(
     hub,
     signals: {
       [PRESENCE_CHANNEL]: () => presence.onNotify(),
+      [DELETES_CHANNEL]: (payload) => {
+        // The delete trigger sends the bare id.
+        const id = Number(payload);
+        if (Number.isSafeInteger(id) && id > 0) hub.signal("delete", { id });
+      },
       [TYPING_CHANNEL]: (payload) => {
         // Anyone can NOTIFY this channel: pass on only a valid name.
         let author;
@@ -131,6 +139,7 @@ export async function startPlaza(
     retryMs: config.sseRetryMs,
     heartbeatMs: config.heartbeatMs,
     allowedOrigins: config.allowedOrigins,
+    adminToken: config.adminToken,
     streamBufferBytes: config.streamBufferBytes,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;

@@ -303,3 +303,47 @@ Deno.test("typing: POST /typing on one instance reaches streams on another, stor
     }
   });
 });
+
+Deno.test("a deleted message: a delete event on every instance, gone from history, and told to clients resuming", async () => {
+  await withTestDatabase(async (url) => {
+    const token = "moderation-token-for-tests";
+    const a = await startTestInstance(url, { ADMIN_TOKEN: token });
+    const b = await startTestInstance(url, { ADMIN_TOKEN: token });
+    try {
+      const onB = await openSse(`${b.url}/stream?history=0`);
+      const spam = await postJson(a.url, "spam", "buy now");
+      const fine = await postJson(a.url, "ada", "hello");
+      await onB.untilMessages(2);
+      const res = await fetch(`${a.url}/messages/${spam.id}`, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 204);
+      await res.body?.cancel();
+      await onB.until((e) => e.some((x) => x.event === "delete"));
+      const deleted = onB.events.find((x) => x.event === "delete")!;
+      assert.deepEqual(JSON.parse(deleted.data), { id: spam.id });
+      assert.equal(
+        deleted.id,
+        undefined,
+        "a delete must not move Last-Event-ID",
+      );
+      await onB.close();
+      // Gone from history and from resumes…
+      const fresh = await openSse(`${a.url}/stream`);
+      await fresh.untilMessages(1);
+      assert.deepEqual(ids(messagesOf(fresh)), [fine.id]);
+      await fresh.close();
+      // …and a client that was away when it went is told on resume.
+      const back = await openSse(`${b.url}/stream`, { lastEventId: fine.id });
+      await back.until((e) => e.some((x) => x.event === "delete"));
+      assert.deepEqual(
+        JSON.parse(back.events.find((x) => x.event === "delete")!.data),
+        { id: spam.id },
+      );
+      await back.close();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});

@@ -153,6 +153,16 @@ export function createSseStream(
         for (const m of messages) await sendBacklogMessage(m);
       }
     } else {
+      // Messages this client may still show that were deleted while it was
+      // away: it hears no delete event for them otherwise.
+      for (const id of await store.recentDeletes(lastSent)) {
+        if ((controller.desiredSize ?? 0) <= 0) await waitForReader();
+        if (closed) return;
+        controller.enqueue(encodeText(formatEvent({
+          event: "delete",
+          data: JSON.stringify({ id }),
+        })));
+      }
       for (;;) {
         const page = await store.after(lastSent, BACKLOG_PAGE);
         for (const m of page) await sendBacklogMessage(m);

@@ -31,6 +31,8 @@ function memoryStore(rows: Message[]): MessageStore {
       });
     },
     maxId: () => Promise.resolve(rows.at(-1)?.id ?? 0),
+    remove: () => Promise.reject(new Error("read-only")),
+    recentDeletes: () => Promise.resolve([]),
     ping: () => Promise.resolve(),
   };
 }
