@@ -144,3 +144,45 @@ Deno.test("browser: two people on two instances both see 2 online, and each othe
   });
   await Deno.remove(dist, { recursive: true });
 });
+
+Deno.test("browser: a message a moderator deletes disappears from open pages", async () => {
+  const dist = await Deno.makeTempDir({ prefix: "plaza_e2e_dist_" });
+  await buildClient({ outDir: dist });
+  const token = "moderator-token-for-the-test";
+  await withTestDatabase(async (url) => {
+    const plaza = await startTestInstance(url, {
+      DIST_DIR: dist,
+      ADMIN_TOKEN: token,
+    });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const ada = await join(browser, plaza.url, "ada");
+      await say(ada.page, "keep this");
+      await say(ada.page, "spam spam spam");
+      const spam = ada.page.getByTestId("message-text").getByText(
+        "spam spam spam",
+      );
+      await spam.waitFor();
+      const id = await ada.page.getByTestId("message").filter({ has: spam })
+        .getAttribute("data-id");
+      const res = await fetch(`${plaza.url}/messages/${id}`, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 204);
+      await spam.waitFor({ state: "detached" });
+      assert.deepEqual(
+        await ada.page.getByTestId("message-text").allTextContents(),
+        ["keep this"],
+      );
+      await ada.close();
+    } finally {
+      await browser.close();
+      await plaza.close();
+    }
+  });
+  await Deno.remove(dist, { recursive: true });
+});

@@ -78,6 +78,8 @@ export interface ChatState {
   newestId(): number;
   /** Adds a message from the stream; repeats and stale ids are ignored. */
   receiveMessage(message: Message): void;
+  /** Takes away a message a moderator deleted. */
+  removeMessage(id: number): void;
   /** Fetches the page before the first message shown. */
   loadOlder(): Promise<void>;
   /** Fetches the messages after the last shown, while some are missing there. */
@@ -358,6 +360,9 @@ export function createChatState(
     unread,
     newestId: () => newest,
     receiveMessage,
+    removeMessage(id) {
+      messages.value = messages.value.filter((m) => m.id !== id);
+    },
     loadOlder,
     loadNewer,
     loadLatest,

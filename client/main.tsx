@@ -1,6 +1,6 @@
 /** Entry point: renders the app, lets one tab hold the stream for all, and routes events into the chat state. */
 import { effect } from "@preact/signals";
-import { render } from "preact";
+import { h, render } from "preact";
 import { chat } from "./chat_state.ts";
 import { App } from "./components/app.tsx";
 import {
@@ -15,7 +15,7 @@ import "./styles.css";
 render(<App />, document.getElementById("app")!);
 
 /** Data of the events that are not messages (status is relayed by the leader tab). */
-type Signal = { online: number; author: string } & [
+type Signal = { online: number; author: string; id: number } & [
   ConnectionStatus,
   number | null,
 ];
@@ -34,6 +34,7 @@ function handle(type: string, data: string): void {
     if (type === "message" && isMessage(value)) chat.receiveMessage(value);
     if (type === "presence") chat.setPresence(value.online);
     if (type === "typing") chat.noteTyping(value.author);
+    if (type === "delete") chat.removeMessage(value.id);
     if (type === "status") {
       streamStatus = value;
       showStatus();

@@ -195,8 +195,11 @@ export async function buildClient(
       bundle: true,
       platform: "browser",
       format: "esm",
-      jsx: "automatic",
-      jsxImportSource: "preact",
+      // The classic runtime (h calls): about 150 B gzipped smaller than the
+      // automatic one, which matters under the 14 KB budget.
+      jsx: "transform",
+      jsxFactory: "h",
+      jsxFragment: "Fragment",
       minify: true,
       target: "es2022",
       charset: "utf8",

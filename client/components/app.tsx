@@ -1,3 +1,4 @@
+import { h } from "preact";
 import { useSignal } from "@preact/signals";
 import { chat } from "../chat_state.ts";
 import { Composer } from "./composer.tsx";

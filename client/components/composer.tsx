@@ -1,3 +1,4 @@
+import { h } from "preact";
 import { useSignal } from "@preact/signals";
 import { useLayoutEffect, useRef } from "preact/hooks";
 import { charCount, chat, MAX_TEXT_LENGTH } from "../chat_state.ts";

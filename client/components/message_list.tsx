@@ -1,4 +1,4 @@
-import { Fragment } from "preact";
+import { Fragment, h } from "preact";
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { authorHue, initials } from "../author_style.ts";
 import { chat } from "../chat_state.ts";

@@ -1,3 +1,4 @@
+import { h } from "preact";
 import { useSignal } from "@preact/signals";
 import { useRef } from "preact/hooks";
 import { chat } from "../chat_state.ts";

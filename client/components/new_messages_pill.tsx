@@ -1,3 +1,4 @@
+import { h } from "preact";
 import { chat } from "../chat_state.ts";
 
 /** "N new messages ↓" while messages arrived out of view; onJump goes to them. */

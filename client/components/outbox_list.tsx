@@ -1,3 +1,4 @@
+import { Fragment, h } from "preact";
 import { useLayoutEffect, useRef } from "preact/hooks";
 import { chat } from "../chat_state.ts";
 

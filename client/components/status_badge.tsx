@@ -1,3 +1,4 @@
+import { h } from "preact";
 import { chat } from "../chat_state.ts";
 import { now } from "../clock.ts";
 

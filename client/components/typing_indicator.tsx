@@ -1,3 +1,4 @@
+import { h } from "preact";
 import { chat } from "../chat_state.ts";
 
 /** "ada is typing…": a polite live region that stays in the page, so screen readers hear each change. */
