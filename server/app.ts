@@ -37,6 +37,8 @@ export interface AppDependencies {
   allowedOrigins?: readonly string[];
   /** With a token, DELETE /messages/:id exists for moderators. */
   adminToken?: string | null;
+  /** True once the instance is shutting down (tells a cut-off upload from a client's fault). */
+  stopping?: () => boolean;
 }
 
 /** Per-address and per-instance limits. */
@@ -155,7 +157,8 @@ export function createApp(deps: AppDependencies): Hono {
   });
   app.all("/stream", methodNotAllowed("GET, HEAD"));
 
-  app.post("/messages", postMessage(store, limits));
+  const stopping = deps.stopping ?? (() => false);
+  app.post("/messages", postMessage(store, limits, stopping));
   app.get("/messages", async (c) => {
     const limit = parseIntParam(
       c.req.query("limit"),
@@ -218,7 +221,7 @@ export function createApp(deps: AppDependencies): Hono {
     methodNotAllowed(adminToken === null ? "GET, HEAD" : "GET, HEAD, DELETE"),
   );
 
-  app.post("/typing", postTyping(deps.db, limits));
+  app.post("/typing", postTyping(deps.db, limits, stopping));
   app.all("/typing", methodNotAllowed("POST"));
 
   app.get("/healthz", async () => {

@@ -116,6 +116,9 @@ export async function startPlaza(
       `No built client in ${config.distDir}: run \`deno task build\` to serve the web app.`,
     );
   }
+  // Set once close() starts; the app uses it to tell uploads cut off by the
+  // shutdown from ones the client abandoned.
+  let closing: Promise<void> | null = null;
   const app = createApp({
     store,
     db,
@@ -140,6 +143,7 @@ export async function startPlaza(
     heartbeatMs: config.heartbeatMs,
     allowedOrigins: config.allowedOrigins,
     adminToken: config.adminToken,
+    stopping: () => closing !== null,
     streamBufferBytes: config.streamBufferBytes,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -166,7 +170,6 @@ export async function startPlaza(
   const url = `http://${host}:${port}`;
   options.onListen?.(url);
 
-  let closing: Promise<void> | null = null;
   return {
     url,
     port,

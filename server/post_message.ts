@@ -11,6 +11,7 @@ import { clientAddress } from "./client_address.ts";
 export function postMessage(
   store: MessageStore,
   limits: Pick<AppLimits, "post" | "trustProxy">,
+  stopping: () => boolean,
 ) {
   return async (c: Context): Promise<Response> => {
     const decision = limits.post.take(clientAddress(c, limits.trustProxy));
@@ -21,7 +22,11 @@ export function postMessage(
         { "Retry-After": String(decision.retryAfterSeconds) },
       );
     }
-    const fields = await readFields(c, ["author", "text", "clientId"]);
+    const fields = await readFields(
+      c,
+      ["author", "text", "clientId"],
+      stopping,
+    );
     if (!fields.ok) return fields.response;
     const input = validateMessageInput(fields.value);
     if (!input.ok) return errorResponse(400, input.error);

@@ -17,6 +17,7 @@ export const TYPING_CHANNEL = "plaza_typing";
 export function postTyping(
   db: Database,
   limits: Pick<AppLimits, "typing" | "trustProxy">,
+  stopping: () => boolean,
 ) {
   return async (c: Context): Promise<Response> => {
     const decision = limits.typing.take(clientAddress(c, limits.trustProxy));
@@ -25,7 +26,7 @@ export function postTyping(
         "Retry-After": String(decision.retryAfterSeconds),
       });
     }
-    const fields = await readFields(c, ["author"]);
+    const fields = await readFields(c, ["author"], stopping);
     if (!fields.ok) return fields.response;
     const author = validateTypingInput(fields.value);
     if (!author.ok) return errorResponse(400, author.error);

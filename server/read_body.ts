@@ -3,7 +3,7 @@ export type BodyResult =
   | { ok: true; text: string }
   | {
     ok: false;
-    reason: "too_large" | "bad_encoding" | "truncated" | "shutting_down";
+    reason: "too_large" | "bad_encoding" | "unreadable";
   };
 
 /** Reads the body as UTF-8, stopping as soon as it exceeds `maxBytes` (chunked bodies included). */
@@ -21,15 +21,10 @@ export async function readBody(
     let chunk: ReadableStreamReadResult<Uint8Array>;
     try {
       chunk = await reader.read();
-    } catch (error) {
-      // Deno drops bodies still being received once the server starts
-      // shutting down; anything else means the client cut its upload short.
-      return {
-        ok: false,
-        reason: error instanceof Deno.errors.BadResource
-          ? "shutting_down"
-          : "truncated",
-      };
+    } catch {
+      // The client cut its upload short, or the server began shutting down
+      // (Deno then drops bodies still arriving): both raise the same error.
+      return { ok: false, reason: "unreadable" };
     }
     const { done, value } = chunk;
     if (done) break;

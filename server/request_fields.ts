@@ -15,12 +15,14 @@ export type FieldsResult = { ok: true; value: unknown } | {
 
 /**
  * Reads a JSON or form body under the size limit: 415 for other types, 413
- * when too large, 400 for invalid UTF-8 or JSON. Form fields come back as an
+ * when too large, 400 for invalid UTF-8 or JSON or a body cut short (503 if
+ * that happened because the server is shutting down). Form fields come back as an
  * object of their first values.
  */
 export async function readFields(
   c: Context,
   formFields: string[],
+  stopping: () => boolean,
 ): Promise<FieldsResult> {
   const mediaType = (c.req.header("content-type") ?? "").split(";")[0].trim()
     .toLowerCase();
@@ -39,14 +41,16 @@ export async function readFields(
       too_large: () =>
         errorResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`),
       bad_encoding: () => errorResponse(400, "The body is not valid UTF-8."),
-      truncated: () =>
-        errorResponse(400, "The body ended before its declared length."),
-      shutting_down: () =>
-        errorResponse(
-          503,
-          "The server is restarting; send the request again.",
-          { "Retry-After": "1" },
-        ),
+      // Deno gives the same error for both causes; only the server knows
+      // whether it is shutting down.
+      unreadable: () =>
+        stopping()
+          ? errorResponse(
+            503,
+            "The server is restarting; send the request again.",
+            { "Retry-After": "1" },
+          )
+          : errorResponse(400, "The body ended before its declared length."),
     };
     return { ok: false, response: responses[body.reason]() };
   }
