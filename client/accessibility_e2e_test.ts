@@ -3,23 +3,13 @@
 // saves the screenshots linked from the README (docs/screenshots).
 import assert from "node:assert/strict";
 import axe from "axe-core";
-import { chromium } from "playwright-core";
 import postgres from "postgres";
 import { buildClient } from "../server/build_client.ts";
+import { launchChromium } from "../server/testing/browser.ts";
 import {
   startTestInstance,
   withTestDatabase,
 } from "../server/testing/fixtures.ts";
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 /** The issue's budget for everything the page loads. */
 const MAX_JS_GZIP = 14 * 1024;
@@ -77,10 +67,7 @@ Deno.test("axe finds no serious or critical violations, phone and desktop, light
     await withTestDatabase(async (url) => {
       const plaza = await startTestInstance(url, { DIST_DIR: dist });
       await seed(url);
-      const browser = await chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: CHROMIUM_ARGS,
-      });
+      const browser = await launchChromium();
       try {
         const layouts = [
           { name: "desktop-light", width: 1280, height: 800, dark: false },

@@ -6,27 +6,17 @@ import assert from "node:assert/strict";
 import {
   type Browser,
   type BrowserContextOptions,
-  chromium,
   type Page,
 } from "playwright-core";
 import postgres from "postgres";
 import { buildClient } from "../server/build_client.ts";
+import { launchChromium } from "../server/testing/browser.ts";
 import {
   postJson,
   startTestInstance,
   withTestDatabase,
 } from "../server/testing/fixtures.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const PHONE = { width: 390, height: 844 };
 const LOG = '[role="log"]';
 
@@ -44,10 +34,7 @@ async function withRoom(fn: (room: Room) => Promise<void>): Promise<void> {
     await withTestDatabase(async (dbUrl) => {
       const plaza = await startTestInstance(dbUrl, { DIST_DIR: dist });
       const sql = postgres(dbUrl, { onnotice: () => {} });
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: CHROMIUM_ARGS,
-      });
+      const browser = await launchChromium();
       try {
         await fn({ url: plaza.url, sql, browser });
       } finally {

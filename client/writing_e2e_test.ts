@@ -2,13 +2,9 @@
 // against real servers and Postgres. Needs Debian's Chromium at
 // /usr/bin/chromium; run by `deno task test`.
 import assert from "node:assert/strict";
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Page,
-} from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { buildClient } from "../server/build_client.ts";
+import { launchChromium } from "../server/testing/browser.ts";
 import type { Message } from "../server/message.ts";
 import type { Plaza } from "../server/plaza.ts";
 import {
@@ -17,15 +13,6 @@ import {
   withTestDatabase,
 } from "../server/testing/fixtures.ts";
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 // Reconnects back off up to 30 s; a server restart may cost a few attempts.
 const SLOW = { timeout: 45_000 };
 
@@ -47,10 +34,7 @@ async function withWorld(fn: (world: World) => Promise<void>): Promise<void> {
         DIST_DIR: dist,
       });
       const port = String(plaza.port);
-      const browser = await chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: CHROMIUM_ARGS,
-      });
+      const browser = await launchChromium();
       const world: World = {
         browser,
         get plaza() {
