@@ -93,7 +93,10 @@ export function connectEventStream(
           if (data === undefined) continue;
           const hb = /"heartbeatMs":(\d+)/.exec(data);
           if (event === "hello" && hb) heartbeatMs = +hb[1] || heartbeatMs;
-          failures = 0;
+          // The hello comes before the server reads anything; only what
+          // follows proves the stream works (a server whose database is
+          // down says hello, then ends the stream).
+          if (event !== "hello") failures = 0;
           onEvent(event, data);
           // Only a whole event moves the resume point.
           since = +id;

@@ -139,7 +139,7 @@ Deno.test("an ended stream or an HTTP error reconnects with since=<last id>, aft
   assert.equal(bad.live().length, 0);
 });
 
-Deno.test("backoff doubles to a 30 s cap, with jitter, and resets once events flow", async () => {
+Deno.test("backoff doubles to a 30 s cap, with jitter, and resets once events past the hello flow", async () => {
   const { handle, live, latest } = setup(200, () => 0.999);
   await tick();
   const waits: number[] = [];
@@ -157,7 +157,15 @@ Deno.test("backoff doubles to a 30 s cap, with jitter, and resets once events fl
   );
   assert.ok(waits.every((ms) => ms <= MAX_RETRY_MS));
 
+  // A hello alone (the server's database is down) keeps backing off…
   latest().write("event: hello\ndata: {}\n\n");
+  latest().end();
+  await tick();
+  assert.equal(Math.ceil(live().at(-1)!.ms / 1000) * 1000, 30000);
+  live().at(-1)!.fn();
+  await tick();
+  // …a real event resets it.
+  latest().write('event: presence\ndata: {"online":1}\n\n');
   latest().end();
   await tick();
   assert.ok(live().at(-1)!.ms <= 1000);
