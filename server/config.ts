@@ -122,13 +122,20 @@ function origins(env: Env, name: string): string[] {
 
 /** Parses and checks the environment; throws ConfigError saying which variable is wrong. */
 export function loadConfig(env: Env): Config {
+  const databaseUrl = text(env, "DATABASE_URL");
+  if (text(env, "DENO_DEPLOYMENT_ID") !== null && databaseUrl === null) {
+    // Each Deploy isolate would get its own embedded database: a room per
+    // isolate, silently. Refuse instead.
+    throw new ConfigError(
+      "on Deno Deploy Plaza needs DATABASE_URL (a direct or session-mode Postgres connection string); the embedded database would be separate in every isolate.",
+    );
+  }
   const adminToken = text(env, "ADMIN_TOKEN");
   if (adminToken !== null && adminToken.length < 16) {
     throw new ConfigError(
       "ADMIN_TOKEN must be at least 16 characters; make one with `openssl rand -hex 32`.",
     );
   }
-  const databaseUrl = text(env, "DATABASE_URL");
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(
       "DATABASE_URL must start with postgres:// or postgresql://.",

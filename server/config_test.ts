@@ -100,3 +100,15 @@ Deno.test("loadConfig takes ADMIN_TOKEN only when it is long enough", () => {
     /ADMIN_TOKEN must be at least 16/,
   );
 });
+
+Deno.test("on Deno Deploy, loadConfig refuses to fall back to the embedded database", () => {
+  assert.throws(
+    () => loadConfig({ DENO_DEPLOYMENT_ID: "abc123" }),
+    /on Deno Deploy Plaza needs DATABASE_URL/,
+  );
+  const config = loadConfig({
+    DENO_DEPLOYMENT_ID: "abc123",
+    DATABASE_URL: "postgres://u@db/plaza",
+  });
+  assert.equal(config.databaseUrl, "postgres://u@db/plaza");
+});

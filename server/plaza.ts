@@ -1,7 +1,6 @@
 import { createApp } from "./app.ts";
 import { loadClientAssets } from "./client_assets.ts";
 import type { Config } from "./config.ts";
-import type { Database } from "./database.ts";
 import { createHub } from "./hub.ts";
 import { createMessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
@@ -13,8 +12,7 @@ import { createRateLimiter } from "./rate_limiter.ts";
 
 /** The channel db/migrations/003_deletes.sql notifies with a deleted message's id. */
 const DELETES_CHANNEL = "plaza_deletes";
-import { createPgliteDatabase } from "./pglite_database.ts";
-import { createPostgresDatabase } from "./postgres_database.ts";
+import { openDatabase } from "./open_database.ts";
 
 /** A running Plaza instance. */
 export interface Plaza {
@@ -31,14 +29,6 @@ export const SHUTDOWN_GRACE_MS = 3_000;
 /** Start-up failed in a way the operator must fix; the message says how. */
 export class StartupError extends Error {
   override name = "StartupError";
-}
-
-async function openDatabase(config: Config): Promise<Database> {
-  if (config.databaseUrl !== null) {
-    return createPostgresDatabase(config.databaseUrl);
-  }
-  await Deno.mkdir(config.dataDir, { recursive: true });
-  return await createPgliteDatabase(config.dataDir);
 }
 
 function describe(error: unknown): string {

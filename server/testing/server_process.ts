@@ -16,9 +16,10 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** Starts `deno run server/main.ts` with `env` on 127.0.0.1 and a free port; resolves once it listens. */
 export async function startServerProcess(
   env: Record<string, string>,
+  permissions: string[] = ["--allow-all"],
 ): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN],
+    args: ["run", ...permissions, MAIN],
     env: {
       PORT: "0",
       HOST: "127.0.0.1",
