@@ -206,26 +206,25 @@ Deno.test("SIGTERM while a POST body is still arriving: 503 with Retry-After, ne
         "POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
           `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
       ));
+      // A request on another connection answered after this one was sent:
+      // by then the server is reading this body.
+      const health = await fetch(`${server.url}/healthz`);
+      await health.body?.cancel();
       server.child.kill("SIGTERM");
-      await eventually(
-        async () => {
-          try {
-            (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-            return false;
-          } catch {
-            return true;
-          }
-        },
-        5_000,
-        "server stops accepting",
-      );
-      await conn.write(new TextEncoder().encode(body.slice(10)));
+      // The rest of the body is never sent: Deno drops a body still arriving
+      // once shutdown begins, and the handler answers without it. (Sending it
+      // would race the server closing the connection.)
       const reply = new Uint8Array(8192);
-      const n = await conn.read(reply);
+      let n: number | null = null;
+      try {
+        n = await conn.read(reply);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
+      }
       conn.close();
       const text = new TextDecoder().decode(reply.subarray(0, n ?? 0));
-      // Deno drops a body still arriving once shutdown begins; the client is
-      // told to send it again (with its clientId, harmlessly).
+      // The client is told to send it again (with its clientId, harmlessly);
+      // never a 500.
       assert.match(text, /^HTTP\/1\.1 503/, text);
       assert.match(text, /retry-after: 1/i);
       assert.equal((await server.exited()).code, 0);
