@@ -1,3 +1,5 @@
+import { fileURLToPath } from "node:url";
+
 /** One built file, held in memory with the headers it is served with. */
 export interface Asset {
   body: Uint8Array<ArrayBuffer>;
@@ -29,23 +31,33 @@ function contentType(name: string): string {
     "application/octet-stream";
 }
 
-/** Loads dist/ into memory; returns null when the client has not been built. */
+// The repository root as this module sees it. In a `deno compile` binary
+// (`deno task compile`) that is the root of the embedded files, where
+// `--include dist/…` put the built client.
+const EMBEDDED_ROOT = new URL("../", import.meta.url);
+
+/**
+ * Loads dist/ into memory; returns null when the client has not been built.
+ * In a compiled binary a relative `distDir` not found in the working
+ * directory is looked up among the embedded files, so the binary serves its
+ * own client wherever it is started from.
+ */
 export async function loadClientAssets(
   distDir: string,
 ): Promise<ClientAssets | null> {
-  let index: Uint8Array<ArrayBuffer>;
-  try {
-    index = await Deno.readFile(`${distDir}/index.html`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
+  let dir = distDir;
+  let index = await readIndex(dir);
+  if (index === null && Deno.build.standalone && !dir.startsWith("/")) {
+    dir = fileURLToPath(new URL(dir.replace(/\/*$/, "/"), EMBEDDED_ROOT));
+    index = await readIndex(dir);
   }
+  if (index === null) return null;
   const files = new Map<string, Asset>();
   try {
-    for await (const entry of Deno.readDir(`${distDir}/assets`)) {
+    for await (const entry of Deno.readDir(`${dir}/assets`)) {
       if (!entry.isFile) continue;
       files.set(`/assets/${entry.name}`, {
-        body: await Deno.readFile(`${distDir}/assets/${entry.name}`),
+        body: await Deno.readFile(`${dir}/assets/${entry.name}`),
         headers: {
           "Content-Type": contentType(entry.name),
           // Names carry a content hash, so a URL never changes meaning.
@@ -67,4 +79,15 @@ export async function loadClientAssets(
     },
     files,
   };
+}
+
+async function readIndex(
+  distDir: string,
+): Promise<Uint8Array<ArrayBuffer> | null> {
+  try {
+    return await Deno.readFile(`${distDir}/index.html`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
 }
