@@ -17,22 +17,32 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
-/** Checks `Authorization: Bearer <token>`: null when allowed, else the 401/403 to send. */
-export async function checkAdmin(
+/** Checks `Authorization: Bearer <token>`: null when allowed, else the 401/403 to send; `what` names the token (e.g. "admin") and `name` its setting. */
+export async function checkBearer(
   c: Context,
   token: string,
+  what: string,
+  name: string,
 ): Promise<Response | null> {
   const header = c.req.header("authorization") ?? "";
   const match = header.match(/^Bearer\s+(\S+)\s*$/i);
   if (!match) {
     return errorResponse(
       401,
-      "This needs the admin token: send Authorization: Bearer <ADMIN_TOKEN>.",
+      `This needs the ${what} token: send Authorization: Bearer <${name}>.`,
       { "WWW-Authenticate": 'Bearer realm="plaza"' },
     );
   }
   if (!(await secretsEqual(match[1], token))) {
-    return errorResponse(403, "That admin token is not valid.");
+    return errorResponse(403, `That ${what} token is not valid.`);
   }
   return null;
+}
+
+/** Checks `Authorization: Bearer <ADMIN_TOKEN>`: null when allowed, else the 401/403 to send. */
+export function checkAdmin(
+  c: Context,
+  token: string,
+): Promise<Response | null> {
+  return checkBearer(c, token, "admin", "ADMIN_TOKEN");
 }

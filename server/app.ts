@@ -4,7 +4,13 @@ import { type Database, DatabaseUnavailableError } from "./database.ts";
 import { errorResponse, unavailableResponse } from "./http_error.ts";
 import type { Hub } from "./hub.ts";
 import type { MessageStore } from "./message_store.ts";
-import { checkAdmin } from "./admin_auth.ts";
+import { checkAdmin, checkBearer } from "./admin_auth.ts";
+import { describeError, type Logger, silentLogger } from "./logger.ts";
+import {
+  createPlazaMetrics,
+  METRICS_CONTENT_TYPE,
+  type PlazaMetrics,
+} from "./metrics.ts";
 import { clientAddress } from "./client_address.ts";
 import { originCheck } from "./origin_check.ts";
 import { postMessage } from "./post_message.ts";
@@ -39,7 +45,22 @@ export interface AppDependencies {
   adminToken?: string | null;
   /** True once the instance is shutting down (tells a cut-off upload from a client's fault). */
   stopping?: () => boolean;
+  /** Where request errors are logged; silent when absent (tests). */
+  logger?: Logger;
+  /** Counters shown at /metrics; a fresh set reading this hub when absent. */
+  metrics?: PlazaMetrics;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken?: string | null;
 }
+
+/** Hono's per-request variables in this app. */
+export type AppEnv = { Variables: { requestId: string } };
+
+/** Header carrying the request id, taken from a proxy or made up here. */
+export const REQUEST_ID_HEADER = "X-Request-Id";
+
+// A proxy's id is kept only if it is short and harmless in a log line.
+const GOOD_REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 
 /** Per-address and per-instance limits. */
 export interface AppLimits {
@@ -65,9 +86,24 @@ function methodNotAllowed(allow: string) {
 }
 
 /** Builds the Hono app: the HTML client, POST /messages, GET /stream, scrollback and health. */
-export function createApp(deps: AppDependencies): Hono {
+export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const { store, hub, limits } = deps;
-  const app = new Hono();
+  const logger = deps.logger ?? silentLogger;
+  const metrics = deps.metrics ?? createPlazaMetrics(() => hub.size);
+  const app = new Hono<AppEnv>();
+  app.use("*", async (c, next) => {
+    const given = c.req.header(REQUEST_ID_HEADER);
+    const id = given !== undefined && GOOD_REQUEST_ID.test(given)
+      ? given
+      : crypto.randomUUID();
+    c.set("requestId", id);
+    await next();
+    try {
+      c.res.headers.set(REQUEST_ID_HEADER, id);
+    } catch {
+      // Immutable headers (a fetched Response): the id is still in the logs.
+    }
+  });
   // Open streams per client address, for STREAMS_PER_ADDRESS.
   const streamsByAddress = new Map<string, number>();
   app.use("*", securityHeaders());
@@ -123,6 +159,7 @@ export function createApp(deps: AppDependencies): Hono {
       return new Response(null, { headers: SSE_HEADERS });
     }
     if (hub.size >= limits.maxStreams) {
+      metrics.rateLimited.inc({ kind: "streams" });
       return errorResponse(
         503,
         "This server has as many open streams as it can hold; try again shortly.",
@@ -132,6 +169,7 @@ export function createApp(deps: AppDependencies): Hono {
     const address = clientAddress(c, limits.trustProxy);
     const open = streamsByAddress.get(address) ?? 0;
     if (open >= limits.streamsPerAddress) {
+      metrics.rateLimited.inc({ kind: "streams" });
       return errorResponse(
         429,
         `Too many open streams from your address (at most ${limits.streamsPerAddress}); close some tabs.`,
@@ -139,6 +177,7 @@ export function createApp(deps: AppDependencies): Hono {
       );
     }
     streamsByAddress.set(address, open + 1);
+    metrics.streamsOpened.inc();
     const body = createSseStream({
       hub,
       store,
@@ -147,7 +186,9 @@ export function createApp(deps: AppDependencies): Hono {
       heartbeatMs: deps.heartbeatMs,
       maxBufferedBytes: deps.streamBufferBytes,
       maxAgeMs: limits.streamMaxAgeMs,
+      onDrop: () => metrics.slowClientsDropped.inc(),
       onClose: () => {
+        metrics.streamsClosed.inc();
         const n = (streamsByAddress.get(address) ?? 1) - 1;
         if (n > 0) streamsByAddress.set(address, n);
         else streamsByAddress.delete(address);
@@ -158,7 +199,7 @@ export function createApp(deps: AppDependencies): Hono {
   app.all("/stream", methodNotAllowed("GET, HEAD"));
 
   const stopping = deps.stopping ?? (() => false);
-  app.post("/messages", postMessage(store, limits, stopping));
+  app.post("/messages", postMessage(store, limits, stopping, metrics));
   app.get("/messages", async (c) => {
     const limit = parseIntParam(
       c.req.query("limit"),
@@ -221,7 +262,7 @@ export function createApp(deps: AppDependencies): Hono {
     methodNotAllowed(adminToken === null ? "GET, HEAD" : "GET, HEAD, DELETE"),
   );
 
-  app.post("/typing", postTyping(deps.db, limits, stopping));
+  app.post("/typing", postTyping(deps.db, limits, stopping, metrics));
   app.all("/typing", methodNotAllowed("POST"));
 
   app.get("/healthz", async () => {
@@ -240,10 +281,39 @@ export function createApp(deps: AppDependencies): Hono {
   });
   app.all("/healthz", methodNotAllowed("GET, HEAD"));
 
+  const metricsToken = deps.metricsToken ?? null;
+  app.get("/metrics", async (c) => {
+    if (metricsToken !== null) {
+      const refused = await checkBearer(
+        c,
+        metricsToken,
+        "metrics",
+        "METRICS_TOKEN",
+      );
+      if (refused) return refused;
+    }
+    return new Response(metrics.registry.render(), {
+      headers: {
+        "Content-Type": METRICS_CONTENT_TYPE,
+        "Cache-Control": "no-store",
+      },
+    });
+  });
+  app.all("/metrics", methodNotAllowed("GET, HEAD"));
+
   app.notFound((c) => errorResponse(404, `Nothing at ${c.req.path}.`));
-  app.onError((error) => {
-    if (error instanceof DatabaseUnavailableError) return unavailableResponse();
-    console.error("Unhandled error while serving a request", error);
+  app.onError((error, c) => {
+    if (error instanceof DatabaseUnavailableError) {
+      metrics.databaseErrors.inc();
+      return unavailableResponse();
+    }
+    logger.error("request_failed", {
+      message: "Unhandled error while serving a request",
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      error: describeError(error),
+    });
     return errorResponse(500, "Something went wrong on our side.");
   });
   return app;

@@ -1,3 +1,5 @@
+import { LOG_LEVELS, type LogLevel } from "./logger.ts";
+
 /** Everything Plaza reads from its environment, parsed once at start-up. */
 export interface Config {
   /** TCP port to serve on (`PORT`, default 8000). */
@@ -32,6 +34,10 @@ export interface Config {
   streamMaxAgeMs: number;
   /** Enables DELETE /messages/:id for whoever holds it (`ADMIN_TOKEN`); null = no moderation route. */
   adminToken: string | null;
+  /** Least severe log events written (`LOG_LEVEL`: debug, info, warn, error; default info). */
+  logLevel: LogLevel;
+  /** When set, GET /metrics needs it as a bearer token (`METRICS_TOKEN`); null = open. */
+  metricsToken: string | null;
 }
 
 /** A token bucket: `burst` at once, refilled at `perSecond`. */
@@ -99,6 +105,17 @@ function text(env: Env, name: string): string | null {
   return raw ? raw : null;
 }
 
+function logLevel(env: Env, name: string): LogLevel {
+  const raw = env[name]?.trim().toLowerCase() || "info";
+  const level = LOG_LEVELS.find((l) => l === raw);
+  if (level === undefined) {
+    throw new ConfigError(
+      `${name} must be one of ${LOG_LEVELS.join(", ")}, got "${raw}".`,
+    );
+  }
+  return level;
+}
+
 function origins(env: Env, name: string): string[] {
   const raw = text(env, name);
   if (raw === null) return [];
@@ -136,6 +153,12 @@ export function loadConfig(env: Env): Config {
       "ADMIN_TOKEN must be at least 16 characters; make one with `openssl rand -hex 32`.",
     );
   }
+  const metricsToken = text(env, "METRICS_TOKEN");
+  if (metricsToken !== null && metricsToken.length < 16) {
+    throw new ConfigError(
+      "METRICS_TOKEN must be at least 16 characters; make one with `openssl rand -hex 32`.",
+    );
+  }
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(
       "DATABASE_URL must start with postgres:// or postgresql://.",
@@ -170,5 +193,7 @@ export function loadConfig(env: Env): Config {
       7 * 24 * 3_600_000,
     ),
     adminToken,
+    logLevel: logLevel(env, "LOG_LEVEL"),
+    metricsToken,
   };
 }

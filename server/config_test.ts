@@ -112,3 +112,26 @@ Deno.test("on Deno Deploy, loadConfig refuses to fall back to the embedded datab
   });
   assert.equal(config.databaseUrl, "postgres://u@db/plaza");
 });
+
+Deno.test("loadConfig reads LOG_LEVEL (default info) and refuses unknown levels", () => {
+  assert.equal(loadConfig({}).logLevel, "info");
+  assert.equal(loadConfig({ LOG_LEVEL: "debug" }).logLevel, "debug");
+  assert.equal(loadConfig({ LOG_LEVEL: " WARN " }).logLevel, "warn");
+  assert.equal(loadConfig({ LOG_LEVEL: "error" }).logLevel, "error");
+  assert.throws(
+    () => loadConfig({ LOG_LEVEL: "verbose" }),
+    /LOG_LEVEL must be one of debug, info, warn, error/,
+  );
+});
+
+Deno.test("loadConfig takes METRICS_TOKEN only when it is long enough", () => {
+  assert.equal(loadConfig({}).metricsToken, null);
+  assert.equal(
+    loadConfig({ METRICS_TOKEN: "fedcba9876543210" }).metricsToken,
+    "fedcba9876543210",
+  );
+  assert.throws(
+    () => loadConfig({ METRICS_TOKEN: "short" }),
+    /METRICS_TOKEN must be at least 16/,
+  );
+});

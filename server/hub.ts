@@ -5,6 +5,7 @@ import {
   formatEvent,
 } from "./sse_format.ts";
 import type { Message } from "./message.ts";
+import type { PlazaMetrics } from "./metrics.ts";
 
 /** One open stream as the hub sees it; `deliver` must never block. */
 export interface HubSubscriber {
@@ -43,6 +44,8 @@ export interface Hub {
 /** Options for the hub. */
 export interface HubOptions {
   heartbeatMs: number;
+  /** Counts deliveries and the createdAt-to-publish delay when given. */
+  metrics?: Pick<PlazaMetrics, "deliveries" | "notifyToDelivery">;
 }
 
 /** Creates a hub; its heartbeat timer runs only while a stream is open. */
@@ -92,6 +95,16 @@ export function createHub(options: HubOptions): Hub {
       // A plain loop: deliver() only enqueues, so no client can hold up the
       // others; slow ones drop themselves.
       for (const s of subscribers) s.deliver(message.id, bytes);
+      const metrics = options.metrics;
+      if (metrics) {
+        metrics.deliveries.inc({}, subscribers.size);
+        // createdAt is the database's clock at insert, in whole ms: the
+        // figure includes clock skew and, after an outage, back-fill delay.
+        const delay = (Date.now() - Date.parse(message.createdAt)) / 1000;
+        if (Number.isFinite(delay)) {
+          metrics.notifyToDelivery.observe(Math.max(0, delay));
+        }
+      }
     },
     signal(event, data) {
       broadcast(encodeSignal(event, data));

@@ -1,23 +1,34 @@
 import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger, type Logger } from "./logger.ts";
 import { startPlaza, StartupError } from "./plaza.ts";
 
-function fail(message: string): never {
-  console.error(`Cannot start server: ${message}`);
+function fail(logger: Logger, message: string): never {
+  logger.error("start_failed", { message: `Cannot start server: ${message}` });
   Deno.exit(1);
 }
 
 /** Entry point of `deno task start`: reads the environment once and serves until SIGINT/SIGTERM. */
 export async function main(): Promise<void> {
   let plaza;
+  // Until the config says otherwise (a bad LOG_LEVEL must still be reported).
+  let logger = createLogger({ level: "info" });
   try {
     const config = loadConfig(Deno.env.toObject());
+    logger = createLogger({ level: config.logLevel });
     plaza = await startPlaza(config, {
-      onListen: (url) => console.log(`Plaza is listening on ${url}`),
-      onWarning: (message) => console.warn(message),
+      // The message keeps a space after the URL: scripts and tests find it
+      // with /listening on (http:\/\/\S+)/ in the JSON line.
+      onListen: (url) =>
+        logger.info("listening", {
+          url,
+          message: `Plaza is listening on ${url} (pid ${Deno.pid})`,
+          database: config.databaseUrl === null ? "embedded" : "postgres",
+        }),
+      logger,
     });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof StartupError) {
-      fail(error.message);
+      fail(logger, error.message);
     }
     throw error;
   }
@@ -26,7 +37,7 @@ export async function main(): Promise<void> {
     // A second Ctrl-C means "now".
     if (stopping) Deno.exit(1);
     stopping = true;
-    console.log("Shutting down…");
+    logger.info("shutting_down", { message: "Shutting down…" });
     await plaza.close();
     Deno.exit(0);
   };

@@ -1,5 +1,6 @@
 import type { Database, ListenSession } from "./database.ts";
 import type { Hub } from "./hub.ts";
+import { createLogger, describeError } from "./logger.ts";
 import type { Message } from "./message.ts";
 import type { MessageStore } from "./message_store.ts";
 
@@ -75,7 +76,12 @@ export function createNotifyListener(
   const maxRetryMs = options.maxRetryMs ?? 5_000;
   const watchdogMs = options.watchdogMs ?? 15_000;
   const onError = options.onError ??
-    ((message, error) => console.error(message, error));
+    // Unwired (tests, tools): still one structured line on stderr.
+    ((message, error) =>
+      createLogger({ level: "error" }).error("listen_error", {
+        message,
+        error: describeError(error),
+      }));
 
   let session: ListenSession | null = null;
   let live = false;

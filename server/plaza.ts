@@ -2,6 +2,8 @@ import { createApp } from "./app.ts";
 import { loadClientAssets } from "./client_assets.ts";
 import type { Config } from "./config.ts";
 import { createHub } from "./hub.ts";
+import { describeError, type Logger, silentLogger } from "./logger.ts";
+import { createPlazaMetrics } from "./metrics.ts";
 import { createMessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import { validateTypingInput } from "./message.ts";
@@ -23,6 +25,9 @@ export interface Plaza {
   close(): Promise<void>;
 }
 
+/** How often the open/opened/closed stream counts are logged (when any is non-zero). */
+export const STREAMS_LOG_MS = 60_000;
+
 /** How long shutdown waits for responses to finish before closing anyway. */
 export const SHUTDOWN_GRACE_MS = 3_000;
 
@@ -39,10 +44,13 @@ function describe(error: unknown): string {
 export async function startPlaza(
   config: Config,
   options: {
+    /** Told the URL once the server accepts connections. */
     onListen?: (url: string) => void;
-    onWarning?: (message: string) => void;
+    /** Where the instance logs; silent when absent (tests). */
+    logger?: Logger;
   } = {},
 ): Promise<Plaza> {
+  const logger = options.logger ?? silentLogger;
   const db = await openDatabase(config);
   const where = config.databaseUrl === null
     ? `the embedded database in ${config.dataDir}`
@@ -59,16 +67,37 @@ export async function startPlaza(
     );
   }
   const store = createMessageStore(db);
-  const hub = createHub({ heartbeatMs: config.heartbeatMs });
+  // The gauge reads the hub, which needs the metrics: tie the knot lazily.
+  let openStreams = () => 0;
+  const metrics = createPlazaMetrics(() => openStreams());
+  const hub = createHub({ heartbeatMs: config.heartbeatMs, metrics });
+  openStreams = () => hub.size;
+  const databaseError =
+    (event: string) => (message: string, error: unknown) => {
+      metrics.databaseErrors.inc();
+      logger.error(event, { message, error: describeError(error) });
+    };
   const presence = createPresence({
     db,
     hub,
     instanceId: crypto.randomUUID(),
+    onError: databaseError("presence_error"),
   });
+  let everLive = false;
   const listener = createNotifyListener({
     db,
     store,
     hub,
+    onError: databaseError("listen_error"),
+    onLiveChange: (live) => {
+      if (live) {
+        if (everLive) metrics.listenerReconnects.inc();
+        logger.info("listen_up", { reconnect: everLive });
+        everLive = true;
+      } else {
+        logger.warn("listen_down");
+      }
+    },
     signals: {
       [PRESENCE_CHANNEL]: () => presence.onNotify(),
       [DELETES_CHANNEL]: (payload) => {
@@ -102,9 +131,10 @@ export async function startPlaza(
   }
   const assets = await loadClientAssets(config.distDir);
   if (assets === null) {
-    options.onWarning?.(
-      `No built client in ${config.distDir}: run \`deno task build\` to serve the web app.`,
-    );
+    logger.warn("no_client_build", {
+      message:
+        `No built client in ${config.distDir}: run \`deno task build\` to serve the web app.`,
+    });
   }
   // Set once close() starts; the app uses it to tell uploads cut off by the
   // shutdown from ones the client abandoned.
@@ -135,6 +165,9 @@ export async function startPlaza(
     adminToken: config.adminToken,
     stopping: () => closing !== null,
     streamBufferBytes: config.streamBufferBytes,
+    logger,
+    metrics,
+    metricsToken: config.metricsToken,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -160,11 +193,25 @@ export async function startPlaza(
   const url = `http://${host}:${port}`;
   options.onListen?.(url);
 
+  // One line a minute about streams, not one per connection: at thousands of
+  // clients per-stream lines would drown everything else.
+  let loggedOpened = 0;
+  let loggedClosed = 0;
+  const streamsTimer = setInterval(() => {
+    const opened = metrics.streamsOpened.get() - loggedOpened;
+    const closed = metrics.streamsClosed.get() - loggedClosed;
+    loggedOpened += opened;
+    loggedClosed += closed;
+    if (hub.size === 0 && opened === 0 && closed === 0) return;
+    logger.info("streams", { open: hub.size, opened, closed });
+  }, STREAMS_LOG_MS);
+
   return {
     url,
     port,
     close() {
       closing ??= (async () => {
+        clearInterval(streamsTimer);
         // Streams first: Deno.serve's shutdown() waits for open responses,
         // and ending them sends clients to reconnect elsewhere at once.
         hub.close();
@@ -181,9 +228,10 @@ export async function startPlaza(
         ]);
         clearTimeout(timer);
         if (!drained) {
-          options.onWarning?.(
-            `Some connections did not finish within ${SHUTDOWN_GRACE_MS} ms; closing anyway.`,
-          );
+          logger.warn("shutdown_timeout", {
+            message:
+              `Some connections did not finish within ${SHUTDOWN_GRACE_MS} ms; closing anyway.`,
+          });
         }
         await presence.close();
         await listener.close();

@@ -6,16 +6,22 @@ import { MessageRejectedError, type MessageStore } from "./message_store.ts";
 import { readFields } from "./request_fields.ts";
 import type { AppLimits } from "./app.ts";
 import { clientAddress } from "./client_address.ts";
+import type { PlazaMetrics } from "./metrics.ts";
 
 /** The POST /messages handler: validate, store (which notifies), answer 201 with the message. */
 export function postMessage(
   store: MessageStore,
   limits: Pick<AppLimits, "post" | "trustProxy">,
   stopping: () => boolean,
+  metrics: Pick<
+    PlazaMetrics,
+    "messagesPosted" | "rateLimited" | "databaseErrors"
+  >,
 ) {
   return async (c: Context): Promise<Response> => {
     const decision = limits.post.take(clientAddress(c, limits.trustProxy));
     if (!decision.ok) {
+      metrics.rateLimited.inc({ kind: "post" });
       return errorResponse(
         429,
         "You are sending messages too fast; wait a moment and try again.",
@@ -32,6 +38,7 @@ export function postMessage(
     if (!input.ok) return errorResponse(400, input.error);
     try {
       const { message, created } = await store.insert(input.value);
+      if (created) metrics.messagesPosted.inc();
       // A repeat of a clientId answers 200 with the original: the client
       // retried a send whose first answer it never saw.
       return Response.json(message, {
@@ -40,6 +47,7 @@ export function postMessage(
       });
     } catch (error) {
       if (error instanceof DatabaseUnavailableError) {
+        metrics.databaseErrors.inc();
         return unavailableResponse();
       }
       if (error instanceof MessageRejectedError) {

@@ -9,6 +9,7 @@ import { errorResponse } from "./http_error.ts";
 import { validateTypingInput } from "./message.ts";
 import type { AppLimits } from "./app.ts";
 import { readFields } from "./request_fields.ts";
+import type { PlazaMetrics } from "./metrics.ts";
 
 /** The channel typing signals travel on between instances. */
 export const TYPING_CHANNEL = "plaza_typing";
@@ -18,10 +19,12 @@ export function postTyping(
   db: Database,
   limits: Pick<AppLimits, "typing" | "trustProxy">,
   stopping: () => boolean,
+  metrics: Pick<PlazaMetrics, "rateLimited">,
 ) {
   return async (c: Context): Promise<Response> => {
     const decision = limits.typing.take(clientAddress(c, limits.trustProxy));
     if (!decision.ok) {
+      metrics.rateLimited.inc({ kind: "typing" });
       return errorResponse(429, "Too many typing notices; slow down.", {
         "Retry-After": String(decision.retryAfterSeconds),
       });

@@ -1,5 +1,6 @@
 import type { Database } from "./database.ts";
 import type { Hub } from "./hub.ts";
+import { createLogger, describeError } from "./logger.ts";
 
 /** The channel instances NOTIFY when their stream count changes. */
 export const PRESENCE_CHANNEL = "plaza_presence";
@@ -32,7 +33,12 @@ export function createPresence(options: PresenceOptions): Presence {
   const tickMs = options.tickMs ?? 1_000;
   const staleMs = options.staleMs ?? 30_000;
   const onError = options.onError ??
-    ((message, error) => console.error(message, error));
+    // Unwired (tests, tools): still one structured line on stderr.
+    ((message, error) =>
+      createLogger({ level: "error" }).error("presence_error", {
+        message,
+        error: describeError(error),
+      }));
   // Rows are refreshed well within staleMs even when nothing changes.
   const refreshMs = Math.max(tickMs, Math.floor(staleMs / 3));
   let written = -1;

@@ -27,6 +27,8 @@ export interface SseStreamOptions {
   now?: () => number;
   /** Called once when the stream ends, whatever the reason. */
   onClose?: () => void;
+  /** Called (before onClose) when the client is dropped for falling too far behind. */
+  onDrop?: () => void;
 }
 
 /** Headers every event stream is sent with; no-transform keeps proxies from buffering or compressing. */
@@ -86,6 +88,7 @@ export function createSseStream(
   // the bytes until they drain). It resumes with Last-Event-ID.
   const drop = () => {
     if (closed) return;
+    options.onDrop?.();
     finish();
     controller.error(new Error("Client too slow: send buffer overflowed"));
   };

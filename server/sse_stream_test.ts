@@ -73,6 +73,7 @@ Deno.test("a resumed stream pages through a large backlog, then goes live withou
 Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscribed", async () => {
   const hub = createHub({ heartbeatMs: 60_000 });
   let closed = false;
+  let dropped = 0;
   const stream = createSseStream({
     hub,
     store: memoryStore([]),
@@ -81,6 +82,7 @@ Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscri
     heartbeatMs: 60_000,
     maxBufferedBytes: 64 * 1024,
     onClose: () => (closed = true),
+    onDrop: () => dropped++,
   });
   const reader = stream.getReader();
   // Reading message 1 proves the backlog is done and the stream is live.
@@ -93,6 +95,7 @@ Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscri
   let id = 1;
   while (!closed && id < 1000) hub.publish(message(++id, "x".repeat(1000)));
   assert.ok(closed, "never dropped");
+  assert.equal(dropped, 1, "onDrop (the slow-client counter) told once");
   // At the hard limit: 4 budgets of 64 KiB, about 250 such messages.
   assert.ok(id < 300, `dropped only after ${id} messages`);
   assert.equal(hub.size, 0);
