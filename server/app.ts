@@ -265,7 +265,11 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.post("/typing", postTyping(deps.db, limits, stopping, metrics));
   app.all("/typing", methodNotAllowed("POST"));
 
-  app.get("/healthz", async () => {
+  // Ready means able to do the job: the database answers and this
+  // instance's LISTEN session is live. /healthz keeps that meaning (its
+  // contract since the first release); /readyz is the name orchestrators
+  // expect for it.
+  const readiness = async () => {
     let database = true;
     try {
       await store.ping();
@@ -278,8 +282,11 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       status: ok ? 200 : 503,
       headers: { "Cache-Control": "no-store" },
     });
-  });
+  };
+  app.get("/healthz", readiness);
   app.all("/healthz", methodNotAllowed("GET, HEAD"));
+  app.get("/readyz", readiness);
+  app.all("/readyz", methodNotAllowed("GET, HEAD"));
 
   const metricsToken = deps.metricsToken ?? null;
   app.get("/metrics", async (c) => {

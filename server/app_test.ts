@@ -315,6 +315,9 @@ Deno.test("with the database down: POST and reads answer 503 with Retry-After, /
     await expectError(post, 503, /unavailable/);
     await expectError(await app.request("/messages"), 503, /unavailable/);
     await expectError(await app.request("/messages/1"), 503, /unavailable/);
+    const ready = await app.request("/readyz");
+    assert.equal(ready.status, 503);
+    await ready.body?.cancel();
     const health = await app.request("/healthz");
     assert.equal(health.status, 503);
     assert.deepEqual(await health.json(), {
@@ -328,8 +331,15 @@ Deno.test("with the database down: POST and reads answer 503 with Retry-After, /
   }
 });
 
-Deno.test("/healthz is 200 when the database answers and the listener is live", async () => {
+Deno.test("/healthz and /readyz are 200 when the database answers and the listener is live", async () => {
   await withApp(async (app) => {
+    const ready = await app.request("/readyz");
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), {
+      ok: true,
+      database: true,
+      listener: true,
+    });
     const res = await app.request("/healthz");
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), {
