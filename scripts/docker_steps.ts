@@ -16,6 +16,8 @@
  * /app paths, which are left as written.
  */
 
+import { startListening } from "../server/testing/server_process.ts";
+
 /** One Dockerfile instruction, continuation lines joined. */
 export interface Instruction {
   keyword: string;
@@ -119,65 +121,6 @@ async function copyTree(
   } else {
     await Deno.copyFile(src, dest);
   }
-}
-
-/** A server process started from a command line, once it printed its URL. */
-export interface Listening {
-  url: string;
-  child: Deno.ChildProcess;
-  /** Sends SIGTERM and returns the exit code and stderr. */
-  stop(): Promise<{ code: number; stderr: string }>;
-}
-
-/** Starts `command args…` and resolves once it prints `listening on http://…`. */
-export async function startListening(
-  command: string,
-  args: string[],
-  options: { cwd: string; env: Record<string, string> },
-): Promise<Listening> {
-  const child = new Deno.Command(command, {
-    args,
-    cwd: options.cwd,
-    env: options.env,
-    // An image gets only its ENV and the runtime's, not the builder's shell.
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  let match: RegExpMatchArray | null = null;
-  while (match === null) {
-    const { done, value } = await lines.read();
-    if (done) {
-      await child.status;
-      throw new Error(`server exited before listening:\n${await stderr}`);
-    }
-    out += value;
-    match = out.match(/listening on (http:\/\/\S+)/);
-  }
-  // Keep draining stdout so the child never blocks on a full pipe.
-  const drained = (async () => {
-    while (!(await lines.read()).done) {
-      // discard
-    }
-  })();
-  return {
-    url: match[1],
-    child,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      const status = await child.status;
-      await drained;
-      return { code: status.code, stderr: await stderr };
-    },
-  };
 }
 
 /** GET / answers the built HTML shell, which links the hashed assets. */
@@ -431,6 +374,8 @@ export async function runDockerSteps(
     log(`CMD deno ${argv.join(" ")}`);
     const server = await startListening(Deno.execPath(), argv, {
       cwd: runtime,
+      // An image gets only its ENV and the runtime's, not the builder's shell.
+      clearEnv: true,
       env: {
         ...baseEnv,
         ...imageEnv,

@@ -20,6 +20,11 @@ import {
   type PgCluster,
   startPgCluster,
 } from "../server/testing/pg_cluster.ts";
+import { seededRandom } from "../server/testing/seeded_random.ts";
+import {
+  createSseParser,
+  type SseEvent,
+} from "../server/testing/sse_parser.ts";
 
 const USAGE =
   "Usage: deno task soak [--minutes N | --seconds N] [--clients N] [--seed N]";
@@ -111,18 +116,6 @@ function parseOptions(args: readonly string[]): Options | null {
 // ---------------------------------------------------------------- randomness
 
 type Rng = () => number;
-
-/** mulberry32, as in server/testing/fixtures.ts; copied so the driver does not load the server. */
-function seededRandom(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const between = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng();
 // Log-uniform: most waits short, some long, as with people.
@@ -457,13 +450,6 @@ async function rssKiB(pid: number): Promise<number | null> {
 
 // ------------------------------------------------------------------- streams
 
-/** One parsed server-sent event. */
-interface SseEvent {
-  id: string | undefined;
-  event: string;
-  data: string;
-}
-
 /** How a stream ended: closed by us, ended by the server, or broken. */
 type StreamEnd = "closed" | "ended" | "failed";
 
@@ -510,40 +496,12 @@ async function openStream(
   let closing = false;
   const finished = (async (): Promise<StreamEnd> => {
     const decoder = new TextDecoder();
-    let buffer = "";
-    let current: { id?: string; event?: string; data: string[] } = {
-      data: [],
-    };
+    const parser = createSseParser({ onEvent });
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return closing ? "closed" : "ended";
-        // Plaza ends lines with \n only, so a CRLF split across chunks
-        // cannot happen here.
-        const lines = (buffer + decoder.decode(value, { stream: true }))
-          .split(/\r\n|\r|\n/);
-        buffer = lines.pop() ?? "";
-        for (const line of lines) {
-          if (line === "") {
-            if (current.data.length > 0) {
-              onEvent({
-                id: current.id,
-                event: current.event ?? "message",
-                data: current.data.join("\n"),
-              });
-            }
-            current = { data: [] };
-            continue;
-          }
-          if (line.startsWith(":")) continue;
-          const colon = line.indexOf(":");
-          const field = colon === -1 ? line : line.slice(0, colon);
-          let value = colon === -1 ? "" : line.slice(colon + 1);
-          if (value.startsWith(" ")) value = value.slice(1);
-          if (field === "data") current.data.push(value);
-          else if (field === "id") current.id = value;
-          else if (field === "event") current.event = value;
-        }
+        parser.push(decoder.decode(value, { stream: true }));
       }
     } catch {
       return closing ? "closed" : "failed";

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import {
   checkChatRoundTrip,
   checkClientServed,
-  startListening,
 } from "../scripts/docker_steps.ts";
+import { startListening } from "./testing/server_process.ts";
 import { withTestDatabase } from "./testing/fixtures.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;

@@ -36,6 +36,7 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { seededRandom } from "./testing/seeded_random.ts";
 import {
   type Message,
   validateMessageInput,
@@ -44,7 +45,6 @@ import {
 import { MAX_BODY_BYTES } from "./request_fields.ts";
 import {
   postJson,
-  seededRandom,
   startTestInstance,
   withTestDatabase,
 } from "./testing/fixtures.ts";

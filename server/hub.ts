@@ -33,8 +33,6 @@ export interface Hub {
   refreshPresence(): void;
   /** The presence event as of now, for a stream that just went live (it counts itself). */
   readonly presence: Uint8Array;
-  /** Id of the last message published, 0 before any. */
-  readonly lastId: number;
   /** Number of open streams. */
   readonly size: number;
   /** Ends every stream and stops the heartbeat. */
@@ -60,6 +58,8 @@ export function createHub(options: HubOptions): Hub {
     total: -1,
     bytes: new Uint8Array(),
   };
+  const encodeSignal = (event: string, data: unknown) =>
+    encodeText(formatEvent({ event, data: JSON.stringify(data) }));
   const presenceNow = () => {
     const total = remote + subscribers.size;
     if (cached.total !== total) {
@@ -67,8 +67,6 @@ export function createHub(options: HubOptions): Hub {
     }
     return cached;
   };
-  const encodeSignal = (event: string, data: unknown) =>
-    encodeText(formatEvent({ event, data: JSON.stringify(data) }));
   const broadcast = (bytes: Uint8Array) => {
     for (const s of subscribers) s.deliver(0, bytes);
   };
@@ -120,9 +118,6 @@ export function createHub(options: HubOptions): Hub {
     },
     get presence() {
       return presenceNow().bytes;
-    },
-    get lastId() {
-      return lastId;
     },
     get size() {
       return subscribers.size;

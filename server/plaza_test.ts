@@ -1,10 +1,10 @@
 // End-to-end over real HTTP and a real Postgres: the guarantees a chat user
 // relies on (nothing lost, nothing twice, every instance sees everything).
 import assert from "node:assert/strict";
+import { seededRandom } from "./testing/seeded_random.ts";
 import { findPgBin } from "./testing/pg_cluster.ts";
 import {
   postJson,
-  seededRandom,
   startTestInstance,
   withTestDatabase,
 } from "./testing/fixtures.ts";

@@ -3,7 +3,11 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { withTestDatabase } from "./testing/fixtures.ts";
-import { rssBytes, startServerProcess } from "./testing/server_process.ts";
+import {
+  openStalledStream,
+  rssBytes,
+  startServerProcess,
+} from "./testing/server_process.ts";
 import { messageEvents, openSse } from "./testing/sse_client.ts";
 
 const STALLED = 200;
@@ -44,21 +48,10 @@ Deno.test("200 stalled readers while 20,000 messages pass: they are dropped, mem
     const stalled: Deno.Conn[] = [];
     const live = await openSse(`${server.url}/stream?history=0`);
     try {
-      const port = Number(new URL(server.url).port);
       for (let i = 0; i < STALLED; i++) {
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        stalled.push(conn);
-        await conn.write(new TextEncoder().encode(
-          "GET /stream?history=0 HTTP/1.1\r\nHost: x\r\n\r\n",
-        ));
-        // Read up to the hello event (subscribed), then never again.
-        const buf = new Uint8Array(4096);
-        let head = "";
-        while (!head.includes("event: hello")) {
-          const n = await conn.read(buf);
-          if (n === null) throw new Error("stream closed early");
-          head += new TextDecoder().decode(buf.subarray(0, n));
-        }
+        stalled.push(
+          await openStalledStream(server.url, "/stream?history=0"),
+        );
       }
       const before = await rssBytes(server.pid);
       // In batches, each one delivered to the live reader before the next:

@@ -37,6 +37,20 @@ function memoryStore(rows: Message[]): MessageStore {
   };
 }
 
+/** Reads until `marker` has gone by: proves the stream is live. */
+async function readPast(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  marker: string,
+) {
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!text.includes(marker)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`stream ended before ${JSON.stringify(marker)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
 async function readIds(stream: ReadableStream<Uint8Array>, count: number) {
   const reader = stream.getReader();
   const decoder = new TextDecoder();
@@ -87,10 +101,7 @@ Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscri
   const reader = stream.getReader();
   // Reading message 1 proves the backlog is done and the stream is live.
   hub.publish(message(1));
-  let text = "";
-  while (!text.includes("id: 1\n")) {
-    text += new TextDecoder().decode((await reader.read()).value);
-  }
+  await readPast(reader, "id: 1\n");
   // From here on nobody reads.
   let id = 1;
   while (!closed && id < 1000) hub.publish(message(++id, "x".repeat(1000)));
@@ -139,10 +150,7 @@ Deno.test("a burst beyond the budget does not drop a reader that keeps reading",
   });
   const reader = stream.getReader();
   hub.publish(message(1));
-  let text = "";
-  while (!text.includes("id: 1\n")) {
-    text += new TextDecoder().decode((await reader.read()).value);
-  }
+  await readPast(reader, "id: 1\n");
   // Twice the budget in one go, under the hard limit.
   const burst = Math.floor((budget * (HARD_LIMIT_FACTOR / 2)) / 1100);
   for (let id = 2; id <= burst + 1; id++) {
@@ -177,10 +185,7 @@ Deno.test("a reader that stays over budget longer than the grace period is dropp
   });
   const reader = stream.getReader();
   hub.publish(message(1));
-  let text = "";
-  while (!text.includes("id: 1\n")) {
-    text += new TextDecoder().decode((await reader.read()).value);
-  }
+  await readPast(reader, "id: 1\n");
   // Over budget but under the hard limit, and nobody reads.
   hub.publish(message(2, "x".repeat(6000)));
   assert.equal(closed, false);

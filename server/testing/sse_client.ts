@@ -1,11 +1,8 @@
 import type { Message } from "../message.ts";
 
-/** One parsed server-sent event. */
-export interface SseEvent {
-  id?: string;
-  event: string;
-  data: string;
-}
+import { createSseParser, type SseEvent } from "./sse_parser.ts";
+
+export type { SseEvent };
 
 /** A test-side SSE reader over fetch, parsing the stream as EventSource would. */
 export interface SseClient {
@@ -90,43 +87,16 @@ export async function openSse(
   const pump = (async () => {
     if (!reader) return;
     const decoder = new TextDecoder();
-    let buffer = "";
-    let current: { id?: string; event?: string; data: string[] } = { data: [] };
+    const parser = createSseParser({
+      onEvent: (e) => events.push(e),
+      onComment: (text) => comments.push(text),
+      onRetry: (ms) => (client.retry = ms),
+    });
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let newline: number;
-        while ((newline = buffer.search(/\r\n|\r|\n/)) !== -1) {
-          const line = buffer.slice(0, newline);
-          buffer = buffer.slice(
-            newline + (buffer.startsWith("\r\n", newline) ? 2 : 1),
-          );
-          if (line === "") {
-            if (current.data.length > 0) {
-              events.push({
-                id: current.id,
-                event: current.event ?? "message",
-                data: current.data.join("\n"),
-              });
-            }
-            current = { data: [] };
-            continue;
-          }
-          if (line.startsWith(":")) {
-            comments.push(line.slice(1).trim());
-            continue;
-          }
-          const colon = line.indexOf(":");
-          const field = colon === -1 ? line : line.slice(0, colon);
-          let value = colon === -1 ? "" : line.slice(colon + 1);
-          if (value.startsWith(" ")) value = value.slice(1);
-          if (field === "data") current.data.push(value);
-          else if (field === "id") current.id = value;
-          else if (field === "event") current.event = value;
-          else if (field === "retry") client.retry = Number(value);
-        }
+        parser.push(decoder.decode(value, { stream: true }));
         check();
       }
     } catch {
