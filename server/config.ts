@@ -20,13 +20,13 @@ export interface Config {
   distDir: string;
   /** Other sites allowed to POST from a browser (`ALLOWED_ORIGINS`, comma-separated). */
   allowedOrigins: string[];
-  /** Messages per client address (`POST_RATE`, default 10/10s; `POST_BURST`, default 5). */
-  postLimit: RateLimit;
-  /** Typing notices per client address (`TYPING_RATE`, default 1/2s; `TYPING_BURST`, default 3). */
-  typingLimit: RateLimit;
-  /** Open streams per client address (`STREAMS_PER_ADDRESS`, default 20). */
+  /** Messages per client address (`POST_RATE`, default 10/10s; `POST_BURST`, default 5); null = `off`. */
+  postLimit: RateLimit | null;
+  /** Typing notices per client address (`TYPING_RATE`, default 1/2s; `TYPING_BURST`, default 3); null = `off`. */
+  typingLimit: RateLimit | null;
+  /** Open streams per client address (`STREAMS_PER_ADDRESS`, default 20; `off` = Infinity). */
   streamsPerAddress: number;
-  /** Open streams on this instance before new ones get 503 (`MAX_STREAMS`, default 20000). */
+  /** Open streams on this instance before new ones get 503 (`MAX_STREAMS`, default 20000; `off` = Infinity). */
   maxStreams: number;
   /** Whether to take the client address from X-Forwarded-For (`TRUST_PROXY`, default false). */
   trustProxy: boolean;
@@ -77,20 +77,33 @@ function rate(
   burstName: string,
   fallback: string,
   fallbackBurst: number,
-): RateLimit {
+): RateLimit | null {
   const raw = env[name]?.trim() || fallback;
+  // For load tests and trusted networks; never the default.
+  if (raw.toLowerCase() === "off") return null;
   const m = raw.match(/^(\d{1,6})\/(\d{0,6})(s|m)$/);
   const count = m ? Number(m[1]) : 0;
   const span = m ? Number(m[2] || "1") * (m[3] === "m" ? 60 : 1) : 0;
   if (!m || count === 0 || span === 0) {
     throw new ConfigError(
-      `${name} must look like 10/10s or 30/1m (count per time), got "${raw}".`,
+      `${name} must look like 10/10s or 30/1m (count per time), or off, got "${raw}".`,
     );
   }
   return {
     perSecond: count / span,
     burst: integer(env, burstName, fallbackBurst, 1, 1_000_000),
   };
+}
+
+/** Like integer(), but `off` means no limit at all (Infinity). */
+function limit(
+  env: Env,
+  name: string,
+  fallback: number,
+  max: number,
+): number {
+  if (env[name]?.trim().toLowerCase() === "off") return Infinity;
+  return integer(env, name, fallback, 1, max);
 }
 
 function flag(env: Env, name: string): boolean {
@@ -182,8 +195,8 @@ export function loadConfig(env: Env): Config {
     allowedOrigins: origins(env, "ALLOWED_ORIGINS"),
     postLimit: rate(env, "POST_RATE", "POST_BURST", "10/10s", 5),
     typingLimit: rate(env, "TYPING_RATE", "TYPING_BURST", "1/2s", 3),
-    streamsPerAddress: integer(env, "STREAMS_PER_ADDRESS", 20, 1, 1_000_000),
-    maxStreams: integer(env, "MAX_STREAMS", 20_000, 1, 10_000_000),
+    streamsPerAddress: limit(env, "STREAMS_PER_ADDRESS", 20, 1_000_000),
+    maxStreams: limit(env, "MAX_STREAMS", 20_000, 10_000_000),
     trustProxy: flag(env, "TRUST_PROXY"),
     streamMaxAgeMs: integer(
       env,

@@ -83,6 +83,18 @@ Deno.test("loadConfig reads the abuse limits", () => {
     /POST_RATE must look like 10\/10s/,
   );
   assert.throws(() => loadConfig({ POST_RATE: "0/1s" }), /POST_RATE/);
+  // `off`, for the benchmark's own instances: no limit at all.
+  const off = loadConfig({
+    POST_RATE: "off",
+    TYPING_RATE: "OFF",
+    STREAMS_PER_ADDRESS: "off",
+    MAX_STREAMS: "off",
+  });
+  assert.equal(off.postLimit, null);
+  assert.equal(off.typingLimit, null);
+  assert.equal(off.streamsPerAddress, Infinity);
+  assert.equal(off.maxStreams, Infinity);
+  assert.throws(() => loadConfig({ MAX_STREAMS: "0" }), /MAX_STREAMS/);
   assert.throws(
     () => loadConfig({ TRUST_PROXY: "maybe" }),
     /TRUST_PROXY must be true or false/,

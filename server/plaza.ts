@@ -10,7 +10,7 @@ import { validateTypingInput } from "./message.ts";
 import { createNotifyListener } from "./notify_listener.ts";
 import { createPresence, PRESENCE_CHANNEL } from "./presence.ts";
 import { TYPING_CHANNEL } from "./post_typing.ts";
-import { createRateLimiter } from "./rate_limiter.ts";
+import { createRateLimiter, noRateLimit } from "./rate_limiter.ts";
 
 /** The channel db/migrations/003_deletes.sql notifies with a deleted message's id. */
 const DELETES_CHANNEL = "plaza_deletes";
@@ -143,11 +143,11 @@ export async function startPlaza(
     store,
     db,
     limits: {
-      post: createRateLimiter({
+      post: config.postLimit === null ? noRateLimit : createRateLimiter({
         capacity: config.postLimit.burst,
         perSecond: config.postLimit.perSecond,
       }),
-      typing: createRateLimiter({
+      typing: config.typingLimit === null ? noRateLimit : createRateLimiter({
         capacity: config.typingLimit.burst,
         perSecond: config.typingLimit.perSecond,
       }),

@@ -62,3 +62,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     },
   };
 }
+
+/** The limiter for a limit configured `off`: every request passes. */
+export const noRateLimit: RateLimiter = { take: () => ({ ok: true }) };
