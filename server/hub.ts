@@ -7,21 +7,68 @@ import {
 import type { Message } from "./message.ts";
 import type { PlazaMetrics } from "./metrics.ts";
 
+/** One event in a batch: `id` is the message id, or 0 for events without one. */
+export interface HubEvent {
+  id: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * What one flush hands every stream: the events published in the same tick,
+ * in order, and all of their bytes joined so a stream that is up to date
+ * writes them in one go.
+ */
+export interface HubBatch {
+  events: readonly HubEvent[];
+  /** `events`' bytes concatenated (the same array when there is one event). */
+  bytes: Uint8Array;
+  /** The smallest message id in the batch, 0 when it holds no message. */
+  firstId: number;
+  /** The largest message id in the batch, 0 when it holds no message. */
+  lastId: number;
+}
+
 /** One open stream as the hub sees it; `deliver` must never block. */
 export interface HubSubscriber {
-  /** `id` is the message id, or 0 for heartbeats and other events without one. */
-  deliver(id: number, bytes: Uint8Array): void;
+  deliver(batch: HubBatch): void;
   /** Ends the stream (shutdown). */
   end(): void;
+}
+
+/** Wraps events into a batch (joining their bytes once for every stream). */
+export function hubBatch(events: readonly HubEvent[]): HubBatch {
+  let firstId = 0;
+  let lastId = 0;
+  let size = 0;
+  for (const e of events) {
+    if (e.id !== 0) {
+      if (firstId === 0) firstId = e.id;
+      lastId = e.id;
+    }
+    size += e.bytes.byteLength;
+  }
+  if (events.length === 1) {
+    return { events, bytes: events[0].bytes, firstId, lastId };
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const e of events) {
+    bytes.set(e.bytes, at);
+    at += e.bytes.byteLength;
+  }
+  return { events, bytes, firstId, lastId };
 }
 
 /** The in-process fan-out from this instance's listener to its streams. */
 export interface Hub {
   /** Adds a stream; returns the function that removes it. */
   subscribe(subscriber: HubSubscriber): () => void;
-  /** Encodes the message once and hands the same bytes to every stream. */
+  /**
+   * Encodes the message once; at the end of the tick every stream gets the
+   * tick's events in one write.
+   */
   publish(message: Message): void;
-  /** Sends an event that is not a stored message (no id: resumes skip it). */
+  /** Queues an event that is not a stored message (no id: resumes skip it). */
   signal(event: string, data: unknown): void;
   /** Records how many streams other instances hold (from Postgres). */
   setRemoteOnline(count: number): void;
@@ -67,9 +114,30 @@ export function createHub(options: HubOptions): Hub {
     }
     return cached;
   };
-  const broadcast = (bytes: Uint8Array) => {
-    for (const s of subscribers) s.deliver(0, bytes);
+  // Events of the current tick. Messages committed together (a batch of
+  // POSTs, a back-fill) arrive as one burst of notifications; sending them as
+  // one write per stream instead of one each is what makes bursts cheap.
+  let queued: HubEvent[] = [];
+  let queuedMessages = 0;
+  const flush = () => {
+    const events = queued;
+    const messages = queuedMessages;
+    queued = [];
+    queuedMessages = 0;
+    if (events.length === 0) return;
+    const batch = hubBatch(events);
+    // A plain loop: deliver() only enqueues, so no client can hold up the
+    // others; slow ones drop themselves.
+    for (const s of subscribers) s.deliver(batch);
+    if (messages > 0) {
+      options.metrics?.deliveries.inc({}, messages * subscribers.size);
+    }
   };
+  const queue = (event: HubEvent) => {
+    if (queued.length === 0) queueMicrotask(flush);
+    queued.push(event);
+  };
+  const broadcast = (bytes: Uint8Array) => queue({ id: 0, bytes });
 
   const beat = () => broadcast(ping);
   const stopTimer = () => {
@@ -89,13 +157,10 @@ export function createHub(options: HubOptions): Hub {
     publish(message) {
       if (message.id <= lastId) return;
       lastId = message.id;
-      const bytes = encodeMessageEvent(message);
-      // A plain loop: deliver() only enqueues, so no client can hold up the
-      // others; slow ones drop themselves.
-      for (const s of subscribers) s.deliver(message.id, bytes);
+      queue({ id: message.id, bytes: encodeMessageEvent(message) });
+      queuedMessages++;
       const metrics = options.metrics;
       if (metrics) {
-        metrics.deliveries.inc({}, subscribers.size);
         // createdAt is the database's clock at insert, in whole ms: the
         // figure includes clock skew and, after an outage, back-fill delay.
         const delay = (Date.now() - Date.parse(message.createdAt)) / 1000;
@@ -124,6 +189,7 @@ export function createHub(options: HubOptions): Hub {
     },
     close() {
       stopTimer();
+      flush();
       for (const s of [...subscribers]) s.end();
       subscribers.clear();
     },

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHub, type HubSubscriber } from "./hub.ts";
+import { createHub, type HubBatch, type HubSubscriber } from "./hub.ts";
 
 const message = (id: number) => ({
   id,
@@ -9,35 +9,82 @@ const message = (id: number) => ({
   clientId: null,
 });
 
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** A subscriber that keeps every batch; `next()` resolves at the next one. */
 function recorder() {
-  const got: { id: number; bytes: Uint8Array }[] = [];
+  const batches: HubBatch[] = [];
+  let wake: (() => void) | null = null;
   let ended = false;
   const subscriber: HubSubscriber = {
-    deliver: (id, bytes) => got.push({ id, bytes }),
+    deliver(batch) {
+      batches.push(batch);
+      wake?.();
+      wake = null;
+    },
     end: () => (ended = true),
   };
-  return { subscriber, got, ended: () => ended };
+  return {
+    subscriber,
+    batches,
+    ids: () => batches.flatMap((b) => b.events.map((e) => e.id)),
+    next: () => new Promise<void>((resolve) => (wake = resolve)),
+    ended: () => ended,
+  };
 }
 
-Deno.test("hub hands the same encoded bytes to every subscriber, once per id", () => {
+Deno.test("hub hands the same encoded bytes to every subscriber, once per id", async () => {
   const hub = createHub({ heartbeatMs: 60_000 });
   const a = recorder();
   const b = recorder();
   const offA = hub.subscribe(a.subscriber);
   const offB = hub.subscribe(b.subscriber);
+  const first = b.next();
   hub.publish(message(1));
+  await first;
+  const second = b.next();
   hub.publish(message(2));
   hub.publish(message(2)); // a duplicate notification
   hub.publish(message(1)); // and a stale one
-  assert.deepEqual(a.got.map((g) => g.id), [1, 2]);
-  assert.deepEqual(b.got.map((g) => g.id), [1, 2]);
-  assert.equal(a.got[0].bytes, b.got[0].bytes, "encoded once, shared");
+  await second;
+  assert.deepEqual(a.ids(), [1, 2]);
+  assert.deepEqual(b.ids(), [1, 2]);
+  assert.equal(a.batches[0].bytes, b.batches[0].bytes, "encoded once, shared");
   offA();
+  const third = b.next();
   hub.publish(message(3));
-  assert.deepEqual(a.got.map((g) => g.id), [1, 2]);
-  assert.deepEqual(b.got.map((g) => g.id), [1, 2, 3]);
+  await third;
+  assert.deepEqual(a.ids(), [1, 2]);
+  assert.deepEqual(b.ids(), [1, 2, 3]);
   offB();
   assert.equal(hub.size, 0);
+  hub.close();
+});
+
+Deno.test("hub coalesces one tick's events into one write per stream, in order", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const a = recorder();
+  hub.subscribe(a.subscriber);
+  const delivered = a.next();
+  hub.publish(message(1));
+  hub.signal("delete", { id: 1 });
+  hub.publish(message(2));
+  hub.publish(message(3));
+  assert.equal(a.batches.length, 0, "nothing is written before the tick ends");
+  await delivered;
+  assert.equal(a.batches.length, 1);
+  const [batch] = a.batches;
+  assert.deepEqual(batch.events.map((e) => e.id), [1, 0, 2, 3]);
+  assert.equal(batch.firstId, 1);
+  assert.equal(batch.lastId, 3);
+  assert.equal(
+    text(batch.bytes),
+    batch.events.map((e) => text(e.bytes)).join(""),
+  );
+  assert.match(
+    text(batch.bytes),
+    /^id: 1\n.*event: delete\n.*id: 2\n.*id: 3\n/s,
+  );
   hub.close();
 });
 
@@ -47,8 +94,8 @@ Deno.test("hub sends heartbeats while someone listens and ends streams on close"
   const beaten = new Promise<void>((resolve) => (beat = resolve));
   const ended: string[] = [];
   hub.subscribe({
-    deliver(id, bytes) {
-      if (id === 0 && new TextDecoder().decode(bytes) === ": ping\n\n") beat();
+    deliver(batch) {
+      if (batch.firstId === 0 && text(batch.bytes) === ": ping\n\n") beat();
     },
     end: () => ended.push("a"),
   });
@@ -58,21 +105,29 @@ Deno.test("hub sends heartbeats while someone listens and ends streams on close"
   assert.equal(hub.size, 0);
 });
 
-Deno.test("hub presence: other instances' count plus this one's streams, told only on change", () => {
+Deno.test("hub presence: other instances' count plus this one's streams, told only on change", async () => {
   const hub = createHub({ heartbeatMs: 60_000 });
   const a = recorder();
   hub.subscribe(a.subscriber);
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   assert.equal(text(hub.presence), 'event: presence\ndata: {"online":1}\n\n');
+  const told = async (refresh: () => void) => {
+    const next = a.next();
+    refresh();
+    await next;
+  };
   hub.setRemoteOnline(4);
-  hub.refreshPresence();
-  hub.refreshPresence(); // unchanged: nothing more is sent
+  await told(() => hub.refreshPresence());
   const b = recorder();
   const offB = hub.subscribe(b.subscriber);
-  hub.refreshPresence();
-  offB();
-  hub.refreshPresence();
-  assert.deepEqual(a.got.map((g) => text(g.bytes)), [
+  await told(() => {
+    hub.refreshPresence();
+    hub.refreshPresence(); // unchanged: nothing more is sent
+  });
+  await told(() => {
+    offB();
+    hub.refreshPresence();
+  });
+  assert.deepEqual(a.batches.map((batch) => text(batch.bytes)), [
     'event: presence\ndata: {"online":5}\n\n',
     'event: presence\ndata: {"online":6}\n\n',
     'event: presence\ndata: {"online":5}\n\n',

@@ -67,7 +67,7 @@ Deno.test("a registry refuses bad and repeated names; values format as Prometheu
   assert.equal(formatValue(0.25), "0.25");
 });
 
-Deno.test("Plaza's metrics: every series is present before any event, the hub counts deliveries and delay", () => {
+Deno.test("Plaza's metrics: every series is present before any event, the hub counts deliveries and delay", async () => {
   const hub = createHub({ heartbeatMs: 60_000, metrics: undefined });
   const metrics = createPlazaMetrics(() => hub.size);
   const counted = createHub({ heartbeatMs: 60_000, metrics });
@@ -92,8 +92,16 @@ Deno.test("Plaza's metrics: every series is present before any event, the hub co
       new RegExp(`^plaza_rate_limited_total\\{kind="${kind}"\\} 0$`, "m"),
     );
   }
+  let delivered!: () => void;
+  const deliveredToAll = new Promise<void>((resolve) => (delivered = resolve));
+  let deliveries = 0;
   const unsubscribe = [1, 2, 3].map(() =>
-    counted.subscribe({ deliver() {}, end() {} })
+    counted.subscribe({
+      deliver() {
+        if (++deliveries === 3) delivered();
+      },
+      end() {},
+    })
   );
   counted.publish({
     id: 1,
@@ -102,6 +110,8 @@ Deno.test("Plaza's metrics: every series is present before any event, the hub co
     createdAt: new Date(Date.now() - 200).toISOString(),
     clientId: null,
   });
+  // The hub writes at the end of the tick, and counts as it writes.
+  await deliveredToAll;
   assert.equal(metrics.deliveries.get(), 3);
   assert.equal(metrics.notifyToDelivery.count, 1);
   assert.match(

@@ -102,8 +102,12 @@ export function createNotifyListener(
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let watchdogTimer: ReturnType<typeof setTimeout> | undefined;
 
+  // Tasks queued or running; while there are none, a complete notification
+  // can be published on the spot without overtaking anything.
+  let pendingTasks = 0;
   const enqueue = (task: () => Promise<void>) => {
-    const run = queue.then(task);
+    pendingTasks++;
+    const run = queue.then(task).finally(() => pendingTasks--);
     queue = run.catch((error) => {
       onError("Message listener task failed", error);
       // A failed read means the database is in trouble: rebuild the session
@@ -181,6 +185,15 @@ export function createNotifyListener(
     opened = await db.listen(channels, {
       onNotify: (channel, payload) => {
         if (channel === MESSAGES_CHANNEL) {
+          // Fast path, synchronously: the rows of one commit arrive in one
+          // read, so they reach the hub in the same tick and go out as one
+          // write per stream. Anything else (back-fill owed, earlier work
+          // still queued, an id-only payload) keeps to the ordered queue.
+          if (pendingTasks === 0 && !needsBackfill) {
+            const note = parsePayload(payload);
+            if (note === null) return;
+            if (isFullMessage(note)) return publish(note);
+          }
           void enqueue(() => handle(payload));
         } else {
           signals[channel]?.(payload);

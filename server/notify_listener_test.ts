@@ -17,9 +17,8 @@ Deno.test("after a database restart the listener back-fills the missed rows, onc
   const got: number[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   hub.subscribe({
-    deliver(id) {
-      if (id === 0) return;
-      got.push(id);
+    deliver(batch) {
+      for (const e of batch.events) if (e.id !== 0) got.push(e.id);
       for (const w of waiters) if (got.length >= w.n) w.resolve();
     },
     end() {},
@@ -93,9 +92,8 @@ Deno.test("the watchdog rebuilds a LISTEN session that silently stopped answerin
   const got: number[] = [];
   let waiter: { n: number; resolve: () => void } | null = null;
   hub.subscribe({
-    deliver(id) {
-      if (id === 0) return;
-      got.push(id);
+    deliver(batch) {
+      for (const e of batch.events) if (e.id !== 0) got.push(e.id);
       if (waiter && got.length >= waiter.n) waiter.resolve();
     },
     end() {},

@@ -1,4 +1,4 @@
-import type { Hub, HubSubscriber } from "./hub.ts";
+import type { Hub, HubBatch, HubEvent, HubSubscriber } from "./hub.ts";
 import type { Message } from "./message.ts";
 import type { MessageStore } from "./message_store.ts";
 import {
@@ -60,7 +60,7 @@ export function createSseStream(
   let live = false;
   let lastSent = "since" in options.start ? options.start.since : 0;
   // Live events that arrive while the backlog is still being read.
-  let pending: { id: number; bytes: Uint8Array }[] = [];
+  let pending: HubEvent[] = [];
   // Resolved by pull(): the backlog waits for the client to read.
   let wakeReader: (() => void) | null = null;
 
@@ -126,23 +126,36 @@ export function createSseStream(
   let pendingBytes = 0;
 
   const subscriber: HubSubscriber = {
-    deliver(id, bytes) {
+    deliver(batch: HubBatch) {
       if (closed) return;
       if (!live) {
-        if (id === 0) return;
-        pending.push({ id, bytes });
-        pendingBytes += bytes.byteLength;
+        for (const e of batch.events) {
+          if (e.id === 0) continue;
+          pending.push(e);
+          pendingBytes += e.bytes.byteLength;
+        }
         if (pendingBytes > options.maxBufferedBytes * HARD_LIMIT_FACTOR) drop();
         return;
       }
-      if (id !== 0) {
-        if (id <= lastSent) return;
-        lastSent = id;
+      // The usual case: nothing in the batch was sent yet, one write.
+      if (batch.firstId === 0 || batch.firstId > lastSent) {
+        if (batch.lastId !== 0) lastSent = batch.lastId;
+        write(batch.bytes);
+        return;
       }
-      write(bytes);
+      // Only right after the backlog can a batch overlap what was sent.
+      for (const e of batch.events) sendLive(e);
     },
     end,
   };
+  function sendLive(e: HubEvent) {
+    if (closed) return;
+    if (e.id !== 0) {
+      if (e.id <= lastSent) return;
+      lastSent = e.id;
+    }
+    write(e.bytes);
+  }
 
   function waitForReader(): Promise<void> {
     if ((controller.desiredSize ?? 0) > 0 || closed) return Promise.resolve();
@@ -178,7 +191,7 @@ export function createSseStream(
     const caughtUp = pending;
     pending = [];
     pendingBytes = 0;
-    for (const p of caughtUp) subscriber.deliver(p.id, p.bytes);
+    for (const e of caughtUp) sendLive(e);
   };
 
   return new ReadableStream<Uint8Array>(

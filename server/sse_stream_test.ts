@@ -37,6 +37,9 @@ function memoryStore(rows: Message[]): MessageStore {
   };
 }
 
+/** Resolves once the hub has written this tick's events (it flushes in a microtask). */
+const endOfTick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 /** Reads until `marker` has gone by: proves the stream is live. */
 async function readPast(
   reader: ReadableStreamDefaultReader<Uint8Array>,
@@ -104,7 +107,10 @@ Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscri
   await readPast(reader, "id: 1\n");
   // From here on nobody reads.
   let id = 1;
-  while (!closed && id < 1000) hub.publish(message(++id, "x".repeat(1000)));
+  while (!closed && id < 1000) {
+    hub.publish(message(++id, "x".repeat(1000)));
+    await endOfTick();
+  }
   assert.ok(closed, "never dropped");
   assert.equal(dropped, 1, "onDrop (the slow-client counter) told once");
   // At the hard limit: 4 budgets of 64 KiB, about 250 such messages.
@@ -188,12 +194,15 @@ Deno.test("a reader that stays over budget longer than the grace period is dropp
   await readPast(reader, "id: 1\n");
   // Over budget but under the hard limit, and nobody reads.
   hub.publish(message(2, "x".repeat(6000)));
+  await endOfTick();
   assert.equal(closed, false);
   now += STALL_GRACE_MS - 1;
   hub.publish(message(3));
+  await endOfTick();
   assert.equal(closed, false, "within the grace period");
   now += 2;
   hub.publish(message(4));
+  await endOfTick();
   assert.equal(closed, true, "stalled past the grace period");
   await assert.rejects(() => reader.read(), /too slow/);
   hub.close();
