@@ -38,6 +38,26 @@ export interface Config {
   logLevel: LogLevel;
   /** When set, GET /metrics needs it as a bearer token (`METRICS_TOKEN`); null = open. */
   metricsToken: string | null;
+  /** Web Push: VAPID identity and the notification dispatcher's timings. */
+  push: PushConfig;
+}
+
+/** Web Push settings (`VAPID_*`, `PUSH_*`). */
+export interface PushConfig {
+  /** `VAPID_PUBLIC_KEY` and `VAPID_PRIVATE_KEY` (base64url); null = made once and kept in the database. */
+  vapidKeys: { publicKey: string; privateKey: string } | null;
+  /** Who push services may contact about this sender (`VAPID_SUBJECT`, a mailto: or https: URL). */
+  subject: string;
+  /** Least time between two notifications to one subscriber, mentions aside (`PUSH_INTERVAL_MS`, default 60000). */
+  intervalMs: number;
+  /** Delay before the first retry after a 429 or 5xx; doubles per attempt (`PUSH_RETRY_MS`, default 10000). */
+  retryMs: number;
+  /** Sends of one notification before it is given up (`PUSH_MAX_ATTEMPTS`, default 8). */
+  maxAttempts: number;
+  /** How long one request to a push service may take (`PUSH_SEND_TIMEOUT_MS`, default 10000). */
+  sendTimeoutMs: number;
+  /** Also accept http://127.0.0.1 and http://localhost endpoints (`PUSH_ALLOW_INSECURE_ENDPOINTS`; for tests only). */
+  allowInsecureEndpoints: boolean;
 }
 
 /** A token bucket: `burst` at once, refilled at `perSecond`. */
@@ -150,6 +170,62 @@ function origins(env: Env, name: string): string[] {
   );
 }
 
+/** Bytes of a base64url value, or null when it is not base64url. */
+function base64urlBytes(value: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]+=*$/.test(value)) return null;
+  try {
+    return Uint8Array.fromBase64(value, { alphabet: "base64url" });
+  } catch {
+    return null;
+  }
+}
+
+function push(env: Env): PushConfig {
+  const publicKey = text(env, "VAPID_PUBLIC_KEY");
+  const privateKey = text(env, "VAPID_PRIVATE_KEY");
+  const make =
+    "make a pair with `deno run --allow-env npm:web-push@3.6.7 generate-vapid-keys`, or unset both and Plaza makes one and keeps it in the database";
+  if ((publicKey === null) !== (privateKey === null)) {
+    throw new ConfigError(
+      `VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together: set both or neither (${make}).`,
+    );
+  }
+  if (publicKey !== null) {
+    const bytes = base64urlBytes(publicKey);
+    if (bytes === null || bytes.length !== 65 || bytes[0] !== 4) {
+      throw new ConfigError(
+        `VAPID_PUBLIC_KEY must be an uncompressed P-256 public key in base64url (65 bytes, 87 characters); ${make}.`,
+      );
+    }
+  }
+  if (privateKey !== null) {
+    const bytes = base64urlBytes(privateKey);
+    if (bytes === null || bytes.length !== 32) {
+      throw new ConfigError(
+        `VAPID_PRIVATE_KEY must be a P-256 private key in base64url (32 bytes, 43 characters); ${make}.`,
+      );
+    }
+  }
+  // Push services (Apple's in particular) refuse a JWT without a contact.
+  const subject = text(env, "VAPID_SUBJECT") ?? "mailto:plaza@example.com";
+  if (!/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/.test(subject)) {
+    throw new ConfigError(
+      `VAPID_SUBJECT must be a mailto: address or an https: URL where push services can reach you, e.g. mailto:you@example.com; got "${subject}".`,
+    );
+  }
+  return {
+    vapidKeys: publicKey !== null && privateKey !== null
+      ? { publicKey, privateKey }
+      : null,
+    subject,
+    intervalMs: integer(env, "PUSH_INTERVAL_MS", 60_000, 0, 86_400_000),
+    retryMs: integer(env, "PUSH_RETRY_MS", 10_000, 1, 3_600_000),
+    maxAttempts: integer(env, "PUSH_MAX_ATTEMPTS", 8, 1, 100),
+    sendTimeoutMs: integer(env, "PUSH_SEND_TIMEOUT_MS", 10_000, 100, 120_000),
+    allowInsecureEndpoints: flag(env, "PUSH_ALLOW_INSECURE_ENDPOINTS"),
+  };
+}
+
 /** Parses and checks the environment; throws ConfigError saying which variable is wrong. */
 export function loadConfig(env: Env): Config {
   const databaseUrl = text(env, "DATABASE_URL");
@@ -208,5 +284,6 @@ export function loadConfig(env: Env): Config {
     adminToken,
     logLevel: logLevel(env, "LOG_LEVEL"),
     metricsToken,
+    push: push(env),
   };
 }
