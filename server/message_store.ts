@@ -3,6 +3,7 @@ import {
   DatabaseUnavailableError,
   isUnavailableError,
 } from "./database.ts";
+import { createGroupCommit, type ItemOutcome } from "./group_commit.ts";
 import type { Message, MessageInput } from "./message.ts";
 
 /** Reads and writes the room's messages; every method may throw DatabaseUnavailableError. */
@@ -37,6 +38,12 @@ export class MessageRejectedError extends Error {
 
 type Row = { m: Message };
 
+/** What insert() answers. */
+type Inserted = { message: Message; created: boolean };
+
+/** Rows per INSERT when POSTs arrive together (3 parameters each). */
+export const MAX_INSERT_BATCH = 100;
+
 async function guard<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -60,26 +67,123 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
 export function createMessageStore(db: Database): MessageStore {
   const rows = async (text: string, params: unknown[]) =>
     (await db.query<Row>(text, params)).map((r) => r.m);
-  return {
-    insert: (input) =>
-      guard(async () => {
-        // ON CONFLICT waits for a concurrent insert of the same clientId to
-        // commit, so the lookup below always finds the winner.
-        const [m] = await rows(
-          `insert into messages (author, text, client_id) values ($1, $2, $3)
+  const insertOne = (input: MessageInput) =>
+    guard(async (): Promise<Inserted> => {
+      // ON CONFLICT waits for a concurrent insert of the same clientId to
+      // commit, so the lookup below always finds the winner.
+      const [m] = await rows(
+        `insert into messages (author, text, client_id) values ($1, $2, $3)
+         on conflict (client_id) do nothing
+         returning message_json(messages) as m`,
+        [input.author, input.text, input.clientId ?? null],
+      );
+      if (m !== undefined || !input.clientId) {
+        return { message: m, created: true };
+      }
+      return { message: await original(input.clientId), created: false };
+    });
+  const original = async (clientId: string) => {
+    const [m] = await rows(
+      "select message_json(messages) as m from messages where client_id = $1",
+      [clientId],
+    );
+    if (m === undefined) {
+      throw new Error(`no message with clientId ${clientId}`);
+    }
+    return m;
+  };
+  const settle = async <T>(work: Promise<T>): Promise<ItemOutcome<T>> => {
+    try {
+      return { ok: true, value: await work };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  };
+
+  // Messages POSTed while the previous INSERT is in flight go in one
+  // statement: one trip, one commit (and one NOTIFY flush) for all of them.
+  // Ids and the ordering lock are per row as before, so ids still become
+  // visible in commit order.
+  const insertBatch = async (
+    inputs: MessageInput[],
+  ): Promise<ItemOutcome<Inserted>[]> => {
+    if (inputs.length === 1) return [await settle(insertOne(inputs[0]))];
+    // A clientId repeated within the batch is inserted once.
+    const clientKey = (input: MessageInput) => input.clientId?.toLowerCase();
+    const firstOfClient = new Map<string, MessageInput>();
+    const values: MessageInput[] = [];
+    for (const input of inputs) {
+      const key = clientKey(input);
+      if (key !== undefined) {
+        if (firstOfClient.has(key)) continue;
+        firstOfClient.set(key, input);
+      }
+      values.push(input);
+    }
+    const params: unknown[] = [];
+    const tuples = values.map((v) => {
+      params.push(v.author, v.text, v.clientId ?? null);
+      const n = params.length;
+      return `($${n - 2}, $${n - 1}, $${n})`;
+    });
+    let inserted: Message[];
+    try {
+      inserted = await guard(() =>
+        rows(
+          `insert into messages (author, text, client_id) values ${
+            tuples.join(", ")
+          }
            on conflict (client_id) do nothing
            returning message_json(messages) as m`,
-          [input.author, input.text, input.clientId ?? null],
-        );
-        if (m !== undefined || !input.clientId) {
-          return { message: m, created: true };
-        }
-        const [original] = await rows(
-          "select message_json(messages) as m from messages where client_id = $1",
-          [input.clientId],
-        );
-        return { message: original, created: false };
-      }),
+          params,
+        )
+      );
+    } catch (error) {
+      // One row the checks refuse fails the statement: write them one by
+      // one so that only that message is refused.
+      if (!(error instanceof MessageRejectedError)) throw error;
+      const outcomes: ItemOutcome<Inserted>[] = [];
+      for (const input of inputs) outcomes.push(await settle(insertOne(input)));
+      return outcomes;
+    }
+    // RETURNING promises no order: match rows to requests by clientId, and
+    // the rest by content (messages with the same author and text in one
+    // statement are interchangeable), lowest id first.
+    const byClient = new Map<string, Message>();
+    const byContent = new Map<string, Message[]>();
+    for (const m of inserted.sort((a, b) => a.id - b.id)) {
+      if (m.clientId) byClient.set(m.clientId.toLowerCase(), m);
+      else {
+        const key = `${m.author}\u0000${m.text}`;
+        byContent.set(key, [...(byContent.get(key) ?? []), m]);
+      }
+    }
+    return Promise.all(inputs.map((input) => {
+      const key = clientKey(input);
+      if (key === undefined) {
+        const m = byContent.get(`${input.author}\u0000${input.text}`)?.shift();
+        return m
+          ? { ok: true, value: { message: m, created: true } }
+          : settle(Promise.reject(new Error("inserted row not returned")));
+      }
+      const m = byClient.get(key);
+      if (m !== undefined) {
+        const created = firstOfClient.get(key) === input;
+        return { ok: true, value: { message: m, created } };
+      }
+      // Stored before this batch: answer with the original.
+      return settle(
+        guard(async () => ({
+          message: await original(input.clientId!),
+          created: false,
+        })),
+      );
+    }));
+  };
+  const inserts = createGroupCommit(insertBatch, MAX_INSERT_BATCH);
+
+  return {
+    insert: (input) => inserts.add(input),
     get: (id) =>
       guard(async () => {
         const [m] = await rows(

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Database } from "./database.ts";
 import { createMessageStore, MessageRejectedError } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
@@ -107,7 +108,7 @@ Deno.test("the table's CHECKs refuse what the API refuses, whoever writes", asyn
 });
 
 Deno.test("ids become visible in increasing order under concurrent writers", async () => {
-  await withStore(async (store) => {
+  await withStore(async (store, db) => {
     // A reader that polls "id > last seen" — what every Last-Event-ID resume
     // does — must never skip an id. Without ordered commits, a smaller id
     // committing after a larger one would be skipped for good.
@@ -125,10 +126,13 @@ Deno.test("ids become visible in increasing order under concurrent writers", asy
     })();
     const written = (await Promise.all(
       Array.from({ length: writers }, async (_, w) => {
+        // A store per writer, as with many instances: one store sends one
+        // statement at a time (group commit), which would hide the race.
+        const own = createMessageStore(db);
         const mine: number[] = [];
         for (let i = 0; i < perWriter; i++) {
           mine.push(
-            (await store.insert({ author: `w${w}`, text: `${i}` })).message.id,
+            (await own.insert({ author: `w${w}`, text: `${i}` })).message.id,
           );
         }
         return mine;
@@ -138,5 +142,90 @@ Deno.test("ids become visible in increasing order under concurrent writers", asy
     await reader;
     assert.equal(written.length, writers * perWriter);
     assert.deepEqual(seen, written);
+  });
+});
+
+Deno.test("messages sent together share one INSERT, and each caller gets its own row", async () => {
+  await withStore(async (_, db) => {
+    // Rows per INSERT statement the store sends.
+    const inserts: number[] = [];
+    const counting: Database = {
+      kind: db.kind,
+      query: <T>(text: string, params?: unknown[]) => {
+        if (text.startsWith("insert into messages")) {
+          inserts.push((params?.length ?? 0) / 3);
+        }
+        return db.query<T>(text, params);
+      },
+      exec: (text) => db.exec(text),
+      transaction: (fn) => db.transaction(fn),
+      listen: (channels, handlers) => db.listen(channels, handlers),
+      close: () => db.close(),
+    };
+    const store = createMessageStore(counting);
+    const clientId = (n: number) =>
+      `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+    await store.insert({
+      author: "ada",
+      text: "stored before",
+      clientId: clientId(1),
+    });
+    // While the first INSERT is in flight the rest queue, and go together.
+    const inputs = [
+      { author: "ada", text: "first" },
+      { author: "bob", text: "same" },
+      { author: "bob", text: "same" },
+      { author: "cy", text: "mine", clientId: clientId(2) },
+      { author: "cy", text: "mine", clientId: clientId(2).toUpperCase() }, // a retry
+      { author: "ada", text: "again", clientId: clientId(1) }, // stored before
+      { author: "dee", text: "last" },
+    ];
+    const results = await Promise.allSettled(
+      inputs.map((i) => store.insert(i)),
+    );
+    const ok = results.map((r) => r.status === "fulfilled" ? r.value : null);
+    for (const [i, input] of inputs.entries()) {
+      if (i === 5) continue;
+      assert.equal(ok[i]?.message.author, input.author);
+      assert.equal(ok[i]?.message.text, input.text);
+    }
+    assert.equal(ok[5]?.created, false);
+    assert.equal(ok[5]?.message.text, "stored before", "the original answers");
+    assert.equal(ok[3]?.created, true);
+    assert.equal(ok[4]?.created, false);
+    assert.equal(ok[4]?.message.id, ok[3]?.message.id);
+    assert.notEqual(ok[1]?.message.id, ok[2]?.message.id);
+    const stored = await store.after(0, 100);
+    assert.deepEqual(
+      stored.map((m) => m.text).sort(),
+      ["first", "last", "mine", "same", "same", "stored before"],
+      "each message stored once",
+    );
+    const ids = stored.map((m) => m.id);
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    // The first went alone; the six behind it shared one statement of five
+    // rows (the retried clientId is written once).
+    assert.deepEqual(inserts, [1, 1, 5]);
+
+    // A row the checks refuse fails its statement: the batch is then written
+    // row by row, so only that message is refused.
+    const second = await Promise.allSettled([
+      store.insert({ author: "eve", text: "alone" }),
+      store.insert({ author: "", text: "refused by the checks" }),
+      store.insert({ author: "eve", text: "fine" }),
+    ]);
+    assert.deepEqual(second.map((r) => r.status), [
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+    ]);
+    assert.ok(
+      second[1].status === "rejected" &&
+        second[1].reason instanceof MessageRejectedError,
+    );
+    assert.deepEqual(
+      (await store.after(ids.at(-1) ?? 0, 10)).map((m) => m.text),
+      ["alone", "fine"],
+    );
   });
 });
