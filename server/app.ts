@@ -15,6 +15,7 @@ import { clientAddress } from "./client_address.ts";
 import { originCheck } from "./origin_check.ts";
 import { postMessage } from "./post_message.ts";
 import { postTyping } from "./post_typing.ts";
+import { type PushRoutes, registerPushRoutes } from "./push_routes.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 import { parseId, parseIntParam } from "./request_params.ts";
 import { securityHeaders } from "./security_headers.ts";
@@ -51,6 +52,8 @@ export interface AppDependencies {
   metrics?: PlazaMetrics;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   metricsToken?: string | null;
+  /** Web Push routes (/push/…); absent, they do not exist. */
+  push?: PushRoutes;
 }
 
 /** Hono's per-request variables in this app. */
@@ -264,6 +267,13 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   app.post("/typing", postTyping(deps.db, limits, stopping, metrics));
   app.all("/typing", methodNotAllowed("POST"));
+
+  if (deps.push) {
+    registerPushRoutes(app, deps.push, {
+      trustProxy: limits.trustProxy,
+      stopping,
+    });
+  }
 
   // Ready means able to do the job: the database answers and this
   // instance's LISTEN session is live. /healthz keeps that meaning (its

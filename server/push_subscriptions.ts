@@ -1,0 +1,209 @@
+/**
+ * Browsers' push subscriptions: checking what a browser sends to
+ * POST /push/subscriptions, and keeping it in Postgres, one row per endpoint.
+ */
+import {
+  type Database,
+  DatabaseUnavailableError,
+  isUnavailableError,
+} from "./database.ts";
+import { validateAuthor, type Validated } from "./message.ts";
+
+/** Longest endpoint URL accepted (real ones are about 200–500 characters). */
+export const MAX_ENDPOINT_LENGTH = 2048;
+
+/** A subscription as stored: where to send, the browser's keys, who it is. */
+export interface PushSubscriptionInput {
+  endpoint: string;
+  /** The browser's P-256 public key, base64url of 65 bytes. */
+  p256dh: string;
+  /** The browser's auth secret, base64url of 16 bytes. */
+  auth: string;
+  /** The chat name the subscriber posts under (same rules as an author). */
+  name: string;
+}
+
+function asObject(input: unknown): Record<string, unknown> | null {
+  return typeof input === "object" && input !== null && !Array.isArray(input)
+    ? input as Record<string, unknown>
+    : null;
+}
+
+/** Checks an endpoint's type and length only: enough to look one up (DELETE, visibility). */
+export function validateEndpointField(value: unknown): Validated<string> {
+  if (typeof value !== "string" || value === "") {
+    return { ok: false, error: 'Field "endpoint" must be a non-empty string.' };
+  }
+  if (value.length > MAX_ENDPOINT_LENGTH) {
+    return {
+      ok: false,
+      error:
+        `Field "endpoint" must be at most ${MAX_ENDPOINT_LENGTH} characters.`,
+    };
+  }
+  return { ok: true, value };
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * Checks an endpoint for storing: an https URL, as every browser's push
+ * service gives. Plain http is allowed only to this machine and only when
+ * `allowInsecure` (the test push service has no certificate).
+ */
+export function validateEndpoint(
+  value: unknown,
+  allowInsecure: boolean,
+): Validated<string> {
+  const field = validateEndpointField(value);
+  if (!field.ok) return field;
+  let url: URL;
+  try {
+    url = new URL(field.value);
+  } catch {
+    return { ok: false, error: 'Field "endpoint" must be a URL.' };
+  }
+  const insecureOk = allowInsecure && url.protocol === "http:" &&
+    LOOPBACK.has(url.hostname);
+  if (url.protocol !== "https:" && !insecureOk) {
+    return {
+      ok: false,
+      error: 'Field "endpoint" must be an https:// URL from a push service.',
+    };
+  }
+  if (url.username !== "" || url.password !== "") {
+    return {
+      ok: false,
+      error: 'Field "endpoint" must not contain a user name or password.',
+    };
+  }
+  return field;
+}
+
+/** The canonical (unpadded base64url) form of a key of exactly `size` bytes, or null. */
+function keyOfSize(value: unknown, size: number): string | null {
+  if (typeof value !== "string" || !/^[A-Za-z0-9_-]+=*$/.test(value)) {
+    return null;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.fromBase64(value, { alphabet: "base64url" });
+  } catch {
+    return null;
+  }
+  if (bytes.length !== size) return null;
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+/**
+ * Checks the body of POST /push/subscriptions:
+ * `{"subscription": PushSubscription.toJSON(), "name": "<chat name>"}`.
+ */
+export function validateSubscriptionInput(
+  input: unknown,
+  allowInsecure: boolean,
+): Validated<PushSubscriptionInput> {
+  const body = asObject(input);
+  if (body === null) {
+    return {
+      ok: false,
+      error: 'Body must be an object with "subscription" and "name".',
+    };
+  }
+  const subscription = asObject(body.subscription);
+  if (subscription === null) {
+    return {
+      ok: false,
+      error:
+        'Field "subscription" must be an object, as PushSubscription.toJSON() returns.',
+    };
+  }
+  const endpoint = validateEndpoint(subscription.endpoint, allowInsecure);
+  if (!endpoint.ok) return endpoint;
+  const keys = asObject(subscription.keys);
+  const p256dh = keyOfSize(keys?.p256dh, 65);
+  if (
+    p256dh === null || Uint8Array.fromBase64(p256dh, {
+        alphabet: "base64url",
+      })[0] !== 4
+  ) {
+    return {
+      ok: false,
+      error:
+        'Field "keys.p256dh" must be an uncompressed P-256 public key in base64url (65 bytes).',
+    };
+  }
+  const auth = keyOfSize(keys?.auth, 16);
+  if (auth === null) {
+    return {
+      ok: false,
+      error: 'Field "keys.auth" must be 16 bytes in base64url.',
+    };
+  }
+  const name = validateAuthor(body.name);
+  if (!name.ok) {
+    // The author rules, said about the field this body calls "name".
+    return { ok: false, error: name.error.replace('"author"', '"name"') };
+  }
+  return {
+    ok: true,
+    value: { endpoint: endpoint.value, p256dh, auth, name: name.value },
+  };
+}
+
+/** Body of DELETE /push/subscriptions: `{"endpoint": "…"}`. */
+export function validateEndpointBody(input: unknown): Validated<string> {
+  const body = asObject(input);
+  if (body === null) {
+    return { ok: false, error: 'Body must be an object with "endpoint".' };
+  }
+  return validateEndpointField(body.endpoint);
+}
+
+/** Stored subscriptions; every method may throw DatabaseUnavailableError. */
+export interface PushSubscriptionStore {
+  /** Stores a subscription, or updates the keys and name of its endpoint; `created` says which. */
+  save(input: PushSubscriptionInput): Promise<{ created: boolean }>;
+  /** Deletes the subscription of `endpoint` (its queued notifications go with it); false if none. */
+  remove(endpoint: string): Promise<boolean>;
+}
+
+/** Turns connection failures into DatabaseUnavailableError (the app answers 503). */
+export async function guardDatabase<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isUnavailableError(error)) throw new DatabaseUnavailableError(error);
+    throw error;
+  }
+}
+
+/** A PushSubscriptionStore over `db`. */
+export function createPushSubscriptionStore(
+  db: Database,
+): PushSubscriptionStore {
+  return {
+    save: (input) =>
+      guardDatabase(async () => {
+        // xmax is 0 on a row this statement inserted, set on one it updated.
+        const [row] = await db.query<{ created: boolean }>(
+          `insert into push_subscriptions (endpoint, p256dh, auth, name)
+           values ($1, $2, $3, $4)
+           on conflict (endpoint) do update
+             set p256dh = excluded.p256dh, auth = excluded.auth,
+                 name = excluded.name, updated_at = now()
+           returning (xmax = 0) as created`,
+          [input.endpoint, input.p256dh, input.auth, input.name],
+        );
+        return { created: row.created };
+      }),
+    remove: (endpoint) =>
+      guardDatabase(async () => {
+        const rows = await db.query(
+          "delete from push_subscriptions where endpoint = $1 returning id",
+          [endpoint],
+        );
+        return rows.length > 0;
+      }),
+  };
+}
