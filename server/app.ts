@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { ClientAssets } from "./client_assets.ts";
+import { type ClientAssets, ROOT_FILES } from "./client_assets.ts";
 import { type Database, DatabaseUnavailableError } from "./database.ts";
 import { errorResponse, unavailableResponse } from "./http_error.ts";
 import type { Hub } from "./hub.ts";
@@ -128,11 +128,14 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   });
   app.all("/", methodNotAllowed("GET, HEAD"));
 
-  app.get("/assets/:file", (c) => {
+  const serveAsset = (c: { req: { path: string } }) => {
     const asset = deps.assets?.files.get(c.req.path);
     if (!asset) return errorResponse(404, "No such asset.");
     return new Response(asset.body, { headers: asset.headers });
-  });
+  };
+  app.get("/assets/:file", serveAsset);
+  // The service worker and the web app manifest (see client_assets.ts).
+  for (const path of ROOT_FILES) app.get(path, serveAsset);
 
   app.get("/stream", (c) => {
     // The header (sent by EventSource on reconnect) wins over ?since=.

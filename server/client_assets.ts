@@ -6,11 +6,20 @@ export interface Asset {
   headers: Record<string, string>;
 }
 
-/** The built client: the HTML shell and its hashed assets by URL path. */
+/** The built client: the HTML shell and its other files by URL path. */
 export interface ClientAssets {
   index: Asset;
+  /** Hashed assets under /assets/, plus the unhashed ROOT_FILES. */
   files: Map<string, Asset>;
 }
+
+/**
+ * Files served from the root under fixed names: the service worker (its
+ * scope is the directory it is served from, so it must be /sw.js) and the
+ * web app manifest (browsers key an installed app on its URL). Both are
+ * revalidated on every use, so a deploy reaches installed apps.
+ */
+export const ROOT_FILES = ["/sw.js", "/manifest.webmanifest"] as const;
 
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
@@ -68,6 +77,17 @@ export async function loadClientAssets(
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
+  for (const path of ROOT_FILES) {
+    const body = await readIfExists(`${dir}${path}`);
+    if (body === null) continue;
+    files.set(path, {
+      body,
+      headers: {
+        "Content-Type": contentType(path),
+        "Cache-Control": "no-cache",
+      },
+    });
+  }
   return {
     index: {
       body: index,
@@ -81,11 +101,15 @@ export async function loadClientAssets(
   };
 }
 
-async function readIndex(
-  distDir: string,
+function readIndex(distDir: string): Promise<Uint8Array<ArrayBuffer> | null> {
+  return readIfExists(`${distDir}/index.html`);
+}
+
+async function readIfExists(
+  path: string,
 ): Promise<Uint8Array<ArrayBuffer> | null> {
   try {
-    return await Deno.readFile(`${distDir}/index.html`);
+    return await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
     throw error;
