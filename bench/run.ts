@@ -198,6 +198,8 @@ const COLUMNS: Record<ScenarioName, Column[]> = {
 };
 
 const rows: Row[] = [];
+/** Set once the run is being torn down (signal, watchdog or the end). */
+let exiting = false;
 const cleanups = new Set<() => Promise<void>>();
 const started = performance.now();
 const enc = new TextEncoder();
@@ -217,14 +219,15 @@ function elapsed(): string {
 }
 
 function note(text: string) {
+  // Once stopping, failures are the teardown's, not the servers'.
+  if (exiting) return;
   console.log(`  · ${text}`);
 }
 
 /** Runs every registered cleanup once, newest first. */
 async function cleanUp() {
-  const all = [...cleanups].reverse();
-  cleanups.clear();
-  for (const fn of all) await fn().catch(() => {});
+  // Each entry removes itself from the set when it runs.
+  for (const fn of [...cleanups].reverse()) await fn().catch(() => {});
 }
 
 function track(fn: () => Promise<void>): () => Promise<void> {
@@ -584,6 +587,7 @@ function addRow(
     machineCpuPercent: null,
     ...row,
   };
+  if (exiting) return;
   rows.push(full);
   printRow(full);
   if ((full.generatorCpuPercent ?? 0) >= 90) {
@@ -1668,7 +1672,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-let exiting = false;
 async function exitWith(code: number, message?: string) {
   if (exiting) return;
   exiting = true;
