@@ -74,12 +74,16 @@ export interface ChatState {
   readonly hasNewer: ReadonlySignal<boolean>;
   /** Messages that arrived while the reader was not following the end. */
   readonly unread: ReadonlySignal<number>;
+  /** True while the list shows messages saved on this device (see restoreMessages), none yet from the server. */
+  readonly saved: ReadonlySignal<boolean>;
   /** The newest id received from the stream or a page: where a stream this tab opens resumes (0: none yet). */
   newestId(): number;
   /** Adds a message from the stream; repeats and stale ids are ignored. */
   receiveMessage(message: Message): void;
   /** Takes away a message a moderator deleted. */
   removeMessage(id: number): void;
+  /** Shows messages saved on this device (sorted by id) while none came from the server; the first that does replaces them all. */
+  restoreMessages(list: readonly Message[]): void;
   /** Fetches the page before the first message shown. */
   loadOlder(): Promise<void>;
   /** Fetches the messages after the last shown, while some are missing there. */
@@ -165,6 +169,7 @@ export function createChatState(
   const hasOlder = signal(true);
   const hasNewer = signal(false);
   const unread = signal(0);
+  const saved = signal(false);
   // Whether the reader sees the newest messages (see setFollowing).
   let following = true;
   // The highest id received; while hasNewer, newer ones are not kept but
@@ -188,6 +193,13 @@ export function createChatState(
   // Puts a message into the list where it belongs, if the list has room for it.
   function add(message: Message): void {
     const { id, author, clientId } = message;
+    // Saved copies may be long out of date: what the server sends starts
+    // the list afresh rather than leave an unseen gap between the two.
+    if (saved.value) {
+      saved.value = false;
+      messages.value = [];
+      hasOlder.value = true;
+    }
     const list = messages.value;
     // Matched by clientId, whichever comes first: the stream or the POST reply.
     if (clientId) putOutbox(clientId);
@@ -362,6 +374,17 @@ export function createChatState(
     receiveMessage,
     removeMessage(id) {
       messages.value = messages.value.filter((m) => m.id !== id);
+    },
+    saved,
+    restoreMessages(list) {
+      // Not `newest`: a stream resuming after saved ids could bring days of
+      // messages; it starts from the latest history instead.
+      if (!messages.value.length && list.length) {
+        messages.value = list;
+        saved.value = true;
+        // Offline there is no scrollback to offer.
+        hasOlder.value = false;
+      }
     },
     loadOlder,
     loadNewer,

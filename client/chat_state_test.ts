@@ -370,3 +370,33 @@ Deno.test("status changes only through setStatus", () => {
   state.setStatus("reconnecting");
   assert.equal(state.status.value, "reconnecting");
 });
+
+Deno.test("saved messages show until the server sends any, then give way to it", () => {
+  const state = createChatState();
+  state.restoreMessages([message(1), message(2), message(3)]);
+  assert.equal(state.saved.value, true);
+  assert.deepEqual(state.messages.value.map((m) => m.id), [1, 2, 3]);
+  // Offline there is no scrollback to offer, and a stream starts afresh.
+  assert.equal(state.hasOlder.value, false);
+  assert.equal(state.newestId(), 0);
+
+  // The server's history may lie far beyond the saved copy: no silent gap.
+  state.receiveMessage(message(50));
+  state.receiveMessage(message(51));
+  assert.equal(state.saved.value, false);
+  assert.deepEqual(state.messages.value.map((m) => m.id), [50, 51]);
+  assert.equal(state.hasOlder.value, true);
+  assert.equal(state.newestId(), 51);
+
+  // Too late: the list has the server's messages now.
+  state.restoreMessages([message(1)]);
+  assert.equal(state.saved.value, false);
+  assert.deepEqual(state.messages.value.map((m) => m.id), [50, 51]);
+});
+
+Deno.test("nothing saved, nothing restored", () => {
+  const state = createChatState();
+  state.restoreMessages([]);
+  assert.equal(state.saved.value, false);
+  assert.equal(state.hasOlder.value, true);
+});

@@ -1,5 +1,5 @@
 /** Entry point: renders the app, lets one tab hold the stream for all, and routes events into the chat state. */
-import { effect } from "@preact/signals";
+import { effect, signal } from "@preact/signals";
 import { h, render } from "preact";
 import { chat } from "./chat_state.ts";
 import { App } from "./components/app.tsx";
@@ -9,10 +9,20 @@ import {
   type EventStreamHandle,
 } from "./event_stream.ts";
 import { isMessage } from "./message_shape.ts";
+import type { PwaModule } from "./pwa/host.ts";
 import { joinTabs } from "./tab_leader.ts";
 import "./styles.css";
 
+/** URL of the client/pwa chunk, filled in by server/build_client.ts. */
+declare const PLAZA_PWA_CHUNK: string;
+
 render(<App />, document.getElementById("app")!);
+
+// The installed-app side (offline copy, install, notifications) comes in its
+// own chunk, sharing this bundle's Preact, signals and state.
+import(PLAZA_PWA_CHUNK).then((m: PwaModule) =>
+  m.start({ h, render, signal, effect, chat })
+);
 
 /** Data of the events that are not messages (status is relayed by the leader tab). */
 type Signal = { online: number; author: string; id: number } & [

@@ -1,8 +1,10 @@
 /**
  * Builds the browser client into dist/: hashed JS and CSS bundles, an
  * index.html that references them (no inline script or style, so a strict CSP
- * can forbid both) and build.json, whose input hash lets `--if-stale` skip a
- * rebuild when nothing the bundle depends on has changed.
+ * can forbid both), the installable app's files (manifest.webmanifest, the
+ * icons, the lazily loaded client/pwa chunk and the service worker sw.js) and
+ * build.json, whose input hash lets `--if-stale` skip a rebuild when nothing
+ * the bundle depends on has changed.
  *
  *   deno run -A server/build_client.ts [--if-stale] [--out-dir DIR]
  */
@@ -36,15 +38,32 @@ export interface BuildManifest {
 
 /** What buildClient produced. */
 export interface BuildResult extends BuildManifest {
+  /** The main bundle: all the JavaScript the page needs to show the chat. */
   js: AssetInfo;
   css: AssetInfo;
+  /** The chunk loaded after start-up (client/pwa: offline copy, install, push). */
+  pwa: AssetInfo;
+  /** The service worker, /sw.js. */
+  sw: AssetInfo;
+  /** Name of the service worker's cache, derived from every shell file's hash. */
+  cacheName: string;
   durationMs: number;
 }
 
 const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY = "client/main.tsx";
+const PWA_ENTRY = "client/pwa/pwa.ts";
+const SW_ENTRY = "client/sw/sw.ts";
 const ICON = "client/favicon.svg";
+const ICONS_DIR = "client/icons";
+const APPLE_ICON = "apple-touch-icon.png";
+const BADGE_ICON = "badge-96.png";
+const WEB_MANIFEST = "client/manifest.webmanifest";
 const TEMPLATE = "client/index.html";
+// The lazily loaded chunk shares the main bundle's Preact, signals and chat
+// state through the host main.tsx hands it; importing them would bundle a
+// second copy that does not see the page's state.
+const NOT_IN_PWA_CHUNK = /node_modules[\\/]|client[\\/](chat_state|main)\./;
 const ASSETS_MARKER = /<!--\s*plaza:assets\b[\s\S]*?-->/;
 // Inputs outside client/ that change the bundle: the shared Message type,
 // the pinned dependency versions, and this build recipe itself.
@@ -167,10 +186,19 @@ async function gzipSize(data: Uint8Array): Promise<number> {
 }
 
 // Writes through a temporary name so a running server never serves half a file.
-async function writeAtomic(path: string, data: string): Promise<void> {
+async function writeAtomic(
+  path: string,
+  data: string | Uint8Array,
+): Promise<void> {
   const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(tmp, data);
+  if (typeof data === "string") await Deno.writeTextFile(tmp, data);
+  else await Deno.writeFile(tmp, data);
   await Deno.rename(tmp, path);
+}
+
+// Write order: hashed assets (0), the files naming them (1), the shell (2).
+function rank(path: string, assetsDir: string): number {
+  return path.startsWith(assetsDir) ? 0 : path.endsWith("index.html") ? 2 : 1;
 }
 
 function toPosix(path: string): string {
@@ -187,78 +215,177 @@ export async function buildClient(
   // Hash before bundling: a source edited during the build leaves it stale.
   const inputHash = await computeInputHash(root);
 
-  let result: esbuild.BuildResult<{ metafile: true; write: false }>;
+  const url = (abs: string) => `/${toPosix(relative(outDir, abs))}`;
+  const written = new Map<string, Uint8Array>();
+  let jsPath: string | undefined;
+  let cssPath: string | undefined;
+  let pwaPath: string | undefined;
+  const swPath = join(outDir, "sw.js");
+  let cacheName = "";
   try {
-    result = await esbuild.build({
+    const common = {
       absWorkingDir: root,
-      entryPoints: [ENTRY],
       bundle: true,
       platform: "browser",
+      minify: true,
+      target: "es2022",
+      charset: "utf8",
+      metafile: true,
+      write: false,
+      logLevel: "warning",
+    } as const;
+
+    // The chunk first: the main bundle carries its hashed URL.
+    const pwa = await esbuild.build({
+      ...common,
+      entryPoints: [PWA_ENTRY],
+      format: "esm",
+      entryNames: "[name]-[hash]",
+      outdir: assetsDir,
+    });
+    for (const [out, meta] of Object.entries(pwa.metafile.outputs)) {
+      if (meta.entryPoint === PWA_ENTRY) pwaPath = resolve(root, out);
+      const shared = Object.keys(meta.inputs).filter((i) =>
+        NOT_IN_PWA_CHUNK.test(i)
+      );
+      if (shared.length > 0) {
+        throw new Error(
+          `${PWA_ENTRY} must reach ${
+            shared.join(", ")
+          } through its host (client/pwa/host.ts), not import it`,
+        );
+      }
+    }
+    if (pwaPath === undefined) {
+      throw new Error(`esbuild produced no bundle for ${PWA_ENTRY}`);
+    }
+    for (const file of pwa.outputFiles) written.set(file.path, file.contents);
+
+    const main = await esbuild.build({
+      ...common,
+      entryPoints: [ENTRY],
       format: "esm",
       // The classic runtime (h calls): about 150 B gzipped smaller than the
       // automatic one, which matters under the 14 KB budget.
       jsx: "transform",
       jsxFactory: "h",
       jsxFragment: "Fragment",
-      minify: true,
-      target: "es2022",
-      charset: "utf8",
       entryNames: "[name]-[hash]",
       assetNames: "[name]-[hash]",
       outdir: assetsDir,
-      metafile: true,
-      write: false,
-      logLevel: "warning",
+      define: { PLAZA_PWA_CHUNK: JSON.stringify(url(pwaPath)) },
+      // Loaded by URL at run time, not bundled.
+      external: [url(pwaPath)],
     });
+    for (const [out, meta] of Object.entries(main.metafile.outputs)) {
+      if (meta.entryPoint === ENTRY) {
+        jsPath = resolve(root, out);
+        if (meta.cssBundle) cssPath = resolve(root, meta.cssBundle);
+      }
+    }
+    if (jsPath === undefined || cssPath === undefined) {
+      throw new Error(`esbuild produced no JS or no CSS bundle for ${ENTRY}`);
+    }
+    for (const file of main.outputFiles) written.set(file.path, file.contents);
+
+    // Icons are linked from HTML and the manifest, not imported, so esbuild
+    // never sees them: they get content-hashed names here.
+    const hashed = async (source: string): Promise<string | null> => {
+      const data = await readIfExists(join(root, source));
+      if (data === null) return null;
+      const name = source.slice(source.lastIndexOf("/") + 1);
+      const dot = name.lastIndexOf(".");
+      const path = join(
+        assetsDir,
+        `${name.slice(0, dot)}-${(await sha256Hex(data)).slice(0, 8)}${
+          name.slice(dot)
+        }`,
+      );
+      written.set(path, data);
+      return url(path);
+    };
+    const favicon = await hashed(ICON);
+    const appleIcon = await hashed(`${ICONS_DIR}/${APPLE_ICON}`);
+    const badge = await hashed(`${ICONS_DIR}/${BADGE_ICON}`);
+
+    // The web app manifest names icons relative to client/; they become
+    // their hashed URLs. Its own URL stays put: browsers key the installed
+    // app on it (and on its id).
+    const webManifest = JSON.parse(
+      await Deno.readTextFile(join(root, WEB_MANIFEST)),
+    ) as { icons?: { src: string }[] };
+    for (const icon of webManifest.icons ?? []) {
+      const src = await hashed(`client/${icon.src}`);
+      if (src === null) {
+        throw new Error(`${WEB_MANIFEST} names a missing icon: ${icon.src}`);
+      }
+      icon.src = src;
+    }
+    const manifestText = JSON.stringify(webManifest, null, 2) + "\n";
+    written.set(
+      join(outDir, "manifest.webmanifest"),
+      new TextEncoder().encode(manifestText),
+    );
+
+    const template = await Deno.readTextFile(join(root, TEMPLATE));
+    if (!ASSETS_MARKER.test(template)) {
+      throw new Error(`${TEMPLATE} lacks the <!-- plaza:assets --> marker`);
+    }
+    const tags = [
+      favicon && `<link rel="icon" type="image/svg+xml" href="${favicon}">`,
+      appleIcon && `<link rel="apple-touch-icon" href="${appleIcon}">`,
+      `<link rel="stylesheet" href="${url(cssPath)}">`,
+      `<script type="module" src="${url(jsPath)}"></script>`,
+    ].filter((t) => t).join("\n    ");
+    const html = template.replace(ASSETS_MARKER, () => tags);
+    written.set(join(outDir, "index.html"), new TextEncoder().encode(html));
+
+    // What the service worker keeps for offline starts: the shell, every
+    // hashed asset and the manifest. Its cache is named after all of them,
+    // so any change to the client makes a new cache (and a new sw.js, which
+    // is how browsers notice a new version).
+    const shell = [
+      "/",
+      "/manifest.webmanifest",
+      ...[...written.keys()].filter((p) => p.startsWith(assetsDir)).map(url)
+        .sort(),
+    ];
+    cacheName = `plaza-${
+      (await sha256Hex(
+        new TextEncoder().encode(JSON.stringify([shell, html, manifestText])),
+      )).slice(0, 16)
+    }`;
+    const sw = await esbuild.build({
+      ...common,
+      entryPoints: [SW_ENTRY],
+      // A classic script: module service workers are not in every browser
+      // that supports push.
+      format: "iife",
+      outfile: swPath,
+      define: {
+        PLAZA_CACHE: JSON.stringify(cacheName),
+        PLAZA_SHELL: JSON.stringify(shell),
+        PLAZA_ICONS: JSON.stringify({
+          icon: webManifest.icons?.[0]?.src ?? "",
+          badge: badge ?? "",
+        }),
+      },
+    });
+    for (const file of sw.outputFiles) {
+      if (file.path.endsWith(".js")) written.set(swPath, file.contents);
+    }
   } finally {
     // esbuild's service is a child process; under Deno it must be stopped.
     await esbuild.stop();
   }
 
-  let jsPath: string | undefined;
-  let cssPath: string | undefined;
-  for (const [out, meta] of Object.entries(result.metafile.outputs)) {
-    if (meta.entryPoint === ENTRY) {
-      jsPath = resolve(root, out);
-      if (meta.cssBundle) cssPath = resolve(root, meta.cssBundle);
-    }
-  }
-  if (jsPath === undefined || cssPath === undefined) {
-    throw new Error(`esbuild produced no JS or no CSS bundle for ${ENTRY}`);
-  }
-
+  // Assets first, then the files that name them, index.html last: a running
+  // server reading dist/ never sees a page that links a missing file.
   await Deno.mkdir(assetsDir, { recursive: true });
-  const written = new Map<string, Uint8Array>();
-  for (const file of result.outputFiles) {
-    await Deno.writeFile(file.path, file.contents);
-    written.set(file.path, file.contents);
-  }
-
-  // The icon is linked from HTML, not imported, so esbuild never sees it.
-  const iconSource = await readIfExists(join(root, ICON));
-  let iconTag = "";
-  if (iconSource !== null) {
-    const name = `favicon-${(await sha256Hex(iconSource)).slice(0, 8)}.svg`;
-    const iconPath = join(assetsDir, name);
-    await Deno.writeFile(iconPath, iconSource);
-    written.set(iconPath, iconSource);
-    iconTag = `<link rel="icon" type="image/svg+xml" href="/assets/${name}">`;
-  }
-
-  const url = (abs: string) => `/${toPosix(relative(outDir, abs))}`;
-  const template = await Deno.readTextFile(join(root, TEMPLATE));
-  if (!ASSETS_MARKER.test(template)) {
-    throw new Error(`${TEMPLATE} lacks the <!-- plaza:assets --> marker`);
-  }
-  const tags = [
-    iconTag,
-    `<link rel="stylesheet" href="${url(cssPath)}">`,
-    `<script type="module" src="${url(jsPath)}"></script>`,
-  ].filter((t) => t !== "").join("\n    ");
-  await writeAtomic(
-    join(outDir, "index.html"),
-    template.replace(ASSETS_MARKER, () => tags),
+  const order = [...written.keys()].sort((a, b) =>
+    rank(a, assetsDir) - rank(b, assetsDir)
   );
+  for (const path of order) await writeAtomic(path, written.get(path)!);
 
   // Old hashed files go only after index.html points at the new ones.
   for await (const entry of Deno.readDir(assetsDir)) {
@@ -266,10 +393,8 @@ export async function buildClient(
     if (entry.isFile && !written.has(path)) await Deno.remove(path);
   }
 
-  const files = [
-    "index.html",
-    ...[...written.keys()].map((p) => toPosix(relative(outDir, p))).sort(),
-  ];
+  const files = [...written.keys()].map((p) => toPosix(relative(outDir, p)))
+    .sort();
   const manifest: BuildManifest = {
     inputHash,
     files,
@@ -291,8 +416,11 @@ export async function buildClient(
   };
   return {
     ...manifest,
-    js: await asset(jsPath),
-    css: await asset(cssPath),
+    js: await asset(jsPath!),
+    css: await asset(cssPath!),
+    pwa: await asset(pwaPath!),
+    sw: await asset(swPath),
+    cacheName,
     durationMs: Math.round(performance.now() - started),
   };
 }
@@ -303,10 +431,10 @@ function kb(bytes: number): string {
 
 /** One line for the terminal: where the build went and how big it is. */
 export function formatSummary(result: BuildResult, outDir: string): string {
-  const { js, css } = result;
+  const size = (a: AssetInfo) =>
+    `${a.path} ${kb(a.gzipBytes)} gzip (${kb(a.bytes)})`;
   return `client built in ${result.durationMs} ms -> ${outDir}: ` +
-    `${js.path} ${kb(js.gzipBytes)} gzip (${kb(js.bytes)}), ` +
-    `${css.path} ${kb(css.gzipBytes)} gzip (${kb(css.bytes)})`;
+    [result.js, result.css, result.pwa, result.sw].map(size).join(", ");
 }
 
 function parseArgs(args: string[]): { ifStale: boolean; outDir?: string } {

@@ -75,6 +75,51 @@ Deno.test("buildClient writes hashed assets that index.html links without inline
     assert.ok(!Number.isNaN(Date.parse(manifest.builtAt)));
     assert.ok(result.js.gzipBytes > 0 && result.js.gzipBytes < 20_000);
 
+    // The installable app: manifest, worker, the lazily loaded chunk.
+    for (
+      const file of ["manifest.webmanifest", "sw.js", result.pwa.path]
+    ) {
+      assert.ok(manifest.files.includes(file), file);
+    }
+    assert.match(result.pwa.path, /^assets\/pwa-[A-Z0-9]+\.js$/);
+    assert.match(html, /<link rel="manifest" href="\/manifest.webmanifest">/);
+    assert.match(
+      html,
+      /<link rel="apple-touch-icon" href="\/assets\/apple-touch-icon-[0-9a-f]{8}\.png">/,
+    );
+    // The main bundle loads the chunk by its hashed URL.
+    const mainJs = await Deno.readTextFile(join(outDir, result.js.path));
+    assert.ok(mainJs.includes(`"/${result.pwa.path}"`));
+    const pwaJs = await Deno.readTextFile(join(outDir, result.pwa.path));
+    assert.doesNotMatch(pwaJs, /preact|import\s*[{*]/, "no second Preact");
+
+    // Icons in the manifest get hashed names that exist.
+    const web = JSON.parse(
+      await Deno.readTextFile(join(outDir, "manifest.webmanifest")),
+    );
+    for (const icon of web.icons) {
+      assert.match(icon.src, /^\/assets\/[a-z0-9-]+-[0-9a-f]{8}\.png$/);
+      assert.ok(await exists(join(outDir, icon.src)), icon.src);
+    }
+
+    // The worker caches exactly the shell, in a cache named after it.
+    const sw = await Deno.readTextFile(join(outDir, "sw.js"));
+    assert.match(result.cacheName, /^plaza-[0-9a-f]{16}$/);
+    assert.ok(sw.includes(JSON.stringify(result.cacheName)));
+    const shell = [
+      "/",
+      "/manifest.webmanifest",
+      ...manifest.files.filter((f: string) => f.startsWith("assets/")).map((
+        f: string,
+      ) => `/${f}`),
+    ];
+    assert.ok(sw.includes(JSON.stringify(shell)), "the shell list");
+    assert.ok(result.sw.gzipBytes > 0);
+
+    // The same sources give the same cache: only a change makes a new one.
+    const again = await buildClient({ outDir });
+    assert.equal(again.cacheName, result.cacheName);
+
     assert.equal(await isClientBuildStale({ outDir }), false);
 
     // The CLI agrees and skips the build.
@@ -138,5 +183,23 @@ Deno.test("the input hash covers client sources, not client tests", async () => 
       join(root, "client/components/b.tsx"),
     );
     assert.notEqual(await computeInputHash(root), base);
+  });
+});
+
+Deno.test("the client/pwa chunk may not bundle its own copy of the chat state or Preact", async () => {
+  await withTempDir(async (root) => {
+    await Deno.mkdir(join(root, "client/pwa"), { recursive: true });
+    await Deno.writeTextFile(
+      join(root, "client/chat_state.ts"),
+      "export const chat = { messages: [] };\n",
+    );
+    await Deno.writeTextFile(
+      join(root, "client/pwa/pwa.ts"),
+      'import { chat } from "../chat_state.ts";\nexport const start = () => chat;\n',
+    );
+    await assert.rejects(
+      () => buildClient({ root, outDir: join(root, "dist") }),
+      /client\/pwa\/pwa\.ts must reach client\/chat_state\.ts through its host/,
+    );
   });
 });

@@ -35,6 +35,8 @@ export function App() {
             Change name
           </button>
         )}
+        {/* Filled by the client/pwa chunk once loaded (notify, install). */}
+        <div id="tools" class="tools" />
       </header>
       <main class="conversation">
         <MessageList />

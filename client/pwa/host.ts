@@ -1,0 +1,22 @@
+import type { h, render } from "preact";
+import type { effect, signal } from "@preact/signals";
+import type { ChatState } from "../chat_state.ts";
+
+/**
+ * What main.tsx lends the lazily loaded chunk (client/pwa/pwa.ts): its
+ * Preact, its signals runtime and the page's chat state. Imported instead,
+ * they would be bundled a second time, and a second copy sees neither the
+ * page's state nor its renderer (server/build_client.ts refuses that).
+ */
+export interface Host {
+  h: typeof h;
+  render: typeof render;
+  signal: typeof signal;
+  effect: typeof effect;
+  chat: ChatState;
+}
+
+/** The chunk's module: main.tsx calls start once it has loaded. */
+export interface PwaModule {
+  start(host: Host): void;
+}

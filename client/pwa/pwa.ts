@@ -1,0 +1,221 @@
+/**
+ * Plaza as an installed app, loaded by main.tsx after the chat has started
+ * (its own small chunk, so the main bundle keeps its budget): the service
+ * worker (client/sw/sw.ts), the copy of the latest messages for offline
+ * starts, the install button and iOS hint, "Notify me" with its visibility
+ * reports, opening at a message from a notification, and fitting the page
+ * above a phone's keyboard.
+ */
+import type { Message } from "../../server/message.ts";
+import { OPEN_MESSAGE } from "../sw/notifications.ts";
+import {
+  createTools,
+  type InstallPrompt,
+  type ToolsModel,
+} from "./controls.ts";
+import type { Host } from "./host.ts";
+import { revealMessage, targetMessageId } from "./message_target.ts";
+import {
+  createPushControl,
+  type PushControl,
+  reportVisibility,
+} from "./push.ts";
+import { loadSavedMessages, saveMessages } from "./saved_messages.ts";
+
+/** Changes to the list are saved at most this often. */
+export const SAVE_DELAY_MS = 1_000;
+
+/** localStorage key set once the reader dismissed the iOS hint. */
+export const IOS_HINT_KEY = "plaza.iosHintDismissed";
+
+function storageFlag(key: string, set?: boolean): boolean {
+  try {
+    if (set) localStorage.setItem(key, "1");
+    return localStorage.getItem(key) === "1";
+  } catch {
+    return !!set;
+  }
+}
+
+// iOS (iPadOS says it is a Mac, but has touch) outside a Home Screen app:
+// there push needs Plaza installed first, and only Share offers that.
+function wantsIosHint(): boolean {
+  const ua = navigator.userAgent;
+  const ios = /iPhone|iPad|iPod/.test(ua) ||
+    (/Macintosh/.test(ua) && navigator.maxTouchPoints > 1);
+  const standalone = matchMedia("(display-mode: standalone)").matches ||
+    (navigator as { standalone?: boolean }).standalone === true;
+  return ios && !standalone && !storageFlag(IOS_HINT_KEY);
+}
+
+// Keeps the latest messages for the next offline start: after a quiet
+// second, and at once when the page is hidden (it may never come back).
+function keepMessages({ chat, effect }: Host): void {
+  void loadSavedMessages().then(chat.restoreMessages);
+  let toSave: readonly Message[] | null = null;
+  const flush = () => {
+    if (toSave) void saveMessages(toSave);
+    toSave = null;
+  };
+  effect(() => {
+    const list = chat.messages.value;
+    // The saved copy is saved already; far up in scrollback (hasNewer) the
+    // list is not the latest.
+    if (chat.saved.value || chat.hasNewer.value || !list.length) return;
+    if (!toSave) setTimeout(flush, SAVE_DELAY_MS);
+    toSave = list;
+  });
+  addEventListener("pagehide", flush);
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) flush();
+  });
+}
+
+// A phone's on-screen keyboard must never cover the composer. Chromium
+// shrinks the layout for it (interactive-widget=resizes-content in
+// index.html); Safari only shrinks the visual viewport, so the page takes
+// that height (styles.css reads --viewport-height). Not while pinch-zoomed.
+function fitVisualViewport(): void {
+  const vv = globalThis.visualViewport;
+  if (!vv) return;
+  const fit = () =>
+    document.documentElement.style.setProperty(
+      "--viewport-height",
+      vv.scale > 1.01 ? "" : `${vv.height}px`,
+    );
+  vv.addEventListener("resize", fit);
+  fit();
+}
+
+// Shows the message a notification points at, once it is in the list (and
+// it came from the server, not the saved copy that will be replaced).
+function followTargets({ chat, effect, signal }: Host): (url: string) => void {
+  const wanted = signal(targetMessageId(location.hash));
+  effect(() => {
+    const id = wanted.value;
+    if (id === null || chat.saved.value || !chat.messages.value.length) return;
+    // After Preact has rendered the list.
+    setTimeout(() => {
+      if (wanted.peek() === id && revealMessage(id)) wanted.value = null;
+    });
+  });
+  addEventListener("hashchange", () => {
+    wanted.value = targetMessageId(location.hash);
+  });
+  return (url) => {
+    const { hash } = new URL(url, location.href);
+    history.replaceState(null, "", hash || location.pathname);
+    wanted.value = null;
+    wanted.value = targetMessageId(hash);
+  };
+}
+
+/** Starts everything above; main.tsx calls it once. */
+export function start(host: Host): void {
+  const { chat, effect, h, render, signal } = host;
+  const model: ToolsModel = {
+    notify: signal("unsupported"),
+    note: signal(undefined),
+    busy: signal(false),
+    install: signal(null),
+    iosHint: signal(wantsIosHint()),
+    update: signal(false),
+  };
+
+  keepMessages(host);
+  fitVisualViewport();
+  const open = followTargets(host);
+
+  addEventListener("beforeinstallprompt", (event) => {
+    // Offered by our button instead of the browser's own banner.
+    event.preventDefault();
+    model.install.value = event as InstallPrompt;
+  });
+  addEventListener("appinstalled", () => (model.install.value = null));
+
+  const sw = navigator.serviceWorker as ServiceWorkerContainer | undefined;
+  let push: PushControl | undefined;
+  if (sw) {
+    let controlled = !!sw.controller;
+    sw.register("/sw.js").catch(() => {});
+    sw.addEventListener("message", ({ data }) => {
+      if (data?.type === OPEN_MESSAGE && typeof data.url === "string") {
+        open(data.url);
+      }
+    });
+    // A new version's worker took over (not the first one, which only
+    // starts caching): if this page's script is not in the new cache, the
+    // page is out of date; a page loaded fresh from the server already is
+    // the new version. The new cache is the newest (keys() lists caches in
+    // the order they were made); the old one may not be deleted yet.
+    sw.addEventListener("controllerchange", async () => {
+      const replaced = controlled;
+      controlled = true;
+      const script = document.querySelector<HTMLScriptElement>(
+        'script[type="module"]',
+      )?.src;
+      const cacheName = (await caches.keys())
+        .filter((name) => name.startsWith("plaza-")).at(-1);
+      if (
+        replaced && script && cacheName &&
+        !(await caches.match(script, { cacheName }))
+      ) {
+        model.update.value = true;
+      }
+    });
+
+    if ("PushManager" in globalThis && "Notification" in globalThis) {
+      let report = () => {};
+      push = createPushControl(
+        {
+          fetch: (url, init) => fetch(url, init),
+          pushManager: async () => (await sw.ready).pushManager,
+          permission: () => Notification.permission,
+          requestPermission: () => Notification.requestPermission(),
+        },
+        () => chat.name.value,
+        (state, note) => {
+          model.notify.value = state;
+          model.note.value = note;
+          if (state === "on") report();
+        },
+      );
+      report = reportVisibility(
+        { fetch: (url, init) => fetch(url, init) },
+        push.endpoint,
+        crypto.randomUUID(),
+        () => document.hidden,
+        () => void push?.resend(),
+      );
+      let name = chat.name.value;
+      effect(() => {
+        if (chat.name.value !== name) {
+          name = chat.name.value;
+          void push?.resend();
+        }
+      });
+      void push.init();
+    }
+  }
+
+  const Tools = createTools(host, model, {
+    async toggleNotify() {
+      model.busy.value = true;
+      try {
+        await (model.notify.value === "on" ? push?.turnOff() : push?.turnOn());
+      } finally {
+        model.busy.value = false;
+      }
+    },
+    async install() {
+      const offer = model.install.value;
+      model.install.value = null;
+      await offer?.prompt();
+    },
+    dismissHint() {
+      storageFlag(IOS_HINT_KEY, true);
+      model.iosHint.value = false;
+    },
+  });
+  render(h(Tools, null), document.getElementById("tools")!);
+}
