@@ -725,7 +725,6 @@ Deno.test("browser: Notify me asks permission only when clicked, subscribes, sen
 
       const violations = await severeViolations(page);
       assert.deepEqual(violations, []);
-      await screenshot(page, "phone-notify-on");
 
       // A new name reaches the server with the same subscription.
       const resent = next((c) => c.path === "/push/subscriptions");
@@ -842,7 +841,7 @@ Deno.test("browser: an install button where the browser offers one, and the Add 
         const install = page.getByTestId("install");
         await install.waitFor();
         assert.deepEqual(await severeViolations(page), []);
-        await screenshot(page, `phone-install-${dark ? "dark" : "light"}`);
+        if (!dark) await screenshot(page, "phone-install");
         await install.click();
         await install.waitFor({ state: "detached" });
         assert.equal(
@@ -933,7 +932,6 @@ Deno.test("browser: phone layout: safe-area insets, 44 px touch targets, and the
       await page.getByTestId("composer-input").fill("hello");
       await page.getByTestId("send-button").click();
       await page.getByTestId("retry-send").waitFor();
-      await screenshot(page, "phone-safe-area");
       const small = await page.evaluate(() =>
         [...document.querySelectorAll<HTMLElement>(
           "button, input, textarea, [role=switch], [tabindex='0']",
