@@ -3,9 +3,10 @@
  * "Notify me" switch (on / off, or why it is blocked or unavailable), the
  * install button where the browser offers one, the iOS "Add to Home Screen"
  * hint, the offer to reload into a new version, and a line saying when the
- * messages shown are the copy saved on this device. Written with `h` calls:
- * this chunk renders through the main bundle's Preact (see host.ts), whose
- * JSX types come with its import.
+ * messages shown are the copy saved on this device. Written with `h` calls
+ * rather than JSX: JSX needs `h` imported from Preact, which would bundle a
+ * second copy into this chunk; this one renders with the main bundle's `h`,
+ * lent through host.ts.
  */
 import type { Signal } from "@preact/signals";
 import type { ComponentChild, ComponentChildren } from "preact";

@@ -48,8 +48,9 @@ function wantsIosHint(): boolean {
   return ios && !standalone && !storageFlag(IOS_HINT_KEY);
 }
 
-// Keeps the latest messages for the next offline start: after a quiet
-// second, and at once when the page is hidden (it may never come back).
+// Keeps the latest messages for the next offline start: at most once a
+// second while they change, and at once when the page is hidden (it may
+// never come back).
 function keepMessages({ chat, effect }: Host): void {
   void loadSavedMessages().then(chat.restoreMessages);
   let toSave: readonly Message[] | null = null;
