@@ -56,6 +56,8 @@ export interface PushConfig {
   maxAttempts: number;
   /** How long one request to a push service may take (`PUSH_SEND_TIMEOUT_MS`, default 10000). */
   sendTimeoutMs: number;
+  /** How often the queue is checked without a wake-up, e.g. for another instance's unfinished work (`PUSH_POLL_MS`, default 5000). */
+  pollMs: number;
   /** Also accept http://127.0.0.1 and http://localhost endpoints (`PUSH_ALLOW_INSECURE_ENDPOINTS`; for tests only). */
   allowInsecureEndpoints: boolean;
 }
@@ -222,6 +224,7 @@ function push(env: Env): PushConfig {
     retryMs: integer(env, "PUSH_RETRY_MS", 10_000, 1, 3_600_000),
     maxAttempts: integer(env, "PUSH_MAX_ATTEMPTS", 8, 1, 100),
     sendTimeoutMs: integer(env, "PUSH_SEND_TIMEOUT_MS", 10_000, 100, 120_000),
+    pollMs: integer(env, "PUSH_POLL_MS", 5_000, 10, 600_000),
     allowInsecureEndpoints: flag(env, "PUSH_ALLOW_INSECURE_ENDPOINTS"),
   };
 }
