@@ -38,7 +38,7 @@ import type {
 } from "./load_generator.ts";
 
 const USAGE =
-  "Usage: deno task bench [--quick] [--only idle,fanout,posting,burst,startup]";
+  "Usage: deno task bench [--quick] [--only idle,fanout,posting,burst,startup] [--cpu-prof <dir>]";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PLAZA_MAIN = join(ROOT, "server", "main.ts");
 const BARE = join(ROOT, "bench", "bare_broadcaster.ts");
@@ -298,13 +298,38 @@ interface Server {
   stop(): Promise<void>;
 }
 
+/** Set by --cpu-prof: servers write V8 CPU profiles there when they exit. */
+let profileDir: string | null = null;
+
 async function startServer(
   target: Target,
   env: Record<string, string>,
 ): Promise<Server> {
+  const profile = profileDir === null ? [] : [
+    "--cpu-prof",
+    `--cpu-prof-dir=${profileDir}`,
+    `--cpu-prof-name=${target}-${Date.now()}.cpuprofile`,
+  ];
   const args = target === "plaza"
-    ? ["-c", RAISE_FD_LIMIT, Deno.execPath(), "run", "--allow-all", PLAZA_MAIN]
-    : ["-c", RAISE_FD_LIMIT, Deno.execPath(), "run", "--allow-net", BARE, "0"];
+    ? [
+      "-c",
+      RAISE_FD_LIMIT,
+      Deno.execPath(),
+      "run",
+      ...profile,
+      "--allow-all",
+      PLAZA_MAIN,
+    ]
+    : [
+      "-c",
+      RAISE_FD_LIMIT,
+      Deno.execPath(),
+      "run",
+      ...profile,
+      "--allow-net",
+      BARE,
+      "0",
+    ];
   const process = await startListening("sh", args, {
     env: { ...baseEnv(), ...(target === "plaza" ? env : {}) },
     clearEnv: true,
@@ -1542,6 +1567,10 @@ function parseArgs(args: string[]): { quick: boolean; only: ScenarioName[] } {
         );
       }
       only = names as ScenarioName[];
+    } else if (a === "--cpu-prof") {
+      const dir = args[++i];
+      if (!dir) throw new Error(`--cpu-prof needs a directory\n${USAGE}`);
+      profileDir = dir;
     } else if (a === "--help" || a === "-h") {
       console.log(USAGE);
       Deno.exit(0);
