@@ -1,6 +1,6 @@
 import { createApp } from "./app.ts";
 import { loadClientAssets } from "./client_assets.ts";
-import type { Config } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
 import { createHub } from "./hub.ts";
 import { describeError, type Logger, silentLogger } from "./logger.ts";
 import { createPlazaMetrics } from "./metrics.ts";
@@ -9,6 +9,8 @@ import { migrate, readMigrations } from "./migrate.ts";
 import { validateTypingInput } from "./message.ts";
 import { createNotifyListener } from "./notify_listener.ts";
 import { createPresence, PRESENCE_CHANNEL } from "./presence.ts";
+import { createPushInstance, type PushInstance } from "./push_instance.ts";
+import { hubWithPublishTap } from "./push_wake.ts";
 import { TYPING_CHANNEL } from "./post_typing.ts";
 import { createRateLimiter, noRateLimit } from "./rate_limiter.ts";
 
@@ -66,6 +68,17 @@ export async function startPlaza(
       { cause: error },
     );
   }
+  let push: PushInstance;
+  try {
+    push = await createPushInstance(db, config, logger);
+  } catch (error) {
+    await db.close().catch(() => {});
+    if (error instanceof ConfigError) throw error;
+    throw new StartupError(
+      `could not read the push keys from ${where} (${describe(error)}).`,
+      { cause: error },
+    );
+  }
   const store = createMessageStore(db);
   // The gauge reads the hub, which needs the metrics: tie the knot lazily.
   let openStreams = () => 0;
@@ -87,7 +100,8 @@ export async function startPlaza(
   const listener = createNotifyListener({
     db,
     store,
-    hub,
+    // Every message the listener publishes also wakes the push dispatcher.
+    hub: hubWithPublishTap(hub, () => push.wake()),
     onError: databaseError("listen_error"),
     onLiveChange: (live) => {
       if (live) {
@@ -168,6 +182,7 @@ export async function startPlaza(
     logger,
     metrics,
     metricsToken: config.metricsToken,
+    push: push.routes,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -192,6 +207,7 @@ export async function startPlaza(
   const host = config.hostname === "0.0.0.0" ? "localhost" : config.hostname;
   const url = `http://${host}:${port}`;
   options.onListen?.(url);
+  push.start();
 
   // One line a minute about streams, not one per connection: at thousands of
   // clients per-stream lines would drown everything else.
@@ -233,6 +249,7 @@ export async function startPlaza(
               `Some connections did not finish within ${SHUTDOWN_GRACE_MS} ms; closing anyway.`,
           });
         }
+        await push.close();
         await presence.close();
         await listener.close();
         await db.close();

@@ -1,0 +1,80 @@
+/**
+ * The push side of one Plaza instance, wired together for plaza.ts: the
+ * VAPID keys, the stores behind the /push routes, and the dispatcher that
+ * sends notifications from the shared queue.
+ */
+import type { Config } from "./config.ts";
+import type { Database } from "./database.ts";
+import type { Logger } from "./logger.ts";
+import { createPushDispatcher } from "./push_dispatcher.ts";
+import { loadVapidKeys } from "./push_keys.ts";
+import {
+  type PushRoutes,
+  VISIBILITY_BURST,
+  VISIBILITY_PER_SECOND,
+} from "./push_routes.ts";
+import { createPushSender } from "./push_send.ts";
+import { createPushSubscriptionStore } from "./push_subscriptions.ts";
+import { createVisibilityStore } from "./push_visibility.ts";
+import { createRateLimiter, noRateLimit } from "./rate_limiter.ts";
+
+/** One instance's push parts. */
+export interface PushInstance {
+  /** For createApp's `push`. */
+  routes: PushRoutes;
+  /** Starts the dispatcher (once the instance serves). */
+  start(): void;
+  /** A message was published: the dispatcher looks at the queue. */
+  wake(): void;
+  /** Stops the dispatcher; call before closing the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads (or makes) the VAPID keys and builds the push parts; nothing runs
+ * until start(). Throws ConfigError when configured keys do not match.
+ */
+export async function createPushInstance(
+  db: Database,
+  config: Pick<Config, "push" | "postLimit">,
+  logger: Logger,
+): Promise<PushInstance> {
+  const { push } = config;
+  const keys = await loadVapidKeys(db, push.vapidKeys);
+  const visibility = createVisibilityStore(db);
+  const dispatcher = createPushDispatcher({
+    db,
+    sender: createPushSender({
+      keys,
+      subject: push.subject,
+      timeoutMs: push.sendTimeoutMs,
+    }),
+    visibility,
+    intervalMs: push.intervalMs,
+    retryMs: push.retryMs,
+    maxAttempts: push.maxAttempts,
+    sendTimeoutMs: push.sendTimeoutMs,
+    idleMs: push.pollMs,
+    logger,
+  });
+  return {
+    routes: {
+      publicKey: keys.publicKey,
+      subscriptions: createPushSubscriptionStore(db),
+      visibility,
+      // Subscribing costs what posting does: the same limits, own buckets.
+      limiter: config.postLimit === null ? noRateLimit : createRateLimiter({
+        capacity: config.postLimit.burst,
+        perSecond: config.postLimit.perSecond,
+      }),
+      visibilityLimiter: createRateLimiter({
+        capacity: VISIBILITY_BURST,
+        perSecond: VISIBILITY_PER_SECOND,
+      }),
+      allowInsecureEndpoints: push.allowInsecureEndpoints,
+    },
+    start: () => dispatcher.start(),
+    wake: () => dispatcher.wake(),
+    close: () => dispatcher.close(),
+  };
+}
