@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import type { Plaza } from "./plaza.ts";
+import { retryDelayMs } from "./push_dispatcher.ts";
+import { parseRetryAfter } from "./push_send.ts";
 import {
   postJson,
   startTestInstance,
@@ -335,4 +337,22 @@ Deno.test("on PGlite (one instance, embedded): notified, collapsed, and mentione
     await service.close();
     await Deno.remove(dataDir, { recursive: true });
   }
+});
+
+Deno.test("retry delays double from PUSH_RETRY_MS, honour a longer Retry-After, and stop at an hour", () => {
+  assert.equal(retryDelayMs(1, 10_000, null), 10_000);
+  assert.equal(retryDelayMs(3, 10_000, null), 40_000);
+  assert.equal(retryDelayMs(1, 10_000, 120_000), 120_000);
+  assert.equal(retryDelayMs(3, 10_000, 1_000), 40_000);
+  assert.equal(retryDelayMs(40, 10_000, null), 3_600_000);
+  assert.equal(parseRetryAfter("120"), 120_000);
+  assert.equal(
+    parseRetryAfter(
+      "Wed, 21 Oct 2015 07:28:30 GMT",
+      Date.parse("2015-10-21T07:28:00Z"),
+    ),
+    30_000,
+  );
+  assert.equal(parseRetryAfter("soon"), null);
+  assert.equal(parseRetryAfter(null), null);
 });

@@ -1,0 +1,311 @@
+// The queue's own rules, and its central promise under contention: with
+// several dispatchers on one database, every message reaches every other
+// subscriber exactly once (counted through the notifications' texts).
+import assert from "node:assert/strict";
+import type { Database } from "./database.ts";
+import { migrate, readMigrations } from "./migrate.ts";
+import { createPostgresDatabase } from "./postgres_database.ts";
+import { createPushDispatcher } from "./push_dispatcher.ts";
+import type { PushPayload } from "./push_payload.ts";
+import { fanOut, materialize, summarize } from "./push_queue.ts";
+import type { PushSender } from "./push_send.ts";
+import { createVisibilityStore } from "./push_visibility.ts";
+import { withTestDatabase } from "./testing/fixtures.ts";
+
+Deno.test("summarize: own messages left out, authors in order, the latest mention kept", () => {
+  const subs = [{ id: 1, name: "ada" }, { id: 2, name: "bob" }, {
+    id: 3,
+    name: "carol",
+  }];
+  const messages = [
+    { id: 10, author: "ada", text: "hi @bob" },
+    { id: 11, author: "bob", text: "hey" },
+    { id: 12, author: "ada", text: "mail me at x@bob.example" },
+    { id: 13, author: "dan", text: `@BOB ${"long ".repeat(40)}` },
+  ];
+  const [ada, bob, carol] = summarize(subs, messages);
+  assert.equal(ada.subscription_id, 1);
+  assert.equal(ada.message_count, 2);
+  assert.deepEqual(ada.authors, ["bob", "dan"]);
+  assert.equal(ada.mention_message_id, null);
+  assert.equal(bob.message_count, 3);
+  assert.deepEqual(bob.authors, ["ada", "dan"]);
+  // "x@bob.example" is not a mention; the latest real one wins.
+  assert.equal(bob.mention_message_id, 13);
+  assert.equal(bob.mention_author, "dan");
+  assert.ok(Array.from(bob.mention_text ?? "").length <= 120);
+  assert.equal(bob.first_message_id, 10);
+  assert.equal(ada.first_message_id, 11);
+  assert.equal(carol.message_count, 4);
+  assert.deepEqual(carol.authors, ["ada", "bob", "dan"]);
+  assert.equal(carol.last_message_id, 13);
+  // Nothing new for someone who wrote everything.
+  assert.deepEqual(
+    summarize([{ id: 9, name: "ada" }], messages.slice(0, 1)),
+    [],
+  );
+});
+
+async function withDb(fn: (db: Database, url: string) => Promise<void>) {
+  await withTestDatabase(async (url) => {
+    const db = createPostgresDatabase(url);
+    try {
+      await migrate(db, await readMigrations());
+      await fn(db, url);
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+async function addSubscriber(db: Database, name: string): Promise<number> {
+  const [row] = await db.query<{ id: number | string }>(
+    `insert into push_subscriptions (endpoint, p256dh, auth, name)
+     values ($1, 'k', 'a', $2) returning id`,
+    [`https://push.example.net/${crypto.randomUUID()}`, name],
+  );
+  return Number(row.id);
+}
+
+async function post(db: Database, author: string, text: string) {
+  await db.query("insert into messages (author, text) values ($1, $2)", [
+    author,
+    text,
+  ]);
+}
+
+Deno.test("fan-out skips subscribers with a visible tab until the row expires; materialize drops rows of someone now looking", async () => {
+  await withDb(async (db) => {
+    const looking = await addSubscriber(db, "looking");
+    const away = await addSubscriber(db, "away");
+    await db.query(
+      `insert into push_visibility (subscription_id, tab, expires_at)
+       values ($1, 'a', now() + interval '1 minute'),
+              ($2, 'b', now() - interval '1 second')`,
+      [looking, away],
+    );
+    await post(db, "ada", "first");
+    assert.deepEqual(await fanOut(db, 100), {
+      consumed: 1,
+      anySubscriber: true,
+    });
+    const pending = async () =>
+      (await db.query<{ subscription_id: number | string }>(
+        "select subscription_id from push_pending order by 1",
+      )).map((r) => Number(r.subscription_id));
+    // The expired row does not count: "away" is not looking.
+    assert.deepEqual(await pending(), [away]);
+    // Now "away" opens the room before the notification is made.
+    await db.query(
+      "update push_visibility set expires_at = now() + interval '1 minute' where subscription_id = $1",
+      [away],
+    );
+    assert.deepEqual(await materialize(db, 60_000, 100), {
+      created: 0,
+      dropped: 1,
+      more: false,
+    });
+    assert.deepEqual(await pending(), []);
+    const visibility = createVisibilityStore(db);
+    await db.query(
+      "update push_visibility set expires_at = now() - interval '1 second'",
+    );
+    assert.equal(await visibility.prune(), 2);
+  });
+});
+
+Deno.test("a fan-out while another instance holds the cursor skips instead of waiting", async () => {
+  await withDb(async (db, url) => {
+    await addSubscriber(db, "carol");
+    await post(db, "ada", "hello");
+    const other = createPostgresDatabase(url, { max: 1 });
+    try {
+      let release = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let locked = () => {};
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const holder = other.transaction(async (tx) => {
+        await tx.query("select * from push_cursor for update");
+        locked();
+        await held;
+      });
+      await isLocked;
+      assert.deepEqual(await fanOut(db, 100), {
+        consumed: null,
+        anySubscriber: true,
+      });
+      release();
+      await holder;
+      assert.equal((await fanOut(db, 100)).consumed, 1);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+/** How many messages a notification stands for, read back from its text. */
+function countOf(payload: PushPayload): number {
+  const collapsed = payload.body.match(/^(\d+) new messages from /);
+  if (collapsed) return Number(collapsed[1]);
+  const more = payload.body.match(/ \(\+(\d+) more\)$/);
+  return more ? Number(more[1]) + 1 : 1;
+}
+
+Deno.test("four dispatchers on one database: every message reaches every other subscriber exactly once", async () => {
+  await withDb(async (db, url) => {
+    const names = ["ada", "bob", "carol", "dan", "erin"];
+    const ids = new Map<number, string>();
+    for (const name of names) ids.set(await addSubscriber(db, name), name);
+    const connections = [1, 2, 3, 4].map(() =>
+      createPostgresDatabase(url, { max: 3 })
+    );
+    const counted = new Map<string, number>();
+    let sends = 0;
+    const senders = new Set<number>();
+    const sender = (instance: number): PushSender => ({
+      send(target, message) {
+        sends++;
+        senders.add(instance);
+        const name = names.find((n) => target.endpoint.endsWith(n)) ?? "";
+        const payload = JSON.parse(message.payload) as PushPayload;
+        counted.set(name, (counted.get(name) ?? 0) + countOf(payload));
+        // Now and then a push service hiccups: retried, never doubled.
+        if ((sends + instance) % 7 === 0) {
+          counted.set(name, (counted.get(name) ?? 0) - countOf(payload));
+          return Promise.resolve({
+            kind: "retry",
+            status: 503,
+            retryAfterMs: null,
+            reason: "busy",
+          });
+        }
+        return Promise.resolve({ kind: "sent", status: 201 });
+      },
+    });
+    // Endpoints that say whose they are, for the fake sender.
+    for (const [id, name] of ids) {
+      await db.query(
+        "update push_subscriptions set endpoint = $2 where id = $1",
+        [
+          id,
+          `https://push.example.net/${name}`,
+        ],
+      );
+    }
+    const dispatchers = connections.map((c, i) =>
+      createPushDispatcher({
+        db: c,
+        sender: sender(i),
+        visibility: createVisibilityStore(c),
+        // Every notification is due at once: the most contention.
+        intervalMs: 0,
+        retryMs: 5,
+        maxAttempts: 100,
+        sendTimeoutMs: 1_000,
+        idleMs: 20,
+        batchSize: 7,
+      })
+    );
+    try {
+      for (const d of dispatchers) d.start();
+      const expected = new Map(names.map((n) => [n, 0]));
+      for (let k = 0; k < 120; k++) {
+        const author = names[k % 3] === "carol" ? "zed" : names[k % 3];
+        await post(db, author, `message ${k}${k % 10 === 0 ? " @erin" : ""}`);
+        for (const n of names) {
+          if (n !== author) expected.set(n, expected.get(n)! + 1);
+        }
+        for (const d of dispatchers) d.wake();
+      }
+      const [{ max }] = await db.query<{ max: number | string }>(
+        "select max(id) as max from messages",
+      );
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const [s] = await db.query<{ ok: boolean }>(
+          `select (select message_id from push_cursor) >= $1
+             and not exists (select 1 from push_pending)
+             and not exists (select 1 from push_deliveries) as ok`,
+          [Number(max)],
+        );
+        if (s.ok) break;
+        if (Date.now() > deadline) throw new Error("queue did not drain");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.deepEqual(
+        Object.fromEntries(names.map((n) => [n, counted.get(n) ?? 0])),
+        Object.fromEntries(expected),
+      );
+      // The work was shared, not done by one dispatcher while the rest idled.
+      assert.ok(senders.size >= 2, `senders: ${[...senders]}`);
+    } finally {
+      await Promise.all(dispatchers.map((d) => d.close()));
+      await Promise.all(connections.map((c) => c.close()));
+    }
+  });
+});
+
+Deno.test("a dispatcher that stops mid-send leaves the notification due at once for another instance", async () => {
+  await withDb(async (db, url) => {
+    await addSubscriber(db, "carol");
+    const other = createPostgresDatabase(url, { max: 2 });
+    let started = () => {};
+    const sending = new Promise<void>((resolve) => (started = resolve));
+    // Hangs until the dispatcher is closed, like a push service that stalls.
+    const stalling: PushSender = {
+      send: (_target, _message, signal) =>
+        new Promise((resolve) => {
+          started();
+          signal?.addEventListener("abort", () =>
+            resolve({
+              kind: "retry",
+              status: null,
+              retryAfterMs: null,
+              reason: "stopped",
+            }));
+        }),
+    };
+    const delivered: string[] = [];
+    const options = {
+      visibility: createVisibilityStore(db),
+      intervalMs: 60_000,
+      retryMs: 60_000,
+      maxAttempts: 5,
+      sendTimeoutMs: 60_000,
+      idleMs: 20,
+    };
+    const first = createPushDispatcher({ ...options, db, sender: stalling });
+    const second = createPushDispatcher({
+      ...options,
+      db: other,
+      sender: {
+        send(_target, message) {
+          delivered.push(JSON.parse(message.payload).body);
+          return Promise.resolve({ kind: "sent", status: 201 });
+        },
+      },
+    });
+    try {
+      first.start();
+      await post(db, "ada", "are you there?");
+      first.wake();
+      await sending;
+      await first.close();
+      // Its lease would have lasted two minutes; stopping gave it back.
+      const [row] = await db.query<{ due: boolean }>(
+        "select next_attempt_at <= now() as due from push_deliveries",
+      );
+      assert.equal(row.due, true);
+      second.start();
+      const deadline = Date.now() + 10_000;
+      while (delivered.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.deepEqual(delivered, ["ada: are you there?"]);
+    } finally {
+      await first.close();
+      await second.close();
+      await other.close();
+    }
+  });
+});
