@@ -63,8 +63,18 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Options of the message store. */
+export interface MessageStoreOptions {
+  /** Told the rows each INSERT committed, ascending (the listener publishes them early). */
+  onCommitted?: (messages: readonly Message[]) => void;
+}
+
 /** A MessageStore over `db`; rows are rendered by the SQL function message_json. */
-export function createMessageStore(db: Database): MessageStore {
+export function createMessageStore(
+  db: Database,
+  options: MessageStoreOptions = {},
+): MessageStore {
+  const committed = options.onCommitted ?? (() => {});
   const rows = async (text: string, params: unknown[]) =>
     (await db.query<Row>(text, params)).map((r) => r.m);
   const insertOne = (input: MessageInput) =>
@@ -77,6 +87,7 @@ export function createMessageStore(db: Database): MessageStore {
          returning message_json(messages) as m`,
         [input.author, input.text, input.clientId ?? null],
       );
+      if (m !== undefined) committed([m]);
       if (m !== undefined || !input.clientId) {
         return { message: m, created: true };
       }
@@ -149,9 +160,11 @@ export function createMessageStore(db: Database): MessageStore {
     // RETURNING promises no order: match rows to requests by clientId, and
     // the rest by content (messages with the same author and text in one
     // statement are interchangeable), lowest id first.
+    inserted.sort((a, b) => a.id - b.id);
+    committed(inserted);
     const byClient = new Map<string, Message>();
     const byContent = new Map<string, Message[]>();
-    for (const m of inserted.sort((a, b) => a.id - b.id)) {
+    for (const m of inserted) {
       if (m.clientId) byClient.set(m.clientId.toLowerCase(), m);
       else {
         const key = `${m.author}\u0000${m.text}`;

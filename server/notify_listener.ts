@@ -16,6 +16,12 @@ export interface NotifyListener {
   start(): Promise<void>;
   /** True while the LISTEN session is up and caught up. */
   readonly live: boolean;
+  /**
+   * Rows this instance just committed, ascending: published at once when
+   * they directly follow the last published id, instead of a turn later
+   * with their NOTIFY (which is then skipped as already published).
+   */
+  committed(messages: readonly Message[]): void;
   /** Stops listening and reconnecting. */
   close(): Promise<void>;
 }
@@ -246,6 +252,20 @@ export function createNotifyListener(
     },
     get live() {
       return live;
+    },
+    committed(messages) {
+      // Ids are taken under a lock held to commit, so once our commit is
+      // done every smaller id is settled: if ours follow the cursor with no
+      // gap, nothing can still come before them. Otherwise (another
+      // instance's rows not heard yet, a back-fill owed, work queued) the
+      // NOTIFY path delivers them in order as usual.
+      for (const m of messages) {
+        if (
+          !live || needsBackfill || pendingTasks > 0 || cursor === null ||
+          m.id !== cursor + 1
+        ) return;
+        publish(m);
+      }
     },
     async close() {
       closed = true;

@@ -2,9 +2,11 @@
 // every row committed while it was away before going live again.
 import assert from "node:assert/strict";
 import { createHub } from "./hub.ts";
-import { createMessageStore } from "./message_store.ts";
+import type { Database, ListenHandlers } from "./database.ts";
+import type { Message } from "./message.ts";
+import { createMessageStore, type MessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
-import { createNotifyListener } from "./notify_listener.ts";
+import { createNotifyListener, MESSAGES_CHANNEL } from "./notify_listener.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
 import { startPgCluster } from "./testing/pg_cluster.ts";
 import { startTcpProxy } from "./testing/tcp_proxy.ts";
@@ -167,3 +169,71 @@ async function within<T>(promise: Promise<T>, ms: number, label: string) {
     clearTimeout(timer);
   }
 }
+
+Deno.test("rows this instance committed are published at once when they follow the cursor, and their NOTIFY is then skipped", async () => {
+  const message = (id: number): Message => ({
+    id,
+    author: "ada",
+    text: `m${id}`,
+    createdAt: "2026-11-27T10:00:00.000Z",
+    clientId: null,
+  });
+  // A database whose LISTEN session delivers only what the test sends.
+  let notify: ListenHandlers["onNotify"] = () => {};
+  const db: Database = {
+    kind: "postgres",
+    query: () => Promise.reject(new Error("not used")),
+    exec: () => Promise.reject(new Error("not used")),
+    transaction: () => Promise.reject(new Error("not used")),
+    listen: (_channels, handlers) => {
+      notify = handlers.onNotify;
+      return Promise.resolve({
+        ping: () => Promise.resolve(),
+        close: () => Promise.resolve(),
+      });
+    },
+    close: () => Promise.resolve(),
+  };
+  // Ids 1–5 are stored before the listener starts.
+  const unused = () => Promise.reject(new Error("not used"));
+  const store: MessageStore = {
+    maxId: () => Promise.resolve(5),
+    after: () => Promise.resolve([]),
+    get: (id) => Promise.resolve(message(id)),
+    insert: unused,
+    before: unused,
+    remove: unused,
+    recentDeletes: unused,
+    ping: () => Promise.resolve(),
+  };
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const got: number[] = [];
+  hub.subscribe({
+    deliver(batch) {
+      for (const e of batch.events) if (e.id !== 0) got.push(e.id);
+    },
+    end() {},
+  });
+  const listener = createNotifyListener({ db, store, hub });
+  await listener.start();
+  const endOfTick = () => new Promise<void>((r) => setTimeout(r, 0));
+
+  listener.committed([message(6), message(7)]);
+  await endOfTick();
+  assert.deepEqual(got, [6, 7], "published without waiting for NOTIFY");
+  notify(MESSAGES_CHANNEL, JSON.stringify(message(6)));
+  notify(MESSAGES_CHANNEL, JSON.stringify(message(7)));
+  await endOfTick();
+  assert.deepEqual(got, [6, 7], "their NOTIFYs are not published again");
+
+  // 8 is not heard of yet (another instance's row): 9 must wait for it.
+  listener.committed([message(9)]);
+  await endOfTick();
+  assert.deepEqual(got, [6, 7]);
+  notify(MESSAGES_CHANNEL, JSON.stringify(message(8)));
+  notify(MESSAGES_CHANNEL, JSON.stringify(message(9)));
+  await endOfTick();
+  assert.deepEqual(got, [6, 7, 8, 9]);
+  await listener.close();
+  hub.close();
+});

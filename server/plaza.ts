@@ -6,7 +6,7 @@ import { describeError, type Logger, silentLogger } from "./logger.ts";
 import { createPlazaMetrics } from "./metrics.ts";
 import { createMessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
-import { validateTypingInput } from "./message.ts";
+import { type Message, validateTypingInput } from "./message.ts";
 import { createNotifyListener } from "./notify_listener.ts";
 import { createPresence, PRESENCE_CHANNEL } from "./presence.ts";
 import { createPushInstance, type PushInstance } from "./push_instance.ts";
@@ -79,7 +79,12 @@ export async function startPlaza(
       { cause: error },
     );
   }
-  const store = createMessageStore(db);
+  // The listener publishes this instance's own commits without waiting for
+  // their NOTIFY; it is created below, hence the late binding.
+  let onCommitted: (messages: readonly Message[]) => void = () => {};
+  const store = createMessageStore(db, {
+    onCommitted: (messages) => onCommitted(messages),
+  });
   // The gauge reads the hub, which needs the metrics: tie the knot lazily.
   let openStreams = () => 0;
   const metrics = createPlazaMetrics(() => openStreams());
@@ -131,6 +136,7 @@ export async function startPlaza(
       },
     },
   });
+  onCommitted = (messages) => listener.committed(messages);
   try {
     await listener.start();
     await presence.start();
