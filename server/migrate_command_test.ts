@@ -16,6 +16,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "001_messages.sql",
         "002_client_id_presence.sql",
         "003_deletes.sql",
+        "004_push.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });

@@ -284,6 +284,9 @@ Deno.test("typing: POST /typing on one instance reaches streams on another, stor
     const b = await startTestInstance(url);
     try {
       const onB = await openSse(`${b.url}/stream`);
+      // Typing is not stored: a stream hears it only once live (after its
+      // backlog), which its first presence event marks.
+      await onB.until((e) => e.some((x) => x.event === "presence"));
       const res = await fetch(`${a.url}/typing`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
