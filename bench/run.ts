@@ -1614,7 +1614,11 @@ async function main(): Promise<number> {
   const tmp = await Deno.makeTempDir({ prefix: "plaza-bench-" });
   track(() => Deno.remove(tmp, { recursive: true }));
   console.log(`\nstarting PostgreSQL, load generators … (${elapsed()})`);
-  const cluster = await startPgCluster();
+  // fsync on, unlike the test suite: a 201 means the message is on disk,
+  // and the posting figures must include what that costs.
+  const cluster = await startPgCluster({
+    settings: { fsync: true, full_page_writes: true },
+  });
   track(() => cluster.stop());
   const db = await createTestDatabase(cluster.url);
   const plazaEnv: Record<string, string> = {
