@@ -74,7 +74,14 @@ export function createMessageStore(
   db: Database,
   options: MessageStoreOptions = {},
 ): MessageStore {
-  const committed = options.onCommitted ?? (() => {});
+  const committed = (messages: readonly Message[]) => {
+    try {
+      options.onCommitted?.(messages);
+    } catch {
+      // Only a shortcut: the rows are committed and their NOTIFY delivers
+      // them anyway, so the caller must still get its success.
+    }
+  };
   const rows = async (text: string, params: unknown[]) =>
     (await db.query<Row>(text, params)).map((r) => r.m);
   const insertOne = (input: MessageInput) =>
