@@ -1,4 +1,8 @@
 import { LOG_LEVELS, type LogLevel } from "./logger.ts";
+import {
+  DEFAULT_PUSH_SERVICE_HOSTS,
+  parseHostPattern,
+} from "./push_endpoint.ts";
 
 /** Everything Plaza reads from its environment, parsed once at start-up. */
 export interface Config {
@@ -58,6 +62,8 @@ export interface PushConfig {
   sendTimeoutMs: number;
   /** How often the queue is checked without a wake-up, e.g. for another instance's unfinished work (`PUSH_POLL_MS`, default 5000). */
   pollMs: number;
+  /** Hosts Plaza sends push requests to; `*.` covers the names below a domain (`PUSH_SERVICE_HOSTS`, default: the browsers' push services). */
+  serviceHosts: string[];
   /** Also accept http://127.0.0.1 and http://localhost endpoints (`PUSH_ALLOW_INSECURE_ENDPOINTS`; for tests only). */
   allowInsecureEndpoints: boolean;
 }
@@ -182,6 +188,26 @@ function base64urlBytes(value: string): Uint8Array | null {
   }
 }
 
+function hostPatterns(env: Env, name: string): string[] {
+  const raw = text(env, name);
+  if (raw === null) return [...DEFAULT_PUSH_SERVICE_HOSTS];
+  const patterns = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (patterns.length === 0) {
+    throw new ConfigError(
+      `${name} must list at least one host, e.g. fcm.googleapis.com,*.push.apple.com; unset it for the browsers' push services.`,
+    );
+  }
+  return patterns.map((pattern) => {
+    const parsed = parseHostPattern(pattern);
+    if (parsed === null) {
+      throw new ConfigError(
+        `${name} must list host names separated by commas, each exact (fcm.googleapis.com) or *. and a domain of at least two labels for the names below it (*.push.apple.com), without scheme, port or path; got "${pattern}".`,
+      );
+    }
+    return parsed;
+  });
+}
+
 function push(env: Env): PushConfig {
   const publicKey = text(env, "VAPID_PUBLIC_KEY");
   const privateKey = text(env, "VAPID_PRIVATE_KEY");
@@ -225,6 +251,7 @@ function push(env: Env): PushConfig {
     maxAttempts: integer(env, "PUSH_MAX_ATTEMPTS", 8, 1, 100),
     sendTimeoutMs: integer(env, "PUSH_SEND_TIMEOUT_MS", 10_000, 100, 120_000),
     pollMs: integer(env, "PUSH_POLL_MS", 5_000, 10, 600_000),
+    serviceHosts: hostPatterns(env, "PUSH_SERVICE_HOSTS"),
     allowInsecureEndpoints: flag(env, "PUSH_ALLOW_INSECURE_ENDPOINTS"),
   };
 }

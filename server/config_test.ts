@@ -147,3 +147,53 @@ Deno.test("loadConfig takes METRICS_TOKEN only when it is long enough", () => {
     /METRICS_TOKEN must be at least 16/,
   );
 });
+
+Deno.test("loadConfig reads PUSH_SERVICE_HOSTS: the browsers' push services by default, a replacement list, refusals that say what to write", () => {
+  assert.deepEqual(loadConfig({}).push.serviceHosts, [
+    "fcm.googleapis.com",
+    "updates.push.services.mozilla.com",
+    "*.push.services.mozilla.com",
+    "*.notify.windows.com",
+    "web.push.apple.com",
+    "*.push.apple.com",
+  ]);
+  assert.deepEqual(
+    loadConfig({
+      PUSH_SERVICE_HOSTS: " Push.Example.NET , *.push.example.org,",
+    })
+      .push.serviceHosts,
+    ["push.example.net", "*.push.example.org"],
+  );
+  assert.deepEqual(
+    loadConfig({ PUSH_SERVICE_HOSTS: "  " }).push.serviceHosts.length,
+    6,
+  );
+  for (
+    const bad of [
+      "https://fcm.googleapis.com",
+      "fcm.googleapis.com:443",
+      "fcm.googleapis.com/fcm",
+      "*",
+      "*.com",
+      "push.*.example.com",
+      "**.example.com",
+      "bad_host.example.com",
+      "-x.example.com",
+    ]
+  ) {
+    assert.throws(
+      () => loadConfig({ PUSH_SERVICE_HOSTS: `fcm.googleapis.com,${bad}` }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /^PUSH_SERVICE_HOSTS must list host names/);
+        assert.ok(e.message.includes(`"${bad}"`), e.message);
+        return true;
+      },
+      bad,
+    );
+  }
+  assert.throws(
+    () => loadConfig({ PUSH_SERVICE_HOSTS: " , ," }),
+    /PUSH_SERVICE_HOSTS must list at least one host.*unset it/,
+  );
+});

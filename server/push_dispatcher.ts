@@ -206,9 +206,13 @@ export function createPushDispatcher(
         return;
       case "failed":
         // 401/403 usually mean the browser subscribed with another VAPID
-        // key; 413 a payload too large. Sending again would not help.
+        // key; 413 a payload too large; status 0, not sent at all (an
+        // endpoint off PUSH_SERVICE_HOSTS, keys that cannot encrypt).
+        // Sending again would not help.
         logger.warn("push_failed", {
-          message: `Push service refused a notification (${outcome.status})`,
+          message: outcome.status === 0
+            ? "Push notification not sent"
+            : `Push service refused a notification (${outcome.status})`,
           subscriptionId: d.subscriptionId,
           status: outcome.status,
           reason: outcome.reason,

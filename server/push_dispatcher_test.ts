@@ -289,6 +289,37 @@ Deno.test("410 from the push service removes the subscription; 500 is retried wi
   });
 });
 
+Deno.test("a stored subscription whose endpoint is not allowed (any more) is never sent to", async () => {
+  await withTestDatabase(async (url) => {
+    const service = startTestPushService();
+    // The test push service is plain http on 127.0.0.1: allowed only with
+    // PUSH_ALLOW_INSECURE_ENDPOINTS, which this instance does not have. The
+    // row gets in around the API, as one stored under an older setting would.
+    const plaza = await startTestInstance(url, {
+      ...PUSH_ENV,
+      PUSH_ALLOW_INSECURE_ENDPOINTS: "false",
+    });
+    const sql = postgres(url, { onnotice: () => {} });
+    try {
+      const carol = await service.subscribe();
+      await sql`insert into push_subscriptions (endpoint, p256dh, auth, name)
+        values (${carol.endpoint}, ${carol.keys.p256dh}, ${carol.keys.auth}, 'carol')`;
+      const m = await postJson(plaza.url, "ada", "hello");
+      await drained(sql, m.id);
+      // A notification was made for carol (and dropped), not sent.
+      const [row] = await sql<{ notified: boolean }[]>`
+        select last_notified_at is not null as notified from push_subscriptions`;
+      assert.equal(row.notified, true);
+      assert.equal(service.attempts(carol.endpoint), 0);
+      assert.deepEqual(service.received, []);
+    } finally {
+      await plaza.close();
+      await sql.end({ timeout: 1 });
+      await service.close();
+    }
+  });
+});
+
 Deno.test("three instances started together share one VAPID key pair", async () => {
   await withTestDatabase(async (url) => {
     const instances = await Promise.all(

@@ -42,12 +42,17 @@ export async function createPushInstance(
   const { push } = config;
   const keys = await loadVapidKeys(db, push.vapidKeys);
   const visibility = createVisibilityStore(db);
+  const endpoints = {
+    hosts: push.serviceHosts,
+    allowInsecure: push.allowInsecureEndpoints,
+  };
   const dispatcher = createPushDispatcher({
     db,
     sender: createPushSender({
       keys,
       subject: push.subject,
       timeoutMs: push.sendTimeoutMs,
+      endpoints,
     }),
     visibility,
     intervalMs: push.intervalMs,
@@ -71,7 +76,7 @@ export async function createPushInstance(
         capacity: VISIBILITY_BURST,
         perSecond: VISIBILITY_PER_SECOND,
       }),
-      allowInsecureEndpoints: push.allowInsecureEndpoints,
+      endpoints,
     },
     start: () => dispatcher.start(),
     wake: () => dispatcher.wake(),

@@ -8,6 +8,7 @@ import type { Context, Hono } from "hono";
 import type { AppEnv } from "./app.ts";
 import { clientAddress } from "./client_address.ts";
 import { errorResponse } from "./http_error.ts";
+import type { EndpointPolicy } from "./push_endpoint.ts";
 import {
   type PushSubscriptionStore,
   validateEndpointBody,
@@ -35,8 +36,8 @@ export interface PushRoutes {
   limiter: RateLimiter;
   /** Per address, for POST /push/visibility. */
   visibilityLimiter: RateLimiter;
-  /** Accept http://127.0.0.1 / localhost endpoints (the test push service). */
-  allowInsecureEndpoints: boolean;
+  /** Which endpoints may be stored (PUSH_SERVICE_HOSTS, PUSH_ALLOW_INSECURE_ENDPOINTS). */
+  endpoints: EndpointPolicy;
 }
 
 /** Settings the push routes share with the rest of the app. */
@@ -100,7 +101,7 @@ export function registerPushRoutes(
     if (!body.ok) return body.response;
     const input = validateSubscriptionInput(
       body.value,
-      push.allowInsecureEndpoints,
+      push.endpoints,
     );
     if (!input.ok) return errorResponse(400, input.error);
     const { created } = await push.subscriptions.save(input.value);

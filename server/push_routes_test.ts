@@ -7,6 +7,7 @@ import { createMessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import type { Database } from "./database.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
+import { DEFAULT_PUSH_SERVICE_HOSTS } from "./push_endpoint.ts";
 import { createPushSubscriptionStore } from "./push_subscriptions.ts";
 import { createVisibilityStore } from "./push_visibility.ts";
 import { createRateLimiter } from "./rate_limiter.ts";
@@ -19,11 +20,12 @@ const PUBLIC_KEY =
 // A browser's keys: a P-256 point (65 bytes) and a 16-byte secret.
 const P256DH = PUBLIC_KEY;
 const AUTH = "AAECAwQFBgcICQoLDA0ODw";
-const ENDPOINT = "https://push.example.net/send/abc123";
+// The shape Chrome gives (FCM, one of the default PUSH_SERVICE_HOSTS).
+const ENDPOINT = "https://fcm.googleapis.com/fcm/send/abc123";
 
 async function withPushApp(
   fn: (app: App, db: Database) => Promise<void>,
-  options: { allowInsecure?: boolean; burst?: number } = {},
+  options: { allowInsecure?: boolean; burst?: number; hosts?: string[] } = {},
 ) {
   await withTestDatabase(async (url) => {
     const db = createPostgresDatabase(url);
@@ -59,7 +61,10 @@ async function withPushApp(
             capacity: options.burst ?? 1000,
             perSecond: options.burst === undefined ? 1000 : 0.001,
           }),
-          allowInsecureEndpoints: options.allowInsecure ?? false,
+          endpoints: {
+            hosts: options.hosts ?? DEFAULT_PUSH_SERVICE_HOSTS,
+            allowInsecure: options.allowInsecure ?? false,
+          },
         },
       });
       await fn(app, db);
@@ -317,7 +322,98 @@ Deno.test("http endpoints on this machine are accepted only with PUSH_ALLOW_INSE
       400,
       /https/,
     );
+    // The flag lets plain http to this machine through, nothing else: https
+    // to it still has to be on the host list.
+    await expectError(
+      await app.request(
+        "/push/subscriptions",
+        send(
+          "POST",
+          subscription({
+            subscription: {
+              endpoint: "https://127.0.0.1:9/push/x",
+              keys: { p256dh: P256DH, auth: AUTH },
+            },
+          }),
+        ),
+      ),
+      400,
+      /known push service; 127\.0\.0\.1 is not one/,
+    );
   }, { allowInsecure: true });
+});
+
+Deno.test("POST /push/subscriptions stores endpoints of the browsers' push services only (no requests to hosts of the sender's choosing)", async () => {
+  await withPushApp(async (app, db) => {
+    const post = (endpoint: string) =>
+      app.request(
+        "/push/subscriptions",
+        send(
+          "POST",
+          subscription({
+            subscription: { endpoint, keys: { p256dh: P256DH, auth: AUTH } },
+          }),
+        ),
+      );
+    // What Chrome, Firefox, Edge and Safari hand out.
+    const accepted = [
+      "https://fcm.googleapis.com/fcm/send/dGVzdA:APA91b",
+      "https://updates.push.services.mozilla.com/wpush/v2/gAAAAABk",
+      "https://wns2-par02p.notify.windows.com/w/?token=BQYAAAB%2f",
+      "https://web.push.apple.com/QGZ0a2V5",
+      "https://FCM.GoogleAPIs.com/fcm/send/upper-case-host",
+    ];
+    for (const endpoint of accepted) {
+      const res = await post(endpoint);
+      assert.equal(res.status, 201, `${endpoint}: ${await res.text()}`);
+    }
+    const refused = [
+      "https://169.254.169.254/latest/meta-data/",
+      "https://localhost/admin",
+      "https://10.0.0.5/push",
+      "https://[::1]/push",
+      "https://db.internal/push",
+      "https://fcm.googleapis.com.evil.example/fcm/send/x",
+      "https://evilfcm.googleapis.com/fcm/send/x",
+      "https://notify.windows.com/w/",
+      "https://push.apple.com.evil.example/x",
+      "https://fcm.googleapis.com./fcm/send/x",
+      "https://evil.example/#fcm.googleapis.com",
+    ];
+    for (const endpoint of refused) {
+      try {
+        await expectError(await post(endpoint), 400, /known push service/);
+      } catch (error) {
+        throw new Error(`${endpoint}: ${(error as Error).message}`);
+      }
+    }
+    const [{ n }] = await db.query<{ n: number }>(
+      "select count(*)::int as n from push_subscriptions",
+    );
+    assert.equal(n, accepted.length);
+  });
+  // PUSH_SERVICE_HOSTS replaces the list.
+  await withPushApp(async (app) => {
+    const post = (endpoint: string) =>
+      app.request(
+        "/push/subscriptions",
+        send(
+          "POST",
+          subscription({
+            subscription: { endpoint, keys: { p256dh: P256DH, auth: AUTH } },
+          }),
+        ),
+      );
+    const ok = await post("https://a.push.example.net/x");
+    assert.equal(ok.status, 201);
+    await ok.body?.cancel();
+    await expectError(
+      await post("https://push.example.net/x"),
+      400,
+      /push\.example\.net is not one this server sends to \(PUSH_SERVICE_HOSTS\)/,
+    );
+    await expectError(await post(ENDPOINT), 400, /known push service/);
+  }, { hosts: ["*.push.example.net"] });
 });
 
 Deno.test("DELETE /push/subscriptions: 204, then 404; its visibility rows go with it", async () => {

@@ -7,6 +7,7 @@
  */
 // @deno-types="@types/web-push"
 import webpush from "web-push";
+import { type EndpointPolicy, endpointRefusal } from "./push_endpoint.ts";
 import type { VapidKeys } from "./push_keys.ts";
 
 /** Where a notification goes: a subscription's endpoint and the browser's keys. */
@@ -59,6 +60,8 @@ export interface PushSenderOptions {
   subject: string;
   /** A request taking longer is abandoned and retried. */
   timeoutMs: number;
+  /** Where sending is allowed: checked before every send, whatever was stored. */
+  endpoints: EndpointPolicy;
   /** Injectable for tests. */
   fetch?: typeof fetch;
 }
@@ -85,6 +88,13 @@ export function createPushSender(options: PushSenderOptions): PushSender {
   };
   return {
     async send(target, message, signal) {
+      // Checked here as well as when subscribing: a row stored before
+      // PUSH_SERVICE_HOSTS changed, or written around the API, must not make
+      // this server send anywhere else.
+      const refusal = endpointRefusal(target.endpoint, options.endpoints);
+      if (refusal !== null) {
+        return { kind: "failed", status: 0, reason: `not sent: ${refusal}` };
+      }
       let details: webpush.RequestDetails;
       try {
         details = webpush.generateRequestDetails(

@@ -8,6 +8,7 @@ import {
   isUnavailableError,
 } from "./database.ts";
 import { validateAuthor, type Validated } from "./message.ts";
+import { type EndpointPolicy, endpointRefusal } from "./push_endpoint.ts";
 
 /** Longest endpoint URL accepted (real ones are about 200–500 characters). */
 export const MAX_ENDPOINT_LENGTH = 2048;
@@ -44,40 +45,19 @@ export function validateEndpointField(value: unknown): Validated<string> {
   return { ok: true, value };
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
 /**
- * Checks an endpoint for storing: an https URL, as every browser's push
- * service gives. Plain http is allowed only to this machine and only when
- * `allowInsecure` (the test push service has no certificate).
+ * Checks an endpoint for storing: an https URL on a known push service host
+ * (see push_endpoint.ts). Plain http is allowed only to this machine and only
+ * with `policy.allowInsecure` (the test push service has no certificate).
  */
 export function validateEndpoint(
   value: unknown,
-  allowInsecure: boolean,
+  policy: EndpointPolicy,
 ): Validated<string> {
   const field = validateEndpointField(value);
   if (!field.ok) return field;
-  let url: URL;
-  try {
-    url = new URL(field.value);
-  } catch {
-    return { ok: false, error: 'Field "endpoint" must be a URL.' };
-  }
-  const insecureOk = allowInsecure && url.protocol === "http:" &&
-    LOOPBACK.has(url.hostname);
-  if (url.protocol !== "https:" && !insecureOk) {
-    return {
-      ok: false,
-      error: 'Field "endpoint" must be an https:// URL from a push service.',
-    };
-  }
-  if (url.username !== "" || url.password !== "") {
-    return {
-      ok: false,
-      error: 'Field "endpoint" must not contain a user name or password.',
-    };
-  }
-  return field;
+  const refusal = endpointRefusal(field.value, policy);
+  return refusal === null ? field : { ok: false, error: refusal };
 }
 
 /** The canonical (unpadded base64url) form of a key of exactly `size` bytes, or null. */
@@ -101,7 +81,7 @@ function keyOfSize(value: unknown, size: number): string | null {
  */
 export function validateSubscriptionInput(
   input: unknown,
-  allowInsecure: boolean,
+  policy: EndpointPolicy,
 ): Validated<PushSubscriptionInput> {
   const body = asObject(input);
   if (body === null) {
@@ -118,7 +98,7 @@ export function validateSubscriptionInput(
         'Field "subscription" must be an object, as PushSubscription.toJSON() returns.',
     };
   }
-  const endpoint = validateEndpoint(subscription.endpoint, allowInsecure);
+  const endpoint = validateEndpoint(subscription.endpoint, policy);
   if (!endpoint.ok) return endpoint;
   const keys = asObject(subscription.keys);
   const p256dh = keyOfSize(keys?.p256dh, 65);

@@ -7,6 +7,9 @@ import webpush from "web-push";
 import { createPushSender, type PushMessage } from "../push_send.ts";
 import { startTestPushService } from "./push_service.ts";
 
+// The service is plain http on 127.0.0.1, as PUSH_ALLOW_INSECURE_ENDPOINTS allows.
+const ENDPOINTS = { hosts: [], allowInsecure: true };
+
 const MESSAGE: PushMessage = {
   payload: JSON.stringify({ title: "Plaza", body: "ada: héllo 😀" }),
   topic: "plaza",
@@ -22,6 +25,7 @@ Deno.test("the test push service decrypts what web-push sends and checks its VAP
       keys,
       subject: "mailto:test@example.com",
       timeoutMs: 5_000,
+      endpoints: ENDPOINTS,
     });
     const sub = await service.subscribe();
     const outcome = await sender.send(
@@ -67,6 +71,7 @@ Deno.test("the test push service refuses a signature that k does not verify, and
       keys: { publicKey: b.publicKey, privateKey: a.privateKey },
       subject: "mailto:test@example.com",
       timeoutMs: 5_000,
+      endpoints: ENDPOINTS,
     });
     const outcome = await forged.send(
       { endpoint: sub.endpoint, ...sub.keys },
@@ -79,6 +84,7 @@ Deno.test("the test push service refuses a signature that k does not verify, and
       keys: a,
       subject: "mailto:test@example.com",
       timeoutMs: 5_000,
+      endpoints: ENDPOINTS,
     });
     const misdirected = await honest.send(
       { endpoint: sub.endpoint, ...other.keys },
@@ -101,6 +107,7 @@ Deno.test("scripted answers: 410 and 404 are gone, 500 and 429 are retried with 
       keys: webpush.generateVAPIDKeys(),
       subject: "https://plaza.example",
       timeoutMs: 5_000,
+      endpoints: ENDPOINTS,
     });
     const sub = await service.subscribe();
     const target = { endpoint: sub.endpoint, ...sub.keys };
@@ -143,6 +150,7 @@ Deno.test("a push service that does not answer in time is a retry, not a hang", 
       keys: webpush.generateVAPIDKeys(),
       subject: "mailto:test@example.com",
       timeoutMs: 100,
+      endpoints: ENDPOINTS,
     });
     const outcome = await sender.send({
       ...sub.keys,

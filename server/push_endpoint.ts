@@ -1,0 +1,91 @@
+/**
+ * Which push endpoints Plaza may send to. An endpoint is a URL a browser
+ * hands over, so without a check anyone could make the server POST to a host
+ * of their choosing, internal ones included (server-side request forgery).
+ * Only hosts of known push services pass (PUSH_SERVICE_HOSTS), checked when a
+ * subscription is stored and again right before every send, so a row stored
+ * under an older setting cannot get past it.
+ */
+
+/**
+ * The public browser push services: Chrome and most Chromium browsers (FCM),
+ * Firefox (Mozilla autopush), Edge (Windows Push Notification Services, e.g.
+ * wns2-par02p.notify.windows.com) and Safari (Apple, web.push.apple.com).
+ */
+export const DEFAULT_PUSH_SERVICE_HOSTS: readonly string[] = [
+  "fcm.googleapis.com",
+  "updates.push.services.mozilla.com",
+  "*.push.services.mozilla.com",
+  "*.notify.windows.com",
+  "web.push.apple.com",
+  "*.push.apple.com",
+];
+
+/** What an endpoint is checked against. */
+export interface EndpointPolicy {
+  /** Host names, exact (`fcm.googleapis.com`) or `*.` and a domain for any name below it. */
+  hosts: readonly string[];
+  /** Also plain http to this machine (127.0.0.1, localhost, [::1]): the test push service. */
+  allowInsecure: boolean;
+}
+
+const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+// Exact: at least one label. Wildcard: at least two labels under "*.", so
+// "*.com" cannot open a whole top-level domain.
+const EXACT = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+const WILDCARD = new RegExp(`^\\*\\.${LABEL}(?:\\.${LABEL})+$`);
+
+/** A host pattern in canonical (lower-case) form, or null when it is not one. */
+export function parseHostPattern(raw: string): string | null {
+  const pattern = raw.trim().toLowerCase();
+  return EXACT.test(pattern) || WILDCARD.test(pattern) ? pattern : null;
+}
+
+/** Whether `hostname` (as URL.hostname gives it) matches one of `patterns`. */
+export function hostAllowed(
+  hostname: string,
+  patterns: readonly string[],
+): boolean {
+  const host = hostname.toLowerCase();
+  // Plain DNS labels only: no empty label (".push.apple.com"), no trailing
+  // dot, no IPv6 literal.
+  if (!EXACT.test(host)) return false;
+  return patterns.some((p) =>
+    p.startsWith("*.") ? host.endsWith(p.slice(1)) : host === p
+  );
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * Why Plaza must not send to `endpoint`, or null when it may: an https URL
+ * without credentials on an allowed host, or (only with `allowInsecure`)
+ * plain http to this machine.
+ */
+export function endpointRefusal(
+  endpoint: string,
+  policy: EndpointPolicy,
+): string | null {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return 'Field "endpoint" must be a URL.';
+  }
+  if (url.username !== "" || url.password !== "") {
+    return 'Field "endpoint" must not contain a user name or password.';
+  }
+  if (
+    policy.allowInsecure && url.protocol === "http:" &&
+    LOOPBACK.has(url.hostname)
+  ) {
+    return null;
+  }
+  if (url.protocol !== "https:") {
+    return 'Field "endpoint" must be an https:// URL from a push service.';
+  }
+  if (!hostAllowed(url.hostname, policy.hosts)) {
+    return `Field "endpoint" must be on a known push service; ${url.hostname} is not one this server sends to (PUSH_SERVICE_HOSTS).`;
+  }
+  return null;
+}
