@@ -183,7 +183,7 @@ Deno.test("POST /push/subscriptions refuses bad input with a 4xx saying what is 
         400,
         /https/,
       ],
-      ["not a URL", send("POST", sub("not a url")), 400, /URL/],
+      ["not a URL", send("POST", sub("not-a-url")), 400, /must be a URL/],
       ["number endpoint", send("POST", sub(42)), 400, /"endpoint"/],
       [
         "credentials",
@@ -414,6 +414,55 @@ Deno.test("POST /push/subscriptions stores endpoints of the browsers' push servi
     );
     await expectError(await post(ENDPOINT), 400, /known push service/);
   }, { hosts: ["*.push.example.net"] });
+});
+
+Deno.test("an endpoint with characters no URL a browser gives can hold (NUL, spaces, non-ASCII) is a 400 on every route, not a 500", async () => {
+  await withPushApp(async (app, db) => {
+    const odd = [
+      `${ENDPOINT}\u0000`,
+      `${ENDPOINT}/a b`,
+      `${ENDPOINT}\u007f`,
+      `${ENDPOINT}/é`,
+      `${ENDPOINT}/\ud800`,
+    ];
+    for (const endpoint of odd) {
+      const label = JSON.stringify(endpoint);
+      const requests: [string, RequestInit][] = [
+        [
+          "/push/subscriptions",
+          send(
+            "POST",
+            subscription({
+              subscription: { endpoint, keys: { p256dh: P256DH, auth: AUTH } },
+            }),
+          ),
+        ],
+        ["/push/subscriptions", send("DELETE", { endpoint })],
+        [
+          "/push/visibility",
+          send("POST", { endpoint, tab: "a", visible: true }),
+        ],
+        [
+          "/push/visibility",
+          send("POST", { endpoint, tab: "a", visible: false }),
+        ],
+      ];
+      for (const [path, init] of requests) {
+        try {
+          await expectError(
+            await app.request(path, init),
+            400,
+            /"endpoint" must be printable ASCII/,
+          );
+        } catch (error) {
+          throw new Error(
+            `${init.method} ${path} ${label}: ${(error as Error).message}`,
+          );
+        }
+      }
+    }
+    assert.deepEqual(await select(db, "select id from push_subscriptions"), []);
+  });
 });
 
 Deno.test("DELETE /push/subscriptions: 204, then 404; its visibility rows go with it", async () => {

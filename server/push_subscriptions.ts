@@ -13,6 +13,8 @@ import { type EndpointPolicy, endpointRefusal } from "./push_endpoint.ts";
 /** Longest endpoint URL accepted (real ones are about 200–500 characters). */
 export const MAX_ENDPOINT_LENGTH = 2048;
 
+const ENDPOINT_CHARACTERS = /^[\x21-\x7e]+$/;
+
 /** A subscription as stored: where to send, the browser's keys, who it is. */
 export interface PushSubscriptionInput {
   endpoint: string;
@@ -40,6 +42,16 @@ export function validateEndpointField(value: unknown): Validated<string> {
       ok: false,
       error:
         `Field "endpoint" must be at most ${MAX_ENDPOINT_LENGTH} characters.`,
+    };
+  }
+  // A serialised URL, as PushSubscription.endpoint is, is printable ASCII.
+  // Anything else would reach the database as is: a NUL fails there (a 500),
+  // a lone surrogate is silently stored as U+FFFD.
+  if (!ENDPOINT_CHARACTERS.test(value)) {
+    return {
+      ok: false,
+      error:
+        'Field "endpoint" must be printable ASCII without spaces, as PushSubscription.endpoint is.',
     };
   }
   return { ok: true, value };
