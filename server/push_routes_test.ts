@@ -210,6 +210,23 @@ Deno.test("POST /push/subscriptions refuses bad input with a 4xx saying what is 
         /p256dh/,
       ],
       [
+        // 65 bytes and the uncompressed prefix, but no point of P-256: web-push
+        // could never encrypt for it, so every notification would fail.
+        "p256dh off the curve",
+        send(
+          "POST",
+          sub(
+            ENDPOINT,
+            new Uint8Array(65).map((_, i) => i === 0 ? 4 : 1).toBase64({
+              alphabet: "base64url",
+              omitPadding: true,
+            }),
+          ),
+        ),
+        400,
+        /p256dh/,
+      ],
+      [
         "p256dh not base64url",
         send("POST", sub(ENDPOINT, "!".repeat(87))),
         400,

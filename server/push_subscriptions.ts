@@ -2,6 +2,7 @@
  * Browsers' push subscriptions: checking what a browser sends to
  * POST /push/subscriptions, and keeping it in Postgres, one row per endpoint.
  */
+import { createECDH, type ECDH } from "node:crypto";
 import {
   type Database,
   DatabaseUnavailableError,
@@ -87,6 +88,30 @@ function keyOfSize(value: unknown, size: number): string | null {
   return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
+// One throwaway key pair, to try an ECDH with each key a browser sends.
+let probe: ECDH | null = null;
+
+/**
+ * Whether `key` (base64url of 65 bytes) is an uncompressed point on P-256:
+ * the ECDH that web-push does for every send, done once here, so that a key
+ * it could never encrypt for is a 400 instead of a notification failing at
+ * every send for as long as the subscription lives.
+ */
+function isP256Point(key: string): boolean {
+  const bytes = Uint8Array.fromBase64(key, { alphabet: "base64url" });
+  if (bytes[0] !== 4) return false;
+  if (probe === null) {
+    probe = createECDH("prime256v1");
+    probe.generateKeys();
+  }
+  try {
+    probe.computeSecret(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Checks the body of POST /push/subscriptions:
  * `{"subscription": PushSubscription.toJSON(), "name": "<chat name>"}`.
@@ -114,11 +139,7 @@ export function validateSubscriptionInput(
   if (!endpoint.ok) return endpoint;
   const keys = asObject(subscription.keys);
   const p256dh = keyOfSize(keys?.p256dh, 65);
-  if (
-    p256dh === null || Uint8Array.fromBase64(p256dh, {
-        alphabet: "base64url",
-      })[0] !== 4
-  ) {
+  if (p256dh === null || !isP256Point(p256dh)) {
     return {
       ok: false,
       error:
