@@ -95,6 +95,17 @@ export function createPushSender(options: PushSenderOptions): PushSender {
       if (refusal !== null) {
         return { kind: "failed", status: 0, reason: `not sent: ${refusal}` };
       }
+      // An "abort" listener added to a signal already aborted never runs:
+      // without this, a send claimed just as the instance began stopping
+      // would still go out and hold the shutdown up for a whole timeout.
+      if (signal?.aborted) {
+        return {
+          kind: "retry",
+          status: null,
+          retryAfterMs: null,
+          reason: "stopped",
+        };
+      }
       let details: webpush.RequestDetails;
       try {
         details = webpush.generateRequestDetails(

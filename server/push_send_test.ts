@@ -90,3 +90,23 @@ Deno.test("PUSH_ALLOW_INSECURE_ENDPOINTS lets the sender reach plain http on thi
   );
   assert.deepEqual(fetched, ["http://127.0.0.1:9/push/x"]);
 });
+
+Deno.test("a send that starts after shutdown began does not go out: it is handed back as a retry at once", async () => {
+  const { sender, fetched } = recordingSender();
+  const stopping = new AbortController();
+  stopping.abort();
+  const started = Date.now();
+  const outcome = await sender.send(
+    target("https://fcm.googleapis.com/fcm/send/abc"),
+    MESSAGE,
+    stopping.signal,
+  );
+  assert.deepEqual(outcome, {
+    kind: "retry",
+    status: null,
+    retryAfterMs: null,
+    reason: "stopped",
+  });
+  assert.deepEqual(fetched, []);
+  assert.ok(Date.now() - started < 500);
+});
