@@ -222,7 +222,7 @@ export function createPushDispatcher(
       case "retry":
         if (stopping.signal.aborted) {
           // Ours was cut short by shutdown: due at once, for another instance.
-          await retryDelivery(db, d.id, 0);
+          await retryDelivery(db, d, 0);
         } else if (d.attempts >= options.maxAttempts) {
           logger.warn("push_given_up", {
             message: `Push notification given up after ${d.attempts} attempts`,
@@ -234,7 +234,7 @@ export function createPushDispatcher(
         } else {
           await retryDelivery(
             db,
-            d.id,
+            d,
             retryDelayMs(d.attempts, options.retryMs, outcome.retryAfterMs),
           );
         }

@@ -408,17 +408,22 @@ export async function finishDelivery(db: Queryable, id: number): Promise<void> {
   await db.query("delete from push_deliveries where id = $1", [id]);
 }
 
-/** Try again in `delayMs` (429, 5xx, no answer). */
+/**
+ * Try again in `delayMs` (429, 5xx, no answer). `attempts` (raised by every
+ * claim) tells whether this sender still holds the lease: if it ran out and
+ * another sender claimed the delivery since, the retry is not ours to set,
+ * and setting it would cut the current holder's lease short.
+ */
 export async function retryDelivery(
   db: Queryable,
-  id: number,
+  delivery: Pick<ClaimedDelivery, "id" | "attempts">,
   delayMs: number,
 ): Promise<void> {
   await db.query(
     `update push_deliveries
-     set next_attempt_at = now() + make_interval(secs => $2)
-     where id = $1`,
-    [id, delayMs / 1000],
+     set next_attempt_at = now() + make_interval(secs => $3)
+     where id = $1 and attempts = $2`,
+    [delivery.id, delivery.attempts, delayMs / 1000],
   );
 }
 

@@ -7,7 +7,13 @@ import { migrate, readMigrations } from "./migrate.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
 import { createPushDispatcher } from "./push_dispatcher.ts";
 import type { PushPayload } from "./push_payload.ts";
-import { fanOut, materialize, summarize } from "./push_queue.ts";
+import {
+  claimDeliveries,
+  fanOut,
+  materialize,
+  retryDelivery,
+  summarize,
+} from "./push_queue.ts";
 import type { PushSender } from "./push_send.ts";
 import { createVisibilityStore } from "./push_visibility.ts";
 import { withTestDatabase } from "./testing/fixtures.ts";
@@ -140,6 +146,40 @@ Deno.test("a fan-out while another instance holds the cursor skips instead of wa
     } finally {
       await other.close();
     }
+  });
+});
+
+Deno.test("a sender whose lease ran out cannot reschedule a delivery another sender now holds", async () => {
+  await withDb(async (db) => {
+    await addSubscriber(db, "carol");
+    await post(db, "ada", "hello");
+    await fanOut(db, 100);
+    assert.equal((await materialize(db, 0, 100)).created, 1);
+    const [stale] = await claimDeliveries(db, 10, 60_000);
+    assert.equal(stale.attempts, 1);
+    // The first sender stalls past its lease; a second one takes over.
+    await db.query(
+      "update push_deliveries set next_attempt_at = now() - interval '1 second'",
+    );
+    const [current] = await claimDeliveries(db, 10, 60_000);
+    assert.equal(current.id, stale.id);
+    assert.equal(current.attempts, 2);
+    // The first one's late 5xx must not cut the second one's lease short:
+    // that would let a third sender claim it while the second still sends.
+    await retryDelivery(db, stale, 0);
+    assert.deepEqual(await claimDeliveries(db, 10, 60_000), []);
+    const leftMs = async () => {
+      const [row] = await db.query<{ ms: number }>(
+        `select extract(epoch from next_attempt_at - now())::float8 * 1000 as ms
+         from push_deliveries`,
+      );
+      return row.ms;
+    };
+    assert.ok(await leftMs() > 50_000);
+    // The holder's own retry does apply.
+    await retryDelivery(db, current, 5_000);
+    const left = await leftMs();
+    assert.ok(left > 3_000 && left <= 5_000, String(left));
   });
 });
 
