@@ -13,6 +13,7 @@ import {
   type ClaimedDelivery,
   fanOut,
   finishDelivery,
+  finishSentDelivery,
   materialize,
   nextDeliveryMs,
   nextPendingMs,
@@ -194,7 +195,7 @@ export function createPushDispatcher(
   const finish = async (d: ClaimedDelivery, outcome: SendOutcome) => {
     switch (outcome.kind) {
       case "sent":
-        await finishDelivery(db, d.id);
+        await finishSentDelivery(db, d.id);
         return;
       case "gone":
         logger.debug("push_gone", {

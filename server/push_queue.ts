@@ -403,7 +403,30 @@ export async function claimDeliveries(
   }));
 }
 
-/** Sent, or given up: the delivery is done with. */
+/**
+ * Sent: the delivery is done with, and the subscriber's interval starts now.
+ * materialize() set last_notified_at when it made the notification, but one
+ * retried for minutes would otherwise be followed by the next at once. The
+ * subscriber row is locked before the delivery, in the order an unsubscribe
+ * (delete cascading to deliveries) takes them.
+ */
+export async function finishSentDelivery(
+  db: Queryable,
+  id: number,
+): Promise<void> {
+  await db.query(
+    `with sent as (
+       update push_subscriptions s set last_notified_at = now()
+       from push_deliveries d
+       where d.id = $1 and s.id = d.subscription_id
+       returning d.id
+     )
+     delete from push_deliveries where id in (select id from sent)`,
+    [id],
+  );
+}
+
+/** Given up (or refused): the delivery is done with. */
 export async function finishDelivery(db: Queryable, id: number): Promise<void> {
   await db.query("delete from push_deliveries where id = $1", [id]);
 }

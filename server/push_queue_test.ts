@@ -11,6 +11,7 @@ import {
   claimDeliveries,
   fanOut,
   materialize,
+  nextPendingMs,
   retryDelivery,
   summarize,
 } from "./push_queue.ts";
@@ -346,6 +347,84 @@ Deno.test("a dispatcher that stops mid-send leaves the notification due at once 
       await first.close();
       await second.close();
       await other.close();
+    }
+  });
+});
+
+Deno.test("the interval between notifications counts from when one was sent: a notification retried for minutes is not followed by another at once", async () => {
+  await withDb(async (db) => {
+    await addSubscriber(db, "carol");
+    let answer = () => {};
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    let firstSent = () => {};
+    const sending = new Promise<void>((resolve) => (firstSent = resolve));
+    const delivered: string[] = [];
+    let calls = 0;
+    const sender: PushSender = {
+      async send(_target, message) {
+        if (++calls === 1) {
+          // The push service keeps this one waiting, then answers 503.
+          firstSent();
+          await answered;
+          return {
+            kind: "retry",
+            status: 503,
+            retryAfterMs: null,
+            reason: "busy",
+          };
+        }
+        delivered.push(JSON.parse(message.payload).body);
+        return { kind: "sent", status: 201 };
+      },
+    };
+    const dispatcher = createPushDispatcher({
+      db,
+      sender,
+      visibility: createVisibilityStore(db),
+      intervalMs: 60_000,
+      retryMs: 5,
+      maxAttempts: 5,
+      sendTimeoutMs: 1_000,
+      idleMs: 20,
+    });
+    const until = async (check: () => Promise<boolean>, what: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const count = async (table: string) =>
+      (await db.query<{ n: number }>(
+        `select count(*)::int as n from ${table}`,
+      ))[0].n;
+    try {
+      dispatcher.start();
+      await post(db, "ada", "one");
+      dispatcher.wake();
+      await sending;
+      // Two minutes go by before the notification finally goes out.
+      await db.query(
+        "update push_subscriptions set last_notified_at = now() - interval '2 minutes'",
+      );
+      answer();
+      await until(
+        async () =>
+          delivered.length === 1 && await count("push_deliveries") === 0,
+        "the retried notification to be sent",
+      );
+      await post(db, "bob", "two");
+      dispatcher.wake();
+      await until(
+        async () => delivered.length > 1 || await count("push_pending") === 1,
+        "bob's message to be queued",
+      );
+      assert.deepEqual(delivered, ["ada: one"]);
+      // It waits a whole interval from the send.
+      const next = await nextPendingMs(db, 60_000);
+      assert.ok(next !== null && next > 50_000, String(next));
+    } finally {
+      await dispatcher.close();
     }
   });
 });
