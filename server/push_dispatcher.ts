@@ -166,8 +166,12 @@ export function createPushDispatcher(
       error: describeError(error),
     });
 
+  // The loops below run until the queue is caught up, which after a burst
+  // can take many transactions: close() must not wait for all of them. What
+  // is left stays queued in the database for whichever instance runs next.
   const queueStep = async (): Promise<number | null> => {
     for (;;) {
+      if (stopping.signal.aborted) return null;
       const { consumed, anySubscriber } = await fanOut(db, batchSize);
       // No subscriber: no pending rows or deliveries can exist (they go with
       // their subscription), so this round is done in one transaction.
@@ -177,6 +181,7 @@ export function createPushDispatcher(
     let created = 0;
     let progress = false;
     for (;;) {
+      if (stopping.signal.aborted) return null;
       const result = await materialize(db, intervalMs, batchSize);
       created += result.created;
       progress ||= result.created + result.dropped > 0;

@@ -428,3 +428,35 @@ Deno.test("the interval between notifications counts from when one was sent: a n
     }
   });
 });
+
+Deno.test("close() does not wait for a backlog to be folded in: it stops after the transaction under way and leaves the rest to the queue", async () => {
+  await withDb(async (db) => {
+    await addSubscriber(db, "carol");
+    await db.query(
+      `insert into messages (author, text)
+       select 'ada', 'message ' || g from generate_series(1, 2000) g`,
+    );
+    const dispatcher = createPushDispatcher({
+      db,
+      sender: {
+        send: () => Promise.resolve({ kind: "sent", status: 201 }),
+      },
+      visibility: createVisibilityStore(db),
+      intervalMs: 60_000,
+      retryMs: 5,
+      maxAttempts: 5,
+      sendTimeoutMs: 1_000,
+      idleMs: 20,
+      // One message per fan-out transaction: 2000 transactions to catch up.
+      batchSize: 1,
+    });
+    dispatcher.start();
+    dispatcher.wake();
+    await dispatcher.close();
+    const [row] = await db.query<{ behind: number }>(
+      `select ((select max(id) from messages) -
+               (select message_id from push_cursor))::int as behind`,
+    );
+    assert.ok(row.behind > 1_000, `cursor ${row.behind} behind`);
+  });
+});
