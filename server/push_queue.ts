@@ -239,9 +239,17 @@ type PendingRow = {
   mention_author: string | null;
   mention_text: string | null;
   visible: boolean;
+  last_kept: boolean;
+  mention_kept: boolean;
 };
 
-function summaryOf(row: PendingRow): PendingSummary {
+/**
+ * The summary to notify, without the text of a message deleted (moderated)
+ * since it was folded in; null when that leaves nothing to tell.
+ */
+function summaryOf(row: PendingRow): PendingSummary | null {
+  // One message: it is both the last and any mention.
+  if (row.message_count === 1 && !row.last_kept) return null;
   return {
     messageCount: row.message_count,
     authors: row.authors,
@@ -251,7 +259,8 @@ function summaryOf(row: PendingRow): PendingSummary {
       author: row.last_author,
       text: row.last_text,
     },
-    mention: row.mention_message_id === null ? null : {
+    // Several messages without a mention are only counted (buildPayload).
+    mention: row.mention_message_id === null || !row.mention_kept ? null : {
       messageId: Number(row.mention_message_id),
       author: row.mention_author ?? "",
       text: row.mention_text ?? "",
@@ -268,7 +277,10 @@ const CLAIM_PENDING = `
 select p.*, exists (
     select 1 from push_visibility v
     where v.subscription_id = p.subscription_id and v.expires_at > now()
-  ) as visible
+  ) as visible,
+  exists (select 1 from messages m where m.id = p.last_message_id) as last_kept,
+  exists (select 1 from messages m where m.id = p.mention_message_id)
+    as mention_kept
 from push_pending p
 join push_subscriptions s on s.id = p.subscription_id
 where (p.mention_message_id is not null
@@ -282,7 +294,7 @@ limit $2
 for update of p skip locked
 for no key update of s skip locked`;
 
-/** What materialize did: deliveries made, and pending rows dropped because their subscriber was looking. */
+/** What materialize did: deliveries made, and pending rows dropped (their subscriber was looking, or their one message was deleted). */
 export interface MaterializeResult {
   created: number;
   dropped: number;
@@ -309,14 +321,15 @@ export function materialize(
            (select jsonb_array_elements_text($1::text::jsonb)::bigint)`,
         [JSON.stringify(ids)],
       );
-      const deliveries = rows.filter((r) => !r.visible).map((r) => {
+      const deliveries = rows.filter((r) => !r.visible).flatMap((r) => {
         const summary = summaryOf(r);
-        return {
+        if (summary === null) return [];
+        return [{
           subscription_id: Number(r.subscription_id),
           payload: JSON.stringify(buildPayload(summary)),
           topic: PUSH_TOPIC,
           urgency: summary.mention === null ? "normal" : "high",
-        };
+        }];
       });
       if (deliveries.length > 0) {
         await tx.query(

@@ -460,3 +460,35 @@ Deno.test("close() does not wait for a backlog to be folded in: it stops after t
     assert.ok(row.behind > 1_000, `cursor ${row.behind} behind`);
   });
 });
+
+Deno.test("a message a moderator deleted before its notification was made is not quoted in it", async () => {
+  await withDb(async (db) => {
+    await addSubscriber(db, "carol");
+    const deliveries = () =>
+      db.query<{ payload: string; urgency: string }>(
+        "select payload, urgency from push_deliveries",
+      );
+    // Alone: nothing left to tell.
+    await post(db, "troll", "something nasty");
+    await fanOut(db, 100);
+    await db.query("delete from messages where author = 'troll'");
+    assert.deepEqual(await materialize(db, 0, 100), {
+      created: 0,
+      dropped: 1,
+      more: false,
+    });
+    assert.equal((await deliveries()).length, 0);
+    // A deleted mention among others: counted, not quoted, not urgent.
+    await post(db, "ada", "hi");
+    await post(db, "troll", "@carol something nasty");
+    await fanOut(db, 100);
+    await db.query("delete from messages where author = 'troll'");
+    assert.equal((await materialize(db, 0, 100)).created, 1);
+    const [made] = await deliveries();
+    assert.equal(
+      (JSON.parse(made.payload) as PushPayload).body,
+      "2 new messages from ada, troll",
+    );
+    assert.equal(made.urgency, "normal");
+  });
+});
