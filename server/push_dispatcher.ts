@@ -253,7 +253,9 @@ export function createPushDispatcher(
     for (;;) {
       if (stopping.signal.aborted) return null;
       const claimed = await claimDeliveries(db, batchSize, leaseMs);
-      await Promise.all(claimed.map(async (d) => {
+      // allSettled, not all: one failure must not end the step (and let
+      // close() return) while the batch's other sends are still going.
+      const settled = await Promise.allSettled(claimed.map(async (d) => {
         const outcome = await sender.send(
           d.target,
           { ...d.message, ttlSeconds: PUSH_TTL_SECONDS },
@@ -261,6 +263,8 @@ export function createPushDispatcher(
         );
         await finish(d, outcome);
       }));
+      const failed = settled.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
       finished += claimed.length;
       if (claimed.length < batchSize) break;
     }

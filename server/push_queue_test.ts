@@ -492,3 +492,62 @@ Deno.test("a message a moderator deleted before its notification was made is not
     assert.equal(made.urgency, "normal");
   });
 });
+
+Deno.test("close() waits for every send of a batch, even after one of them failed", async () => {
+  await withDb(async (db) => {
+    await addSubscriber(db, "a");
+    await addSubscriber(db, "b");
+    await db.query(
+      "update push_subscriptions set endpoint = 'https://push.example.net/' || name",
+    );
+    let aCalled = () => {};
+    const aFailed = new Promise<void>((resolve) => (aCalled = resolve));
+    let bCalled = () => {};
+    const bStarted = new Promise<void>((resolve) => (bCalled = resolve));
+    let bDone = false;
+    const sender: PushSender = {
+      send(target, _message, signal) {
+        if (target.endpoint.endsWith("/a")) {
+          aCalled();
+          // Anything on one delivery's path that throws (here the sender,
+          // in real life the database while recording the outcome).
+          return Promise.reject(new Error("boom"));
+        }
+        bCalled();
+        return new Promise((resolve) => {
+          signal?.addEventListener("abort", () => {
+            // A push service that takes a moment to let go.
+            setTimeout(() => {
+              bDone = true;
+              resolve({
+                kind: "retry",
+                status: null,
+                retryAfterMs: null,
+                reason: "stopped",
+              });
+            }, 50);
+          });
+        });
+      },
+    };
+    const dispatcher = createPushDispatcher({
+      db,
+      sender,
+      visibility: createVisibilityStore(db),
+      intervalMs: 0,
+      retryMs: 5,
+      maxAttempts: 5,
+      sendTimeoutMs: 60_000,
+      idleMs: 20,
+    });
+    try {
+      dispatcher.start();
+      await post(db, "zed", "hello");
+      dispatcher.wake();
+      await Promise.all([aFailed, bStarted]);
+    } finally {
+      await dispatcher.close();
+    }
+    assert.equal(bDone, true);
+  });
+});
