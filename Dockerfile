@@ -19,7 +19,7 @@ COPY server ./server
 COPY client ./client
 RUN deno task build
 
-# --- runtime: the server, its three npm packages, the built client ----------
+# --- runtime: the server, its npm packages (hono, postgres, pglite, web-push), the built client
 FROM denoland/deno:2.9.6
 WORKDIR /app
 
