@@ -2,26 +2,13 @@
 import assert from "node:assert/strict";
 import { type AppLimits, createApp } from "./app.ts";
 import { createHub, type Hub } from "./hub.ts";
-import { createMessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
 import { createRateLimiter } from "./rate_limiter.ts";
+import { testAppDependencies, testLimits } from "./testing/app_deps.ts";
 import { withTestDatabase } from "./testing/fixtures.ts";
 
 type App = ReturnType<typeof createApp>;
-
-/** Limits that stay out of the way, except where a test sets its own. */
-function testLimits(overrides: Partial<AppLimits> = {}): AppLimits {
-  return {
-    post: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
-    typing: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
-    streamsPerAddress: 100,
-    maxStreams: 1000,
-    trustProxy: false,
-    streamMaxAgeMs: 0,
-    ...overrides,
-  };
-}
 
 async function withApp(
   fn: (app: App, hub: Hub) => Promise<void>,
@@ -35,20 +22,12 @@ async function withApp(
     const hub = createHub({ heartbeatMs });
     try {
       await migrate(db, await readMigrations());
-      const store = createMessageStore(db);
-      const app = createApp({
-        store,
-        db,
+      const app = createApp(testAppDependencies(db, hub, {
         limits: testLimits(limits),
-        hub,
-        listener: { live: true },
-        assets: null,
-        retryMs: 1000,
         heartbeatMs,
-        streamBufferBytes: 1 << 20,
         allowedOrigins,
         adminToken,
-      });
+      }));
       await fn(app, hub);
     } finally {
       hub.close();
@@ -295,17 +274,9 @@ Deno.test("with the database down: POST and reads answer 503 with Retry-After, /
   // Port 1 on loopback: nothing listens, so every connection is refused.
   const db = createPostgresDatabase("postgres://postgres@127.0.0.1:1/none");
   const hub = createHub({ heartbeatMs: 60_000 });
-  const app = createApp({
-    store: createMessageStore(db),
-    db,
-    limits: testLimits(),
-    hub,
-    listener: { live: false },
-    assets: null,
-    retryMs: 1000,
-    heartbeatMs: 60_000,
-    streamBufferBytes: 1 << 20,
-  });
+  const app = createApp(
+    testAppDependencies(db, hub, { listener: { live: false } }),
+  );
   try {
     const post = await app.request(
       "/messages",

@@ -1,37 +1,23 @@
 // /metrics, the request id and error logs, through the whole app.
 import assert from "node:assert/strict";
 import { type AppDependencies, createApp } from "./app.ts";
-import { createHub } from "./hub.ts";
+import type { Database } from "./database.ts";
+import { createHub, type Hub } from "./hub.ts";
 import { createLogger } from "./logger.ts";
-import { createMessageStore } from "./message_store.ts";
 import { createPlazaMetrics } from "./metrics.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
 import { createRateLimiter } from "./rate_limiter.ts";
+import { testAppDependencies, testLimits } from "./testing/app_deps.ts";
 import { withTestDatabase } from "./testing/fixtures.ts";
 
-function baseDeps(
-  db: ReturnType<typeof createPostgresDatabase>,
-  hub: ReturnType<typeof createHub>,
-): AppDependencies {
-  return {
-    store: createMessageStore(db),
-    db,
-    limits: {
+/** Posting is limited to one message, so a second POST is refused. */
+function baseDeps(db: Database, hub: Hub): AppDependencies {
+  return testAppDependencies(db, hub, {
+    limits: testLimits({
       post: createRateLimiter({ capacity: 1, perSecond: 0.001 }),
-      typing: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
-      streamsPerAddress: 100,
-      maxStreams: 1000,
-      trustProxy: false,
-      streamMaxAgeMs: 0,
-    },
-    hub,
-    listener: { live: true },
-    assets: null,
-    retryMs: 1000,
-    heartbeatMs: 60_000,
-    streamBufferBytes: 1 << 20,
-  };
+    }),
+  });
 }
 
 /** The value of one sample line in a Prometheus exposition. */

@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { createApp } from "./app.ts";
 import { createHub } from "./hub.ts";
-import { createMessageStore } from "./message_store.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import type { Database } from "./database.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
@@ -11,6 +10,7 @@ import { DEFAULT_PUSH_SERVICE_HOSTS } from "./push_endpoint.ts";
 import { createPushSubscriptionStore } from "./push_subscriptions.ts";
 import { createVisibilityStore } from "./push_visibility.ts";
 import { createRateLimiter } from "./rate_limiter.ts";
+import { testAppDependencies } from "./testing/app_deps.ts";
 import { withTestDatabase } from "./testing/fixtures.ts";
 
 type App = ReturnType<typeof createApp>;
@@ -32,23 +32,7 @@ async function withPushApp(
     const hub = createHub({ heartbeatMs: 60_000 });
     try {
       await migrate(db, await readMigrations());
-      const app = createApp({
-        store: createMessageStore(db),
-        db,
-        limits: {
-          post: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
-          typing: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
-          streamsPerAddress: 100,
-          maxStreams: 1000,
-          trustProxy: false,
-          streamMaxAgeMs: 0,
-        },
-        hub,
-        listener: { live: true },
-        assets: null,
-        retryMs: 1000,
-        heartbeatMs: 60_000,
-        streamBufferBytes: 1 << 20,
+      const app = createApp(testAppDependencies(db, hub, {
         push: {
           publicKey: PUBLIC_KEY,
           subscriptions: createPushSubscriptionStore(db),
@@ -66,7 +50,7 @@ async function withPushApp(
             allowInsecure: options.allowInsecure ?? false,
           },
         },
-      });
+      }));
       await fn(app, db);
     } finally {
       hub.close();
