@@ -12,8 +12,11 @@
 // delivery to the browser (ServiceWorker.deliverPushMessage). The click is
 // dispatched in the worker by the test, as in client/pwa_e2e_test.ts.
 import assert from "node:assert/strict";
-import type { BrowserContext } from "playwright-core";
-import { launchChromium, withBuiltClient } from "../server/testing/browser.ts";
+import {
+  launchChromium,
+  serviceWorkerRegistration,
+  withBuiltClient,
+} from "../server/testing/browser.ts";
 import {
   postJson,
   startTestInstance,
@@ -46,19 +49,6 @@ function stubPushManager(json: SubscriptionJson) {
     } as PushSubscription;
     return Promise.resolve(current);
   };
-}
-
-async function registrationId(context: BrowserContext, scope: string) {
-  const page = context.pages()[0];
-  const cdp = await context.newCDPSession(page);
-  const found = new Promise<string>((resolve) => {
-    cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
-      const r = registrations.find((r) => r.scopeURL === scope && !r.isDeleted);
-      if (r) resolve(r.registrationId);
-    });
-  });
-  await cdp.send("ServiceWorker.enable");
-  return { cdp, id: await found };
 }
 
 Deno.test("browser: Notify me on the real server, a mention while the tab is hidden, the server's notification shown and opened at the message", async () => {
@@ -136,7 +126,11 @@ Deno.test("browser: Notify me on the real server, a mention while the tab is hid
           );
 
           // The push service's delivery to the browser, with what it got.
-          const { cdp, id } = await registrationId(context, `${plaza.url}/`);
+          const { cdp, id } = await serviceWorkerRegistration(
+            context,
+            context.pages()[0],
+            `${plaza.url}/`,
+          );
           await cdp.send("ServiceWorker.deliverPushMessage", {
             origin: `${plaza.url}/`,
             registrationId: id,

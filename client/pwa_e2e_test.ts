@@ -18,9 +18,13 @@ import type {
 } from "playwright-core";
 import postgres from "postgres";
 import { buildClient, type BuildResult } from "../server/build_client.ts";
-import { launchChromium } from "../server/testing/browser.ts";
+import {
+  launchChromium,
+  serviceWorkerRegistration,
+} from "../server/testing/browser.ts";
 import {
   postJson,
+  seedMessages,
   startTestInstance,
   withTestDatabase,
 } from "../server/testing/fixtures.ts";
@@ -69,13 +73,6 @@ async function withRoom(fn: (room: Room) => Promise<void>): Promise<void> {
   } finally {
     await Deno.remove(dist, { recursive: true });
   }
-}
-
-/** Inserts `count` messages straight into the table, as any writer could. */
-async function seed(sql: postgres.Sql, count: number, author = "bot") {
-  await sql`
-    insert into messages (author, text)
-    select ${author}, 'message ' || g from generate_series(1, ${count}) g`;
 }
 
 /** A few minutes of talk, the latest messages in the screenshots. */
@@ -282,7 +279,7 @@ Deno.test("browser: the manifest is complete, its icons have their sizes, and Ch
 
 Deno.test("browser: the worker caches the app shell and nothing else; offline, Plaza opens from it with the saved messages", async () => {
   await withRoom(async ({ plaza, build, sql, browser }) => {
-    await seed(sql, 114);
+    await seedMessages(sql, 114);
     await chatter(sql); // messages 115 to 120
     const context = await browser.newContext(PHONE);
     try {
@@ -448,33 +445,16 @@ Deno.test("browser: a new release takes over: a new cache, the old one deleted, 
   });
 });
 
-/** The registration id Chromium's DevTools use for the page's worker. */
-async function registrationId(
-  context: BrowserContext,
-  page: Page,
-  scope: string,
-) {
-  const cdp = await context.newCDPSession(page);
-  const found = new Promise<string>((resolve) => {
-    cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
-      const r = registrations.find((r) => r.scopeURL === scope && !r.isDeleted);
-      if (r) resolve(r.registrationId);
-    });
-  });
-  await cdp.send("ServiceWorker.enable");
-  return { cdp, id: await found };
-}
-
 Deno.test("browser: a push shows a notification; its click brings the open Plaza to the message, and a new window opens at it", async () => {
   await withRoom(async ({ plaza, sql, browser }) => {
-    await seed(sql, 80);
+    await seedMessages(sql, 80);
     const context = await browser.newContext(PHONE);
     await context.grantPermissions(["notifications"], { origin: plaza.url });
     try {
       const { page, errors } = await openRoom(context, plaza.url);
       await page.getByText("message 80", { exact: true }).waitFor();
       await controlled(page);
-      const { cdp, id } = await registrationId(
+      const { cdp, id } = await serviceWorkerRegistration(
         context,
         page,
         `${plaza.url}/`,
@@ -888,7 +868,7 @@ Deno.test("browser: an install button where the browser offers one, and the Add 
 
 Deno.test("browser: phone layout: safe-area insets, 44 px touch targets, and the composer stays above the keyboard", async () => {
   await withRoom(async ({ plaza, sql, browser }) => {
-    await seed(sql, 30);
+    await seedMessages(sql, 30);
     const context = await browser.newContext(PHONE);
     try {
       const { page, errors } = await openRoom(context, plaza.url);

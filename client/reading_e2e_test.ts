@@ -13,6 +13,7 @@ import { buildClient } from "../server/build_client.ts";
 import { launchChromium } from "../server/testing/browser.ts";
 import {
   postJson,
+  seedMessages,
   startTestInstance,
   withTestDatabase,
 } from "../server/testing/fixtures.ts";
@@ -46,13 +47,6 @@ async function withRoom(fn: (room: Room) => Promise<void>): Promise<void> {
   } finally {
     await Deno.remove(dist, { recursive: true });
   }
-}
-
-/** Inserts `count` messages straight into the table, as any writer could. */
-async function seed(sql: postgres.Sql, count: number, author = "bot") {
-  await sql`
-    insert into messages (author, text)
-    select ${author}, 'message ' || g from generate_series(1, ${count}) g`;
 }
 
 /** Opens the room in a fresh context (own storage) as `name`, or nameless. */
@@ -142,7 +136,7 @@ Deno.test({
     "browser: scrolling up loads older pages in place, and down again loads the newer ones back",
   async fn() {
     await withRoom(async (room) => {
-      await seed(room.sql, 420);
+      await seedMessages(room.sql, 420);
       const { page, errors, close } = await open(room, null);
       await page.locator('[data-id="420"]').waitFor();
       await watchMessageCount(page);
@@ -208,7 +202,7 @@ Deno.test({
     "browser: 10,000 messages pass with the reader at the bottom, then scrolled up: never more than 300 in the DOM",
   async fn() {
     await withRoom(async (room) => {
-      await seed(room.sql, 20);
+      await seedMessages(room.sql, 20);
       const { page, errors, close } = await open(room, "ada");
       await page.locator('[data-id="20"]').waitFor();
       await watchMessageCount(page);
@@ -217,7 +211,7 @@ Deno.test({
       // batches, as a busy room would send them (one burst of 10,000 would
       // overflow the server's per-client buffer and test reconnects instead).
       for (let last = 20; last < 10_020;) {
-        await seed(room.sql, 1000);
+        await seedMessages(room.sql, 1000);
         last += 1000;
         await page.locator(`[data-id="${last}"]`).waitFor();
       }
@@ -231,7 +225,7 @@ Deno.test({
       const y = await topOf(page, anchor);
       const pill = page.getByTestId("new-messages-pill");
       for (let n = 1000; n <= 10_000; n += 1000) {
-        await seed(room.sql, 1000);
+        await seedMessages(room.sql, 1000);
         await pill.getByText(`${n} new messages`).waitFor();
       }
       assert.equal(await topOf(page, anchor), y);
@@ -470,7 +464,7 @@ Deno.test({
     "browser: scrolled up, new messages keep the view and raise a pill; a hidden tab counts them in its title",
   async fn() {
     await withRoom(async (room) => {
-      await seed(room.sql, 60);
+      await seedMessages(room.sql, 60);
       const { page, errors, close } = await open(room, "ada");
       await page.locator('[data-id="60"]').waitFor();
       await scrollLogTo(page, 400);

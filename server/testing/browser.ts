@@ -1,4 +1,10 @@
-import { type Browser, chromium } from "playwright-core";
+import {
+  type Browser,
+  type BrowserContext,
+  type CDPSession,
+  chromium,
+  type Page,
+} from "playwright-core";
 import { buildClient } from "../build_client.ts";
 
 /** Debian's Chromium; browser tests never download one. */
@@ -32,4 +38,21 @@ export async function withBuiltClient<T>(
   } finally {
     await Deno.remove(dist, { recursive: true });
   }
+}
+
+/** A DevTools session on `page` and the registration id of the service worker for `scope` (for ServiceWorker.deliverPushMessage). */
+export async function serviceWorkerRegistration(
+  context: BrowserContext,
+  page: Page,
+  scope: string,
+): Promise<{ cdp: CDPSession; id: string }> {
+  const cdp = await context.newCDPSession(page);
+  const found = new Promise<string>((resolve) => {
+    cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
+      const r = registrations.find((r) => r.scopeURL === scope && !r.isDeleted);
+      if (r) resolve(r.registrationId);
+    });
+  });
+  await cdp.send("ServiceWorker.enable");
+  return { cdp, id: await found };
 }

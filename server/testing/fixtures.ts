@@ -1,3 +1,4 @@
+import type postgres from "postgres";
 import { loadConfig } from "../config.ts";
 import type { Message } from "../message.ts";
 import { type Plaza, startPlaza } from "../plaza.ts";
@@ -54,4 +55,15 @@ export async function postJson(
     );
   }
   return body as Message;
+}
+
+/** Inserts `count` messages ("message 1"…) straight into the table, as any writer could. */
+export async function seedMessages(
+  sql: postgres.Sql,
+  count: number,
+  author = "bot",
+): Promise<void> {
+  await sql`
+    insert into messages (author, text)
+    select ${author}, 'message ' || g from generate_series(1, ${count}) g`;
 }
