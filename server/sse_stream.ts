@@ -229,8 +229,9 @@ export function createSseStream(
         // Live writes never wait for the reader (write() checks the budget
         // itself), so pull is not needed any more. A promise that never
         // settles keeps the stream from calling pull after every chunk:
-        // at 10,000 streams that machinery was about a sixth of the
-        // server's JavaScript time (docs/benchmarks.md, "Profiles").
+        // at 10,000 streams that machinery was about a tenth of the
+        // server's JavaScript time and made the hub's loop take about
+        // twice as long (docs/benchmarks.md, "Profiles").
         if (live) return new Promise<void>(() => {});
       },
       cancel() {
