@@ -17,6 +17,8 @@ import {
   materialize,
   nextDeliveryMs,
   nextPendingMs,
+  PUSH_MAX_REFUSALS,
+  refuseDelivery,
   removeSubscription,
   retryDelivery,
 } from "./push_queue.ts";
@@ -223,7 +225,18 @@ export function createPushDispatcher(
           status: outcome.status,
           reason: outcome.reason,
         });
-        await finishDelivery(db, d.id);
+        if (outcome.status === 0) {
+          // Not sent at all (our own refusal: a host off the list, keys
+          // that cannot encrypt): kept, in case the configuration changes.
+          await finishDelivery(db, d.id);
+        } else if (await refuseDelivery(db, d)) {
+          // Refused again and again: junk or dead; forget it.
+          logger.warn("push_gone", {
+            message:
+              `Push service refused ${PUSH_MAX_REFUSALS} notifications in a row: subscription removed`,
+            subscriptionId: d.subscriptionId,
+          });
+        }
         return;
       case "retry":
         if (stopping.signal.aborted) {

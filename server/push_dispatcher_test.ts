@@ -289,6 +289,36 @@ Deno.test("410 from the push service removes the subscription; 500 is retried wi
   });
 });
 
+Deno.test("a subscription the push service refuses three times in a row is removed; one that gets through again is kept", async () => {
+  await withTwoInstances(async (a, b, service, sql) => {
+    const junk = await service.subscribe();
+    const shaky = await service.subscribe();
+    await subscribe(a.url, junk, "junk");
+    await subscribe(b.url, shaky, "shaky");
+    service.answer(junk.endpoint, { status: 400 });
+    service.answer(shaky.endpoint, { status: 403, times: 2 });
+    const refusals = async (endpoint: string) => {
+      const [row] = await sql<{ n: number | null }[]>`
+        select (select refusals from push_subscriptions
+                where endpoint = ${endpoint}) as n`;
+      return row.n;
+    };
+    // One message at a time, each notified on its own (the minute made to
+    // pass before each).
+    for (let round = 1; round <= 3; round++) {
+      await sql`update push_subscriptions
+                set last_notified_at = now() - interval '1 hour'`;
+      const m = await postJson(a.url, "ada", `round ${round}`);
+      await drained(sql, m.id);
+    }
+    assert.equal(service.attempts(junk.endpoint), 3);
+    assert.equal(await refusals(junk.endpoint), null, "junk removed");
+    assert.equal(service.attempts(shaky.endpoint), 3);
+    assert.equal(service.receivedBy(shaky.endpoint).length, 1);
+    assert.equal(await refusals(shaky.endpoint), 0, "kept, count reset");
+  });
+});
+
 Deno.test("a stored subscription whose endpoint is not allowed (any more) is never sent to", async () => {
   await withTestDatabase(async (url) => {
     const service = startTestPushService();

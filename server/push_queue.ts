@@ -429,7 +429,7 @@ export async function finishSentDelivery(
 ): Promise<void> {
   await db.query(
     `with sent as (
-       update push_subscriptions s set last_notified_at = now()
+       update push_subscriptions s set last_notified_at = now(), refusals = 0
        from push_deliveries d
        where d.id = $1 and s.id = d.subscription_id
        returning d.id
@@ -442,6 +442,31 @@ export async function finishSentDelivery(
 /** Given up (or refused): the delivery is done with. */
 export async function finishDelivery(db: Queryable, id: number): Promise<void> {
   await db.query("delete from push_deliveries where id = $1", [id]);
+}
+
+/** Refusals in a row after which a subscription is dropped. */
+export const PUSH_MAX_REFUSALS = 3;
+
+/**
+ * The push service refused this delivery for good (400, 401, 403, 413…): the
+ * delivery is done with, and a subscription refused PUSH_MAX_REFUSALS times
+ * in a row is removed. Returns whether it was.
+ */
+export async function refuseDelivery(
+  db: Queryable,
+  delivery: Pick<ClaimedDelivery, "id" | "subscriptionId">,
+): Promise<boolean> {
+  await db.query("delete from push_deliveries where id = $1", [delivery.id]);
+  // Two statements: a row updated in one WITH clause cannot be deleted in
+  // another of the same statement.
+  const [row] = await db.query<{ refusals: number }>(
+    `update push_subscriptions set refusals = refusals + 1
+     where id = $1 returning refusals`,
+    [delivery.subscriptionId],
+  );
+  if (row === undefined || row.refusals < PUSH_MAX_REFUSALS) return false;
+  await removeSubscription(db, delivery.subscriptionId);
+  return true;
 }
 
 /**

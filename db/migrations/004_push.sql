@@ -26,7 +26,11 @@ create table push_subscriptions (
   updated_at timestamptz not null default now(),
   -- When this subscriber was last sent a notification: the next one (mentions
   -- aside) waits until PUSH_INTERVAL_MS after it.
-  last_notified_at timestamptz
+  last_notified_at timestamptz,
+  -- Refusals (400, 401, 403…) since the last notification that went through:
+  -- a subscription the push service keeps refusing is dropped, so junk does
+  -- not pile up (see PUSH_MAX_REFUSALS in server/push_queue.ts).
+  refusals integer not null default 0
 );
 
 -- Tabs that show the room right now. A visible tab refreshes its row every
