@@ -13,6 +13,7 @@
 // dispatched in the worker by the test, as in client/pwa_e2e_test.ts.
 import assert from "node:assert/strict";
 import {
+  clickShownNotification,
   launchChromium,
   serviceWorkerRegistration,
   withBuiltClient,
@@ -150,22 +151,7 @@ Deno.test("browser: Notify me on the real server, a mention while the tab is hid
             url: `/#message-${mention.id}`,
           });
 
-          const [worker] = context.serviceWorkers();
-          await worker.evaluate(async () => {
-            const scope = globalThis as unknown as {
-              registration: ServiceWorkerRegistration;
-              NotificationEvent: new (
-                type: string,
-                init: { notification: Notification },
-              ) => Event;
-            };
-            const [n] = await scope.registration.getNotifications();
-            globalThis.dispatchEvent(
-              new scope.NotificationEvent("notificationclick", {
-                notification: n,
-              }),
-            );
-          });
+          await clickShownNotification(context);
           await page.locator(`.flash[data-id="${mention.id}"]`).waitFor();
           assert.equal(
             await page.evaluate(() => location.hash),

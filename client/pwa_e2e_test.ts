@@ -19,7 +19,9 @@ import type {
 import postgres from "postgres";
 import { buildClient, type BuildResult } from "../server/build_client.ts";
 import {
+  clickShownNotification,
   launchChromium,
+  openLivePage,
   serviceWorkerRegistration,
 } from "../server/testing/browser.ts";
 import {
@@ -90,26 +92,6 @@ async function chatter(sql: postgres.Sql) {
               values (${author}, ${text},
                       ${new Date(Date.now() - (lines.length - i) * 60_000)})`;
   }
-}
-
-/** A page in `context` as `name`, live, with page errors collected. */
-async function openRoom(
-  context: BrowserContext,
-  url: string,
-  name: string | null = "ada",
-) {
-  if (name !== null) {
-    await context.addInitScript(
-      (n) => localStorage.setItem("plaza.name", n),
-      name,
-    );
-  }
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.locator('[data-testid="status"][data-status="live"]').waitFor();
-  return { page, errors };
 }
 
 /** Resolves once the service worker controls the page (it claims it on activation). */
@@ -233,7 +215,7 @@ Deno.test("browser: the manifest is complete, its icons have their sizes, and Ch
     // worker load.
     const context = await browser.newContext(PHONE);
     try {
-      const { page, errors } = await openRoom(context, plaza.url);
+      const { page, errors } = await openLivePage(context, plaza.url);
       const head = await page.evaluate(() => ({
         viewport: document.querySelector('meta[name="viewport"]')!
           .getAttribute("content"),
@@ -283,7 +265,7 @@ Deno.test("browser: the worker caches the app shell and nothing else; offline, P
     await chatter(sql); // messages 115 to 120
     const context = await browser.newContext(PHONE);
     try {
-      const { page, errors } = await openRoom(context, plaza.url);
+      const { page, errors } = await openLivePage(context, plaza.url);
       await page.getByText("Same place as last time.").waitFor();
       // The stream brings the latest 50; scrolling up fetches the rest.
       while (!await page.getByText("message 1", { exact: true }).count()) {
@@ -384,7 +366,7 @@ Deno.test("browser: a new release takes over: a new cache, the old one deleted, 
   await withRoom(async (room) => {
     const context = await room.browser.newContext(PHONE);
     try {
-      const { page, errors } = await openRoom(context, room.plaza.url);
+      const { page, errors } = await openLivePage(context, room.plaza.url);
       await controlled(page);
       assert.deepEqual(
         await page.evaluate(() => caches.keys()),
@@ -451,7 +433,7 @@ Deno.test("browser: a push shows a notification; its click brings the open Plaza
     const context = await browser.newContext(PHONE);
     await context.grantPermissions(["notifications"], { origin: plaza.url });
     try {
-      const { page, errors } = await openRoom(context, plaza.url);
+      const { page, errors } = await openLivePage(context, plaza.url);
       await page.getByText("message 80", { exact: true }).waitFor();
       await controlled(page);
       const { cdp, id } = await serviceWorkerRegistration(
@@ -501,27 +483,9 @@ Deno.test("browser: a push shows a notification; its click brings the open Plaza
       });
       assert.match(icon, /\/assets\/icon-192-[0-9a-f]{8}\.png$/);
 
-      // The click. Headless Chromium has no notification to click, so the
-      // test (not the app) dispatches a notificationclick in the worker:
-      // the worker's real listener runs on the real notification. Such an
-      // event lacks a user's click, so the browser refuses its focus();
-      // that part, and opening a new window, are unit-tested
-      // (client/sw/notifications_test.ts). Here: the window is told, and
+      // The click (see clickShownNotification): the window is told, and
       // scrolls to and highlights the message.
-      const [worker] = context.serviceWorkers();
-      await worker.evaluate(async () => {
-        const scope = globalThis as unknown as {
-          registration: ServiceWorkerRegistration;
-          NotificationEvent: new (
-            type: string,
-            init: { notification: Notification },
-          ) => Event;
-        };
-        const [n] = await scope.registration.getNotifications();
-        globalThis.dispatchEvent(
-          new scope.NotificationEvent("notificationclick", { notification: n }),
-        );
-      });
+      await clickShownNotification(context);
       const message = page.locator(
         `[data-testid="message"][data-id="${target}"]`,
       );
@@ -654,7 +618,7 @@ Deno.test("browser: Notify me asks permission only when clicked, subscribes, sen
     const { calls, next, publicKey } = await fakePushRoutes(context);
     const firstReport = next((c) => c.path === "/push/visibility");
     try {
-      const { page, errors } = await openRoom(context, plaza.url);
+      const { page, errors } = await openLivePage(context, plaza.url);
       const notify = page.getByTestId("notify");
       await page.locator('[data-testid="notify"][data-state="off"]').waitFor();
       assert.equal(await notify.getAttribute("role"), "switch");
@@ -769,7 +733,7 @@ Deno.test("browser: Notify me says blocked when the browser denies notifications
     await context.addInitScript(fakePushService);
     const { calls } = await fakePushRoutes(context, 404);
     try {
-      const { page, errors } = await openRoom(context, plaza.url);
+      const { page, errors } = await openLivePage(context, plaza.url);
       const none = page.locator(
         '[data-testid="notify"][data-state="unavailable"]',
       );
@@ -802,7 +766,7 @@ Deno.test("browser: an install button where the browser offers one, and the Add 
         bypassCSP: true,
       });
       try {
-        const { page, errors } = await openRoom(context, plaza.url);
+        const { page, errors } = await openLivePage(context, plaza.url);
         await page.locator("#tools [data-testid=notify]").waitFor();
         // What Chromium fires once Plaza is installable: the app keeps it
         // for its own button.
@@ -844,7 +808,7 @@ Deno.test("browser: an install button where the browser offers one, and the Add 
       bypassCSP: true,
     });
     try {
-      const { page, errors } = await openRoom(iphone, plaza.url);
+      const { page, errors } = await openLivePage(iphone, plaza.url);
       const hint = page.getByTestId("ios-hint");
       await hint.waitFor();
       assert.equal(
@@ -871,7 +835,7 @@ Deno.test("browser: phone layout: safe-area insets, 44 px touch targets, and the
     await seedMessages(sql, 30);
     const context = await browser.newContext(PHONE);
     try {
-      const { page, errors } = await openRoom(context, plaza.url);
+      const { page, errors } = await openLivePage(context, plaza.url);
       await page.locator("#tools [data-testid=notify]").waitFor();
       // A notched phone: 47 px status bar, 34 px home indicator.
       const cdp = await context.newCDPSession(page);

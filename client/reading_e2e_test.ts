@@ -10,7 +10,7 @@ import {
 } from "playwright-core";
 import postgres from "postgres";
 import { buildClient } from "../server/build_client.ts";
-import { launchChromium } from "../server/testing/browser.ts";
+import { launchChromium, openLivePage } from "../server/testing/browser.ts";
 import {
   postJson,
   seedMessages,
@@ -62,18 +62,12 @@ async function open(
     timezoneId: "UTC",
     ...options,
   });
-  if (name !== null) {
-    await context.addInitScript(
-      (n) => localStorage.setItem("plaza.name", n),
-      name,
-    );
-  }
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await beforeLoad?.(page);
-  await page.goto(room.url);
-  await page.locator('[data-testid="status"][data-status="live"]').waitFor();
+  const { page, errors } = await openLivePage(
+    context,
+    room.url,
+    name,
+    beforeLoad,
+  );
   return { page, errors, close: () => context.close() };
 }
 

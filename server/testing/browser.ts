@@ -56,3 +56,51 @@ export async function serviceWorkerRegistration(
   await cdp.send("ServiceWorker.enable");
   return { cdp, id: await found };
 }
+
+/** Opens `url` in a new page of `context` as `name` (none: the name prompt shows), waits until the stream is live, and collects page errors. */
+export async function openLivePage(
+  context: BrowserContext,
+  url: string,
+  name: string | null = "ada",
+  beforeLoad?: (page: Page) => Promise<void>,
+): Promise<{ page: Page; errors: string[] }> {
+  if (name !== null) {
+    await context.addInitScript(
+      (n) => localStorage.setItem("plaza.name", n),
+      name,
+    );
+  }
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await beforeLoad?.(page);
+  await page.goto(url);
+  await page.locator('[data-testid="status"][data-status="live"]').waitFor();
+  return { page, errors };
+}
+
+/**
+ * Dispatches `notificationclick` in the context's service worker for the
+ * first notification it shows, so the worker's real listener runs on the
+ * real notification. Headless Chromium has no notification to click; such
+ * an event lacks a user's gesture, so focus() and openWindow() in it are
+ * refused (client/sw/notifications_test.ts covers those).
+ */
+export async function clickShownNotification(
+  context: BrowserContext,
+): Promise<void> {
+  const [worker] = context.serviceWorkers();
+  await worker.evaluate(async () => {
+    const scope = globalThis as unknown as {
+      registration: ServiceWorkerRegistration;
+      NotificationEvent: new (
+        type: string,
+        init: { notification: Notification },
+      ) => Event;
+    };
+    const [n] = await scope.registration.getNotifications();
+    globalThis.dispatchEvent(
+      new scope.NotificationEvent("notificationclick", { notification: n }),
+    );
+  });
+}
