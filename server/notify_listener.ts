@@ -45,6 +45,11 @@ export interface NotifyListenerOptions {
   onError?: (message: string, error: unknown) => void;
   /** Told when the session goes live (caught up) or down, e.g. for logs. */
   onLiveChange?: (live: boolean) => void;
+  /**
+   * Told each message after the hub has it: every committed message once and
+   * in order, back-fill included (the push dispatcher wakes on it).
+   */
+  onPublish?: (message: Message) => void;
 }
 
 const BACKFILL_PAGE = 1000;
@@ -127,6 +132,7 @@ export function createNotifyListener(
     if (cursor !== null && message.id <= cursor) return;
     cursor = message.id;
     hub.publish(message);
+    options.onPublish?.(message);
   };
 
   const backfill = async () => {

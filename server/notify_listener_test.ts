@@ -214,7 +214,13 @@ Deno.test("rows this instance committed are published at once when they follow t
     },
     end() {},
   });
-  const listener = createNotifyListener({ db, store, hub });
+  const told: number[] = [];
+  const listener = createNotifyListener({
+    db,
+    store,
+    hub,
+    onPublish: (m) => told.push(m.id),
+  });
   await listener.start();
   const endOfTick = () => new Promise<void>((r) => setTimeout(r, 0));
 
@@ -234,6 +240,7 @@ Deno.test("rows this instance committed are published at once when they follow t
   notify(MESSAGES_CHANNEL, JSON.stringify(message(9)));
   await endOfTick();
   assert.deepEqual(got, [6, 7, 8, 9]);
+  assert.deepEqual(told, [6, 7, 8, 9], "onPublish hears each once, in order");
   await listener.close();
   hub.close();
 });

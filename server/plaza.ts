@@ -10,7 +10,6 @@ import { type Message, validateTypingInput } from "./message.ts";
 import { createNotifyListener } from "./notify_listener.ts";
 import { createPresence, PRESENCE_CHANNEL } from "./presence.ts";
 import { createPushInstance, type PushInstance } from "./push_instance.ts";
-import { hubWithPublishTap } from "./push_wake.ts";
 import { TYPING_CHANNEL } from "./post_typing.ts";
 import { createRateLimiter, noRateLimit } from "./rate_limiter.ts";
 
@@ -105,8 +104,10 @@ export async function startPlaza(
   const listener = createNotifyListener({
     db,
     store,
-    // Every message the listener publishes also wakes the push dispatcher.
-    hub: hubWithPublishTap(hub, () => push.wake()),
+    hub,
+    // Every message the listener publishes also wakes the push dispatcher:
+    // no second LISTEN connection and no extra NOTIFY per post.
+    onPublish: () => push.wake(),
     onError: databaseError("listen_error"),
     onLiveChange: (live) => {
       if (live) {
