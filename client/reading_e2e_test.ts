@@ -86,10 +86,15 @@ function assertRun(ids: number[], first: number, last: number) {
   ids.forEach((id, i) => assert.equal(id, first + i, "ids are contiguous"));
 }
 
-/** Viewport y of a message's top edge. */
+/**
+ * A message's top edge, measured from the top of the log: where the reader
+ * sees it. Not from the viewport, because the header grows a row on phones
+ * whenever the client/pwa chunk arrives, which moves the whole log.
+ */
 function topOf(page: Page, id: number): Promise<number> {
   return page.locator(`[data-id="${id}"]`).evaluate((e) =>
-    e.getBoundingClientRect().top
+    e.getBoundingClientRect().top -
+    e.closest('[role="log"]')!.getBoundingClientRect().top
   );
 }
 
