@@ -10,8 +10,9 @@ WORKDIR /app
 
 # Dependencies first, so editing the source does not refetch them. --frozen:
 # a deno.lock that does not match deno.json fails the build instead of being
-# rewritten.
+# rewritten. vendor/ holds the patched postgres.js that deno.json links in.
 COPY deno.json deno.lock ./
+COPY vendor ./vendor
 RUN deno install --frozen
 
 COPY db ./db
@@ -24,6 +25,7 @@ FROM denoland/deno:2.9.6
 WORKDIR /app
 
 COPY deno.json deno.lock ./
+COPY vendor ./vendor
 COPY db ./db
 COPY server ./server
 COPY --from=build /app/dist ./dist

@@ -1,12 +1,14 @@
-/** A loopback TCP proxy whose connections can be frozen: bytes stop moving but nothing closes. */
+/** A loopback TCP proxy whose connections can be frozen (bytes stop moving, nothing closes) or cut. */
 export interface TcpProxy {
   port: number;
   /** Stops forwarding on every connection open now (later ones still flow). */
   freeze(): void;
+  /** Closes every connection open now, both sides, as a restarting server does; later ones still flow. */
+  cut(): void;
   close(): Promise<void>;
 }
 
-/** Proxies 127.0.0.1:<free port> to 127.0.0.1:`targetPort`, to simulate a silently dead connection. */
+/** Proxies 127.0.0.1:<free port> to 127.0.0.1:`targetPort`, to simulate a silently dead or dropped connection. */
 export function startTcpProxy(targetPort: number): TcpProxy {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const pairs = new Set<
@@ -57,9 +59,12 @@ export function startTcpProxy(targetPort: number): TcpProxy {
         },
         done: Promise.resolve(),
       };
+      // Either side closing closes the other, as the server's FIN would.
+      const pipeThenClose = (from: Deno.Conn, to: Deno.Conn) =>
+        pipe(from, to, pair).then(() => pair.close());
       pair.done = Promise.all([
-        pipe(client, upstream, pair),
-        pipe(upstream, client, pair),
+        pipeThenClose(client, upstream),
+        pipeThenClose(upstream, client),
       ]).then(() => {
         pair.close();
         pairs.delete(pair);
@@ -72,6 +77,9 @@ export function startTcpProxy(targetPort: number): TcpProxy {
     port: (listener.addr as Deno.NetAddr).port,
     freeze() {
       for (const p of pairs) p.frozen = true;
+    },
+    cut() {
+      for (const p of pairs) p.close();
     },
     async close() {
       listener.close();
