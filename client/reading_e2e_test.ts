@@ -280,6 +280,11 @@ Deno.test({
         (p) => p.clock.install({ time: now }),
       );
       await page.getByText("right now").waitFor();
+      // The first scrollback request finds nothing older; until it answers
+      // its placeholder is one more ".day" row (CI saw it under load).
+      await page.getByText("Loading older messages…").waitFor({
+        state: "detached",
+      });
 
       assert.deepEqual(
         await page.locator(".day").allInnerTexts(),
