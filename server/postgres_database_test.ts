@@ -90,9 +90,8 @@ Deno.test("a transaction whose backend is terminated fails, and the connection i
           const queued = tx.query("select 2");
           await untilRunning(direct, sleep);
           // What a restart or an operator does to a session: FATAL, then
-          // the reset. postgres.js queues ROLLBACK between the two; the
-          // close then left that write stuck in the connection, and every
-          // later query on it timed out.
+          // the reset, and no ReadyForQuery. postgres.js kept that FATAL
+          // and failed the first query of the next session with it.
           await direct`
             select pg_terminate_backend(pid) from pg_stat_activity
             where query = ${sleep}`;
