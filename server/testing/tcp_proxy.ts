@@ -66,7 +66,6 @@ export function startTcpProxy(targetPort: number): TcpProxy {
         pipeThenClose(client, upstream),
         pipeThenClose(upstream, client),
       ]).then(() => {
-        pair.close();
         pairs.delete(pair);
       });
       pairs.add(pair);
