@@ -11,6 +11,10 @@
  * command passes, the runtime stage holds no build-only packages, and SIGTERM
  * exits cleanly. server/docker_steps_test.ts runs it against the test database.
  *
+ * It never reaches the network: the machine's Deno cache stands in for the
+ * registry in the first stage, later stages start from an empty cache, and
+ * every request to a registry fails at once (see runDockerSteps).
+ *
  * What it cannot show: the base image's own contents, the `deno` user's file
  * ownership (`chown` is a no-op here, there is no such user) and the absolute
  * /app paths, which are left as written.
@@ -250,35 +254,39 @@ export async function runDockerSteps(
     await Deno.writeTextFile(`${bin}/chown`, "#!/bin/sh\nexit 0\n", {
       mode: 0o755,
     });
+    // The replay must not reach the network, whatever the machine allows: a
+    // proxy on a closed port makes every registry request fail at once. The
+    // machine's Deno cache (filled by `deno install --frozen` before the
+    // tests) stands in for the registry in the first stage, the only one the
+    // Dockerfile lets fetch; every later stage starts from an empty cache, as
+    // a fresh base image does, so a step there that would download fails here.
+    const noNetwork = "http://127.0.0.1:9";
     const baseEnv: Record<string, string> = {
       PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
       HOME: Deno.env.get("HOME") ?? temp,
+      HTTP_PROXY: noNetwork,
+      HTTPS_PROXY: noNetwork,
+      // The HEALTHCHECK and the checks talk to the server on loopback.
+      NO_PROXY: "127.0.0.1,localhost",
     };
-    // Share the machine's Deno cache so the replay does not refetch npm, and
-    // its way to the registry (a proxy, a mirror) for what is not cached.
-    for (
-      const name of [
-        "DENO_DIR",
-        "NPM_CONFIG_REGISTRY",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "NO_PROXY",
-        "DENO_CERT",
-      ]
-    ) {
-      const value = Deno.env.get(name);
-      if (value) baseEnv[name] = value;
-    }
+    const machineCache = Deno.env.get("DENO_DIR");
+    if (machineCache) baseEnv.DENO_DIR = machineCache;
 
     const dirs = new Map<string, string>();
     let workdir = "";
     let imageEnv: Record<string, string> = {};
     let cmd: string[] | null = null;
     let healthcheck: string[] | null = null;
+    let stageEnv = baseEnv;
     for (const [i, stage] of stages.entries()) {
       const dir = `${temp}/stage${i}`;
       await Deno.mkdir(dir);
       dirs.set(stage.name ?? String(i), dir);
+      stageEnv = { ...baseEnv };
+      if (i > 0) {
+        stageEnv.DENO_DIR = `${temp}/deno-dir${i}`;
+        await Deno.mkdir(stageEnv.DENO_DIR);
+      }
       workdir = "";
       imageEnv = {};
       cmd = null;
@@ -318,7 +326,12 @@ export async function runDockerSteps(
                 source = other + src.slice(workdir.length);
                 rel = "";
               }
-              const target = dest.endsWith("/")
+              // As in Docker: a directory's contents go into dest, a file
+              // goes into a dest ending in "/" under its own name.
+              const isDir = (await Deno.stat(source)).isDirectory;
+              const target = isDir
+                ? dest.replace(/\/+$/, "")
+                : dest.endsWith("/")
                 ? `${dest}${source.split("/").pop()}`
                 : dest;
               await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), {
@@ -337,7 +350,7 @@ export async function runDockerSteps(
           }
           case "RUN":
             log(`RUN ${args.slice(0, 100)}`);
-            await run("sh", ["-c", args], dir, baseEnv);
+            await run("sh", ["-c", args], dir, stageEnv);
             break;
           case "ENV":
             imageEnv = { ...imageEnv, ...parseEnv(args) };
@@ -377,7 +390,7 @@ export async function runDockerSteps(
       // An image gets only its ENV and the runtime's, not the builder's shell.
       clearEnv: true,
       env: {
-        ...baseEnv,
+        ...stageEnv,
         ...imageEnv,
         PORT: "0",
         HOST: "127.0.0.1",
@@ -397,7 +410,7 @@ export async function runDockerSteps(
         hcCommand === "deno" ? Deno.execPath() : hcCommand,
         hcArgs,
         runtime,
-        { ...baseEnv, ...imageEnv, PORT: new URL(server.url).port },
+        { ...stageEnv, ...imageEnv, PORT: new URL(server.url).port },
       );
       log("HEALTHCHECK passes");
       stopped = true;
