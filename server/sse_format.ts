@@ -2,13 +2,28 @@ import type { Message } from "./message.ts";
 
 const encoder = new TextEncoder();
 
-/** Frames one SSE event; multi-line data becomes several `data:` lines. */
+// A CR or LF in an id or event name would end the field early and let the
+// rest be read as another field (or a whole event); a NUL in an id makes
+// EventSource ignore it.
+const BAD_FIELD = /[\r\n\0]/;
+
+/** Frames one SSE event; multi-line data becomes several `data:` lines. Throws on an id or event name with CR, LF or NUL. */
 export function formatEvent(
   fields: { id?: number | string; event?: string; data: string },
 ): string {
   let out = "";
-  if (fields.id !== undefined) out += `id: ${fields.id}\n`;
-  if (fields.event !== undefined) out += `event: ${fields.event}\n`;
+  if (fields.id !== undefined) {
+    if (BAD_FIELD.test(String(fields.id))) {
+      throw new RangeError("An SSE id must not contain CR, LF or NUL.");
+    }
+    out += `id: ${fields.id}\n`;
+  }
+  if (fields.event !== undefined) {
+    if (BAD_FIELD.test(fields.event)) {
+      throw new RangeError("An SSE event name must not contain CR, LF or NUL.");
+    }
+    out += `event: ${fields.event}\n`;
+  }
   for (const line of fields.data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`;
   return out + "\n";
 }

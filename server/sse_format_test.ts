@@ -35,3 +35,15 @@ Deno.test("encodeMessageEvent keeps a multi-line message on one data line", () =
   assert.deepEqual(JSON.parse(lines[2].slice(6)), message);
   assert.deepEqual(lines.slice(3), ["", ""]);
 });
+
+Deno.test("formatEvent refuses an id or event name that would split the frame", () => {
+  for (const bad of ["a\nb", "a\rb", "a\r\nid: 9", "a\0b"]) {
+    assert.throws(() => formatEvent({ event: bad, data: "x" }), RangeError);
+    assert.throws(() => formatEvent({ id: bad, data: "x" }), RangeError);
+  }
+  // Data may hold newlines: they become further data lines.
+  assert.equal(
+    formatEvent({ id: 7, event: "message", data: "a\nb" }),
+    "id: 7\nevent: message\ndata: a\ndata: b\n\n",
+  );
+});
