@@ -14,7 +14,7 @@ import {
 /** The chat issue's budget for what the page needs to show the chat. */
 const MAX_JS_GZIP = 14 * 1024;
 const MAX_CSS_GZIP = 4 * 1024;
-// The installable app (issue 6) comes after: the client/pwa chunk, loaded
+// The installable app comes after: the client/pwa chunk, loaded
 // once the chat has rendered (offline copy, install, notifications), and
 // the service worker, fetched by the browser on its own. Each has a budget
 // of its own so that neither grows unnoticed; the main bundle's stays.

@@ -1,5 +1,5 @@
 // Plaza as an installable app, in a real Chromium against a real server and
-// Postgres (issue 6): the manifest and icons, the service worker's cache and
+// Postgres: the manifest and icons, the service worker's cache and
 // offline start with the saved messages, a new version taking over, a push
 // shown as a notification and its click leading to the message, the
 // "Notify me" switch against the push HTTP contract, the install button and

@@ -1,5 +1,5 @@
 /**
- * The client side of Web Push (issue 6): the "Notify me" switch's states and
+ * The client side of Web Push: the "Notify me" switch's states and
  * what each click does, and the visibility reports that let the server skip
  * readers who are looking at the room. Browser objects come in through
  * PushEnv so that tests can pass fakes. The HTTP contract:

@@ -1,4 +1,4 @@
--- Web Push notifications (issue 6). Everything the dispatchers share lives
+-- Web Push notifications. Everything the dispatchers share lives
 -- here, so that any number of instances notify each subscriber once: they
 -- take turns through row locks (FOR UPDATE SKIP LOCKED), never through
 -- memory. See server/push_queue.ts for the steps that read and write these.
