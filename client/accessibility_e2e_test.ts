@@ -1,6 +1,6 @@
 // axe-core in a real Chromium, in the layouts people use (phone and desktop,
 // light and dark), plus the size budget. With PLAZA_SCREENSHOTS=<dir> it also
-// saves the screenshots linked from the README (docs/screenshots).
+// saves the screenshots linked from the README and docs/ (docs/screenshots).
 import assert from "node:assert/strict";
 import axe from "axe-core";
 import postgres from "postgres";

@@ -4,7 +4,7 @@
 // shown as a notification and its click leading to the message, the
 // "Notify me" switch against the push HTTP contract, the install button and
 // iOS hint, and the phone layout (safe areas, 44 px targets, keyboard).
-// With PLAZA_SCREENSHOTS=<dir> it also saves the README's phone screenshots.
+// With PLAZA_SCREENSHOTS=<dir> it also saves the phone screenshots in docs/push.md.
 // Run by `deno task test`; needs Debian's Chromium at /usr/bin/chromium.
 import assert from "node:assert/strict";
 import { join } from "node:path";

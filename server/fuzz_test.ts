@@ -1,7 +1,7 @@
 /**
  * Fuzzes a running Plaza instance over real TCP (127.0.0.1, a fresh test
  * database): random and malformed requests from 8 clients at once, with a
- * share of valid posts mixed in. It checks the HTTP contract of README.md:
+ * share of valid posts mixed in. It checks the HTTP contract of docs/api.md:
  *
  * - no answer is ever a 5xx (the database is up, so not even a 503);
  * - every 4xx from the app is JSON `{"error": "<sentence>"}` (405 with Allow,
@@ -329,7 +329,7 @@ function predictPost(
     if (host !== origin.host) return { expect: [403] };
   }
   // POST /typing has a rate limit of its own; raised for this test, but
-  // README allows a 429 there at any time.
+  // docs/api.md allows a 429 there at any time.
   const limited = path === "/typing" ? [429] : [];
   const media = (contentType ?? "").split(";")[0].trim().toLowerCase();
   if (!ACCEPTED_TYPES.includes(media)) return { expect: [415, ...limited] };
