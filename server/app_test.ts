@@ -178,6 +178,81 @@ Deno.test("bad input gets a 4xx JSON error and stores nothing", async () => {
   });
 });
 
+const form = (body: string) => ({
+  method: "POST",
+  headers: { "Content-Type": "application/x-www-form-urlencoded" },
+  body,
+});
+
+Deno.test("a form body with percent-encoded bytes that are not UTF-8 gets a 400 and stores nothing", async () => {
+  await withApp(async (app) => {
+    for (
+      const body of [
+        "author=a&text=%ff%fe",
+        "author=%c0%80ada&text=hi", // overlong
+        "author=ada&text=%ed%a0%80", // an encoded surrogate
+        "author=ada&text=caf%e9", // Latin-1
+        "author=ada&text=hi&te%ffxt=", // in a name the app does not read
+      ]
+    ) {
+      await expectError(
+        await app.request("/messages", form(body)),
+        400,
+        /The form body is not valid UTF-8 once percent-decoded/,
+      ).catch((e) => {
+        throw new Error(`${body}: ${e.message}`);
+      });
+    }
+    await expectError(
+      await app.request("/typing", form("author=ad%ffa")),
+      400,
+      /not valid UTF-8/,
+    );
+    const all = await app.request("/messages");
+    assert.deepEqual(await all.json(), { messages: [], hasMore: false });
+    // What URLSearchParams leaves as it is still passes: a lone "%", "+".
+    const ok = await app.request(
+      "/messages",
+      form("author=ada&text=100%+sure"),
+    );
+    assert.equal(ok.status, 201);
+    assert.equal((await ok.json()).text, "100% sure");
+  });
+});
+
+Deno.test("hostile names get a 400 on /messages and /typing; fullwidth names are folded; bidi controls in text are kept", async () => {
+  await withApp(async (app) => {
+    const post = (author: string, text = "hi") =>
+      app.request("/messages", json(JSON.stringify({ author, text })));
+    await expectError(await post("ada\u200b"), 400, /invisible.*U\+200B/);
+    await expectError(await post("\u3164"), 400, /invisible/);
+    await expectError(await post("\u202eevil"), 400, /bidirectional/);
+    await expectError(
+      await post("x" + "\u0301\u0302\u0303\u0304\u0306"),
+      400,
+      /at most 4 combining marks/,
+    );
+    await expectError(
+      await post("ada", "a" + "\u0301".repeat(1999)),
+      400,
+      /"text" must have at most 6 combining marks/,
+    );
+    await expectError(await post("ada", "\u200b"), 400, /visible/);
+    const typing = (author: string) =>
+      app.request("/typing", json(JSON.stringify({ author })));
+    await expectError(await typing("\u2066ada\u2069"), 400, /bidirectional/);
+    await expectError(await typing("ada\u2060"), 400, /invisible/);
+    const all = await app.request("/messages");
+    assert.deepEqual(await all.json(), { messages: [], hasMore: false });
+
+    const folded = await post("\uff41\uff44\uff41", "x\u202ey\u202c");
+    assert.equal(folded.status, 201);
+    const m = await folded.json();
+    assert.equal(m.author, "ada");
+    assert.equal(m.text, "x\u202ey\u202c");
+  });
+});
+
 Deno.test("bad ids and paging values get a 400; unknown ids and paths a 404; wrong methods a 405", async () => {
   await withApp(async (app) => {
     const get = (path: string, headers?: Record<string, string>) =>

@@ -221,7 +221,9 @@ type Kind =
   | "raw-junk"
   | "typing"
   | "origin"
-  | "admin";
+  | "admin"
+  | "hostile-text"
+  | "form-bad-bytes";
 
 /** Which endpoint a case targets, when it is a well-formed request to one. */
 type Route =
@@ -348,7 +350,8 @@ function predictPost(
       return { expect: [400, ...limited] };
     }
   } else {
-    const form = new URLSearchParams(text);
+    const form = strictForm(text);
+    if (form === null) return { expect: [400, ...limited] };
     const names = path === "/typing" ? ["author"] : [
       "author",
       "text",
@@ -369,6 +372,33 @@ function predictPost(
     expect: clientId !== null && pool.includes(clientId) ? [200, 201] : [201],
     post: { author: input.value.author, text: input.value.text, clientId },
   };
+}
+
+/**
+ * A form as URLSearchParams parses it, or null when a percent-decoded name
+ * or value is not UTF-8: the app refuses those (400) where URLSearchParams
+ * would quietly put U+FFFD.
+ */
+function strictForm(text: string): URLSearchParams | null {
+  // Bytes cannot form one UTF-8 sequence across "&" or "=", so each piece
+  // can be checked alone.
+  for (const piece of text.split(/[&=]/)) {
+    const raw = encoder.encode(piece.replaceAll("+", " "));
+    const bytes: number[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const hex = raw[i] === 0x25 ? latin1(raw.subarray(i + 1, i + 3)) : "";
+      if (/^[0-9a-f]{2}$/i.test(hex)) {
+        bytes.push(parseInt(hex, 16));
+        i += 2;
+      } else bytes.push(raw[i]);
+    }
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes));
+    } catch {
+      return null;
+    }
+  }
+  return new URLSearchParams(text);
 }
 
 // ---------------------------------------------------------------------------
@@ -1625,6 +1655,107 @@ function genAdmin(g: Rng, ctx: GenContext): Case {
   };
 }
 
+/** Bidirectional controls: refused in names, kept in text. */
+// deno-fmt-ignore
+const BIDI = [
+  "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
+  "\u2068", "\u2069", "\u200e", "\u200f", "\u061c",
+];
+/** Default-ignorable characters that no context makes visible: refused in names. */
+// deno-fmt-ignore
+const INVISIBLE = [
+  "\u200b", "\u2060", "\u2061", "\u206f", "\u180e", "\u034f", "\u3164",
+  "\u115f", "\u1160", "\uffa0", "\u00ad", "\ufeff", "\ufe00", "\u17b4",
+  "\u{e0001}", "\u{e0041}", "\u{e0fff}", "\u2800",
+];
+/** Look-alikes of Latin letters (Cyrillic, Greek) and compatibility forms NFKC folds. */
+// deno-fmt-ignore
+const CONFUSABLE = [
+  "\u0430", "\u0435", "\u043e", "\u0440", "\u0441", "\u03bf", "\u0391",
+  "\uff41\uff44\uff41", "\u{1d41a}", "\ufb01", "\u24b6", "\u337f", "\u00a0",
+];
+/** Joiners and selectors in the places where they draw something: allowed. */
+// deno-fmt-ignore
+const JOINED = [
+  "\u{1f3f3}\ufe0f\u200d\u{1f308}", "\u2764\ufe0f", "#\ufe0f\u20e3",
+  "\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}",
+  "\u0dc1\u0dca\u200d\u0dbb\u0dd3", "\u845b\u{e0100}",
+];
+const MARKS = "\u0301\u0323\u0302\u0308\u0307\u0330\u0331\u0332";
+
+/** A piece of a hostile name or text: one of the classes above, or a stack of marks. */
+function hostilePiece(g: Rng): string {
+  const pool = g.pick([BIDI, INVISIBLE, CONFUSABLE, JOINED, null]);
+  if (pool !== null) return g.pick(pool);
+  const n = g.pick([1, 2, 3, 4, 5, 6, 7, 8, 30]);
+  return g.pick(["x", "a", " ", ""]) +
+    Array.from({ length: n }, (_, i) => MARKS[i % MARKS.length]).join("");
+}
+
+/** Splices 1–3 hostile pieces into `s` (or makes it of them alone). */
+function withHostile(g: Rng, s: string): string {
+  let out = g.chance(0.15) ? "" : s;
+  for (let i = g.int(1, 3); i > 0; i--) {
+    const at = g.int(0, out.length);
+    // Keep surrogate pairs whole.
+    const cut = /[\udc00-\udfff]/.test(out[at] ?? "") ? at - 1 : at;
+    out = out.slice(0, cut) + hostilePiece(g) + out.slice(cut);
+  }
+  return out;
+}
+
+/** Names and texts with bidi controls, invisibles, look-alikes and stacked marks. */
+function genHostileText(g: Rng, ctx: GenContext): Case {
+  const fields = messageFields(g, ctx);
+  const where = g.pick(["author", "text", "both"]);
+  if (where !== "text") fields.author = withHostile(g, fields.author ?? "");
+  if (where !== "author") fields.text = withHostile(g, fields.text ?? "");
+  const typing = g.chance(0.2);
+  if (typing) delete fields.text;
+  const asForm = g.chance(0.35);
+  return postCase(
+    g,
+    ctx,
+    "hostile-text",
+    typing ? "/typing" : "/messages",
+    g.pick(asForm ? FORM_TYPES : JSON_TYPES),
+    encoder.encode(asForm ? formOf(fields) : JSON.stringify(fields)),
+    { raw: g.chance(0.1) },
+  );
+}
+
+/** Form bodies with a percent-encoded byte sequence that is not UTF-8 (sometimes one that is). */
+function genFormBadBytes(g: Rng, ctx: GenContext): Case {
+  const pairs: [string, string][] = [];
+  for (const [k, v] of Object.entries(messageFields(g, ctx))) {
+    // Lone surrogates would make encodeURIComponent throw.
+    if (v !== null) pairs.push([k, encodeURIComponent(v.toWellFormed())]);
+  }
+  const bytes = g.chance(0.9) ? g.pick(BAD_UTF8) : [0xef, 0xbf, 0xbd];
+  const encoded = bytes.map((b) => `%${b.toString(16).padStart(2, "0")}`).join(
+    "",
+  );
+  const pair = g.int(0, pairs.length);
+  if (pair === pairs.length) pairs.push([`x${encoded}`, "1"]);
+  else {
+    const [k, v] = pairs[pair];
+    const at = g.int(0, v.length);
+    // Not inside another %XX escape.
+    const escape = v.lastIndexOf("%", at - 1);
+    const cut = escape !== -1 && escape > at - 3 ? escape : at;
+    pairs[pair] = [k, v.slice(0, cut) + encoded + v.slice(cut)];
+  }
+  return postCase(
+    g,
+    ctx,
+    "form-bad-bytes",
+    g.chance(0.85) ? "/messages" : "/typing",
+    g.pick(FORM_TYPES),
+    encoder.encode(pairs.map(([k, v]) => `${k}=${v}`).join("&")),
+    { raw: g.chance(0.15) },
+  );
+}
+
 const GENERATORS: readonly (readonly [
   (g: Rng, ctx: GenContext) => Case,
   number,
@@ -1646,6 +1777,8 @@ const GENERATORS: readonly (readonly [
   [genTyping, 5],
   [genOrigin, 2],
   [genAdmin, 3],
+  [genHostileText, 8],
+  [genFormBadBytes, 4],
 ];
 
 function generate(seed: number, index: number, ctx: GenContext): Case {
@@ -2140,6 +2273,28 @@ async function within<T>(
   }
 }
 
+// Checked apart from message.ts, so that a validator that lets one through
+// (and so predicts a 201) is still caught.
+const NAME_BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+const NAME_INVISIBLE =
+  /[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u2060-\u206f\u3164\ufe00-\ufe0d\ufeff\uffa0\u{e0000}-\u{e001f}\u{e0080}-\u{e00ff}\u{e01f0}-\u{e0fff}]/u;
+
+/** The name and text rules of README.md a stored row breaks. */
+function brokenRules(row: Row): string[] {
+  const broken: string[] = [];
+  if (NAME_BIDI.test(row.author)) broken.push("a bidi control in the author");
+  if (NAME_INVISIBLE.test(row.author)) broken.push("an invisible author char");
+  if (row.author !== row.author.normalize("NFKC")) {
+    broken.push("an author not folded to NFKC");
+  }
+  if (/\p{M}{5}/u.test(row.author)) broken.push("5+ marks in the author");
+  if (/\p{M}{7}/u.test(row.text)) broken.push("7+ marks in the text");
+  for (const field of [row.author, row.text]) {
+    if (!/[\p{L}\p{N}\p{P}\p{S}]/u.test(field)) broken.push("nothing visible");
+  }
+  return broken;
+}
+
 interface Row {
   id: string;
   author: string;
@@ -2164,6 +2319,14 @@ async function checkStored(
     await sql.end({ timeout: 1 });
   }
   for (const row of rows) {
+    const broken = brokenRules(row);
+    if (broken.length > 0) {
+      problems.push(
+        `row ${row.id} ${
+          JSON.stringify({ author: row.author, text: clip(row.text, 200) })
+        } breaks: ${broken.join(", ")}`,
+      );
+    }
     const again = validateMessageInput({
       author: row.author,
       text: row.text,

@@ -1,3 +1,5 @@
+import { bidiControl, strayIgnorable } from "./name_rules.ts";
+
 /** A chat message as stored, streamed and returned by the API. */
 export interface Message {
   id: number;
@@ -21,6 +23,14 @@ export interface MessageInput {
 export const MAX_AUTHOR_LENGTH = 32;
 /** Most characters (Unicode code points) a message text may have. */
 export const MAX_TEXT_LENGTH = 2000;
+/**
+ * Most combining marks one character of a name may carry. Real names need
+ * up to 3 (Vietnamese 2 once composed, Thai and Indic stacks 3); "Zalgo"
+ * text stacks dozens, which spill over the lines around.
+ */
+export const MAX_MARKS_IN_NAME = 4;
+/** The same for message text, a little looser for pointed, cantillated Hebrew and Tibetan stacks. */
+export const MAX_MARKS_IN_TEXT = 6;
 
 /** Result of validating untrusted input: the cleaned value or a human sentence. */
 export type Validated<T> = { ok: true; value: T } | {
@@ -33,17 +43,42 @@ export type Validated<T> = { ok: true; value: T } | {
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u;
 
+const MARK = /\p{M}/u;
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
+// What a reader can see: a letter, digit, punctuation or symbol. U+2800
+// (BRAILLE PATTERN BLANK) is a symbol that draws nothing; the Hangul fillers
+// are letters that draw nothing but are default-ignorable.
+const VISIBLE =
+  /(?![\u2800\p{Default_Ignorable_Code_Point}])[\p{L}\p{N}\p{P}\p{S}]/u;
+
 function codePoints(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;
 }
 
+/** The longest run of combining marks on one base character; invisible characters between them do not end a run. */
+function longestMarkRun(s: string): number {
+  let run = 0;
+  let longest = 0;
+  for (const c of s) {
+    if (MARK.test(c)) longest = Math.max(longest, ++run);
+    else if (!IGNORABLE.test(c)) run = 0;
+  }
+  return longest;
+}
+
+interface FieldRules {
+  max: number;
+  maxMarks: number;
+  /** Names: one line, NFKC, no invisible or bidirectional characters. */
+  isName: boolean;
+}
+
 function cleanField(
   value: unknown,
   name: string,
-  max: number,
-  allowNewlines: boolean,
+  { max, maxMarks, isName }: FieldRules,
 ): Validated<string> {
   if (value === undefined || value === null) {
     return { ok: false, error: `Field "${name}" is required.` };
@@ -56,7 +91,11 @@ function cleanField(
   if (!value.isWellFormed()) {
     return { ok: false, error: `Field "${name}" is not valid Unicode.` };
   }
-  const cleaned = value.replace(/\r\n?/g, "\n").normalize("NFC").trim();
+  // Names are folded with NFKC, as RFC 8266 does for nicknames: fullwidth
+  // "ａｄａ" and mathematical "𝐚𝐝𝐚" become "ada" instead of passing for
+  // it. Text keeps what was typed (NFC only).
+  const cleaned = value.replace(/\r\n?/g, "\n")
+    .normalize(isName ? "NFKC" : "NFC").trim();
   const length = codePoints(cleaned);
   if (length === 0) {
     return { ok: false, error: `Field "${name}" must not be empty.` };
@@ -68,13 +107,47 @@ function cleanField(
         `Field "${name}" must be at most ${max} characters (got ${length}).`,
     };
   }
-  if (!allowNewlines && cleaned.includes("\n")) {
+  if (isName && cleaned.includes("\n")) {
     return { ok: false, error: `Field "${name}" must be a single line.` };
   }
   if (CONTROL.test(cleaned)) {
     return {
       ok: false,
       error: `Field "${name}" must not contain control characters.`,
+    };
+  }
+  if (isName) {
+    // Text may carry bidirectional controls (right-to-left writers use
+    // them; the client isolates each text), but a name is shown next to
+    // other text and must not reorder it.
+    const bidi = bidiControl(cleaned);
+    if (bidi !== null) {
+      return {
+        ok: false,
+        error:
+          `Field "${name}" must not contain bidirectional controls (${bidi}).`,
+      };
+    }
+    const hidden = strayIgnorable(cleaned);
+    if (hidden !== null) {
+      return {
+        ok: false,
+        error:
+          `Field "${name}" must not contain invisible characters (${hidden}).`,
+      };
+    }
+  }
+  if (longestMarkRun(cleaned) > maxMarks) {
+    return {
+      ok: false,
+      error:
+        `Field "${name}" must have at most ${maxMarks} combining marks on one character.`,
+    };
+  }
+  if (!VISIBLE.test(cleaned)) {
+    return {
+      ok: false,
+      error: `Field "${name}" must contain a visible letter, digit or symbol.`,
     };
   }
   return { ok: true, value: cleaned };
@@ -88,9 +161,13 @@ function asObject(input: unknown): Record<string, unknown> | null {
     : null;
 }
 
-/** Checks a display name (1–32 characters, one line, NFC, trimmed). */
+/** Checks a display name (1–32 characters, one line, NFKC, trimmed, nothing invisible; see name_rules.ts). */
 export function validateAuthor(value: unknown): Validated<string> {
-  return cleanField(value, "author", MAX_AUTHOR_LENGTH, false);
+  return cleanField(value, "author", {
+    max: MAX_AUTHOR_LENGTH,
+    maxMarks: MAX_MARKS_IN_NAME,
+    isName: true,
+  });
 }
 
 /** Checks and normalises a message a client wants to post (NFC, trimmed, limits). */
@@ -104,7 +181,11 @@ export function validateMessageInput(input: unknown): Validated<MessageInput> {
   }
   const author = validateAuthor(fields.author);
   if (!author.ok) return author;
-  const text = cleanField(fields.text, "text", MAX_TEXT_LENGTH, true);
+  const text = cleanField(fields.text, "text", {
+    max: MAX_TEXT_LENGTH,
+    maxMarks: MAX_MARKS_IN_TEXT,
+    isName: false,
+  });
   if (!text.ok) return text;
   let clientId: string | null = null;
   if (fields.clientId !== undefined && fields.clientId !== null) {

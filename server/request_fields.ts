@@ -64,11 +64,50 @@ export async function readFields(
       };
     }
   }
-  const form = new URLSearchParams(body.text);
+  const form = decodeForm(body.text);
+  if (form === null) {
+    return {
+      ok: false,
+      response: errorResponse(
+        400,
+        "The form body is not valid UTF-8 once percent-decoded.",
+      ),
+    };
+  }
   return {
     ok: true,
     value: Object.fromEntries(
-      formFields.map((name) => [name, form.get(name) ?? undefined]),
+      formFields.map((name) => [name, form.get(name)]),
     ),
   };
+}
+
+/**
+ * Parses an application/x-www-form-urlencoded body as URLSearchParams does
+ * (first value of each name), except that percent-encoded bytes that are not
+ * UTF-8 make it null: URLSearchParams would store them as U+FFFD unnoticed.
+ */
+function decodeForm(body: string): Map<string, string> | null {
+  const fields = new Map<string, string>();
+  for (const pair of body.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const name = decodeFormPart(eq === -1 ? pair : pair.slice(0, eq));
+    const value = decodeFormPart(eq === -1 ? "" : pair.slice(eq + 1));
+    if (name === null || value === null) return null;
+    if (!fields.has(name)) fields.set(name, value);
+  }
+  return fields;
+}
+
+function decodeFormPart(part: string): string | null {
+  // decodeURIComponent throws on bytes that are not UTF-8; a "%" without two
+  // hex digits after it stays as it is in a form, so escape it first.
+  try {
+    return decodeURIComponent(
+      part.replaceAll("+", " ").replace(/%(?![0-9A-Fa-f]{2})/g, "%25"),
+    );
+  } catch {
+    return null;
+  }
 }
