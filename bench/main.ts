@@ -1,6 +1,6 @@
 /**
  * `deno task bench [--quick] [--only idle,fanout,posting,burst,startup]
- * [--cpu-prof <dir>]`
+ * [--fanout-streams 1000,2000,…] [--cpu-prof <dir>]`
  *
  * Starts a throwaway PostgreSQL, a Plaza instance on it and the bare
  * `Deno.serve` broadcaster (bench/bare_broadcaster.ts), and drives both with
@@ -14,10 +14,11 @@
 
 import { parseArgs, USAGE } from "./cli.ts";
 import { deliverRound } from "./delivery_round.ts";
+import { sweepLines } from "./fanout_sweep.ts";
 import { round1 } from "./format.ts";
 import { GENERATORS, LoadGenerators } from "./generators.ts";
 import { describeMachine } from "./machine.ts";
-import { FULL, QUICK } from "./plan.ts";
+import { planFor } from "./plan.ts";
 import { limitsOff } from "./plaza_limits.ts";
 import { sampleProcess } from "./proc_stats.ts";
 import { note, rows } from "./report.ts";
@@ -53,7 +54,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const plan = options.quick ? QUICK : FULL;
+  const plan = planFor(options.quick, options.fanoutStreams);
   const info = await describeMachine();
   console.log(
     `# deno task bench${options.quick ? " --quick" : ""} — ${info.date}\n` +
@@ -134,6 +135,8 @@ async function main(): Promise<number> {
     durationS,
     rows,
     summary,
+    // Empty when fan-out did not run.
+    fanoutSweep: sweepLines(plan.fanoutCounts),
   });
   const failed = rows.filter((r) => r.error !== undefined).length;
   console.log(

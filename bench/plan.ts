@@ -22,6 +22,7 @@ export const TARGETS: Target[] = ["plaza", "bare"];
 export interface Plan {
   idleCounts: number[];
   idleMax: boolean;
+  /** The fan-out sweep: one case per N, in this order. */
   fanoutCounts: number[];
   fanoutMessages: number;
   fanoutRate: number;
@@ -37,7 +38,7 @@ export interface Plan {
 export const FULL: Plan = {
   idleCounts: [1_000, 10_000],
   idleMax: true,
-  fanoutCounts: [1_000, 10_000],
+  fanoutCounts: [1_000, 2_000, 3_000, 4_000, 5_000, 7_500, 10_000],
   fanoutMessages: 200,
   fanoutRate: 20,
   postingConcurrency: [16, 64],
@@ -52,7 +53,7 @@ export const FULL: Plan = {
 export const QUICK: Plan = {
   idleCounts: [200, 1_000],
   idleMax: false,
-  fanoutCounts: [200, 1_000],
+  fanoutCounts: [200, 500],
   fanoutMessages: 40,
   fanoutRate: 20,
   postingConcurrency: [16, 64],
@@ -62,3 +63,11 @@ export const QUICK: Plan = {
   burstConcurrency: 16,
   startupRuns: 1,
 };
+
+/** The plan for these options: quick or full, with the fan-out sweep's N replaced when given. */
+export function planFor(quick: boolean, fanoutStreams: number[] | null): Plan {
+  const base = quick ? QUICK : FULL;
+  return fanoutStreams === null
+    ? base
+    : { ...base, fanoutCounts: fanoutStreams };
+}

@@ -1,6 +1,7 @@
 /** The results file: everything a run printed, raw figures included, as JSON. */
 
 import { join } from "node:path";
+import type { FanoutSweepLine } from "./fanout_sweep.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { Plan, ScenarioName } from "./plan.ts";
 import type { LimitSetting } from "./plaza_limits.ts";
@@ -19,6 +20,7 @@ export interface Results {
   durationS: number;
   rows: Row[];
   summary: SummaryLine[];
+  fanoutSweep: FanoutSweepLine[];
 }
 
 /** Writes bench/results/bench-<date>.json (git-ignored) and returns its path. */
