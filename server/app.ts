@@ -69,6 +69,8 @@ const GOOD_REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 export interface AppLimits {
   post: RateLimiter;
   typing: RateLimiter;
+  /** Wrong ADMIN_TOKEN / METRICS_TOKEN attempts per address (see admin_auth.ts). */
+  authFailures: RateLimiter;
   streamsPerAddress: number;
   maxStreams: number;
   trustProxy: boolean;
@@ -91,6 +93,10 @@ function methodNotAllowed(allow: string) {
 /** Builds the Hono app: the HTML client, POST /messages, GET /stream, scrollback and health. */
 export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const { store, hub, limits } = deps;
+  const bearerGuard = {
+    failures: limits.authFailures,
+    trustProxy: limits.trustProxy,
+  };
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createPlazaMetrics(() => hub.size);
   const app = new Hono<AppEnv>();
@@ -252,7 +258,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const adminToken = deps.adminToken ?? null;
   if (adminToken !== null) {
     app.delete("/messages/:id", async (c) => {
-      const refused = await checkAdmin(c, adminToken);
+      const refused = checkAdmin(c, adminToken, bearerGuard);
       if (refused) return refused;
       const id = parseId(c.req.param("id"), "The message id");
       if (!id.ok) return errorResponse(400, id.error);
@@ -302,13 +308,14 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.all("/readyz", methodNotAllowed("GET, HEAD"));
 
   const metricsToken = deps.metricsToken ?? null;
-  app.get("/metrics", async (c) => {
+  app.get("/metrics", (c) => {
     if (metricsToken !== null) {
-      const refused = await checkBearer(
+      const refused = checkBearer(
         c,
         metricsToken,
         "metrics",
         "METRICS_TOKEN",
+        bearerGuard,
       );
       if (refused) return refused;
     }

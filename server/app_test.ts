@@ -644,3 +644,91 @@ Deno.test("DELETE /messages/:id: only with ADMIN_TOKEN set, only with the token,
     token,
   );
 });
+
+Deno.test("wrong ADMIN_TOKEN / METRICS_TOKEN attempts are limited per address: then 429 for any token until the budget refills", async () => {
+  await withTestDatabase(async (url) => {
+    const db = createPostgresDatabase(url);
+    const hub = createHub({ heartbeatMs: 60_000 });
+    let now = 0;
+    const adminToken = "a-moderator-token-of-some-length";
+    const metricsToken = "a-metrics-token-of-some-length";
+    try {
+      await migrate(db, await readMigrations());
+      const app = createApp(testAppDependencies(db, hub, {
+        limits: testLimits({
+          // As deployed: ten wrong tokens, then one a minute.
+          authFailures: createRateLimiter({
+            capacity: 10,
+            perSecond: 1 / 60,
+            now: () => now,
+          }),
+          trustProxy: true,
+        }),
+        adminToken,
+        metricsToken,
+      }));
+      const made = await (await app.request(
+        "/messages",
+        json('{"author":"spam","text":"buy now"}'),
+      )).json();
+      const del = (from: string, token: string, id = 999_999) =>
+        app.request(`/messages/${id}`, {
+          method: "DELETE",
+          headers: {
+            Authorization: `Bearer ${token}`,
+            "X-Forwarded-For": from,
+          },
+        });
+      const scrape = (from: string, token: string) =>
+        app.request("/metrics", {
+          headers: {
+            Authorization: `Bearer ${token}`,
+            "X-Forwarded-For": from,
+          },
+        });
+      // Right tokens spend nothing, however many.
+      for (let i = 0; i < 30; i++) {
+        await expectError(
+          await del("192.0.2.1", adminToken),
+          404,
+          /no message/,
+        );
+        const ok = await scrape("192.0.2.1", metricsToken);
+        assert.equal(ok.status, 200);
+        await ok.body?.cancel();
+      }
+      // Ten wrong ones, on either route, are each a 403...
+      for (let i = 0; i < 5; i++) {
+        await expectError(await del("192.0.2.1", `wrong-${i}`), 403, /admin/);
+        await expectError(
+          await scrape("192.0.2.1", `wrong-${i}`),
+          403,
+          /metrics/,
+        );
+      }
+      // ...then every token from that address is a 429, the right ones too
+      // (else the answer would still tell a right guess from a wrong one).
+      for (
+        const res of [
+          await del("192.0.2.1", "wrong-again"),
+          await del("192.0.2.1", adminToken, made.id),
+          await scrape("192.0.2.1", metricsToken),
+        ]
+      ) {
+        assert.equal(res.headers.get("retry-after"), "60");
+        await expectError(res, 429, /Too many wrong tokens/);
+      }
+      // Another address is not affected.
+      assert.equal((await del("192.0.2.2", adminToken, made.id)).status, 204);
+      // A minute refills one try, no more.
+      now += 60_000;
+      await expectError(await del("192.0.2.1", "wrong-later"), 403, /admin/);
+      await expectError(await del("192.0.2.1", adminToken), 429, /Too many/);
+      now += 60_000;
+      await expectError(await del("192.0.2.1", adminToken), 404, /no message/);
+    } finally {
+      hub.close();
+      await db.close();
+    }
+  });
+});
