@@ -140,8 +140,14 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     return new Response(asset.body, { headers: asset.headers });
   };
   app.get("/assets/:file", serveAsset);
+  // Any other method on a file is a 405 (saying what is allowed), not a 404
+  // claiming the file does not exist.
+  app.all("/assets/:file", methodNotAllowed("GET, HEAD"));
   // The service worker and the web app manifest (see client_assets.ts).
-  for (const path of ROOT_FILES) app.get(path, serveAsset);
+  for (const path of ROOT_FILES) {
+    app.get(path, serveAsset);
+    app.all(path, methodNotAllowed("GET, HEAD"));
+  }
 
   app.get("/stream", (c) => {
     // The header (sent by EventSource on reconnect) wins over ?since=.

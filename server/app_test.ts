@@ -1,6 +1,7 @@
 // Every bad input gets its status and a JSON error, and changes nothing.
 import assert from "node:assert/strict";
 import { type AppLimits, createApp } from "./app.ts";
+import { ROOT_FILES } from "./client_assets.ts";
 import { createHub, type Hub } from "./hub.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
@@ -731,4 +732,62 @@ Deno.test("wrong ADMIN_TOKEN / METRICS_TOKEN attempts are limited per address: t
       await db.close();
     }
   });
+});
+
+Deno.test("built files (/assets/*, /sw.js, /manifest.webmanifest) answer other methods than GET and HEAD with 405 and Allow", async () => {
+  // No request here reaches the database.
+  const db = createPostgresDatabase("postgres://postgres@127.0.0.1:1/none");
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const file = (type: string) => ({
+    body: new TextEncoder().encode("x"),
+    headers: { "Content-Type": type },
+  });
+  const app = createApp(testAppDependencies(db, hub, {
+    assets: {
+      index: file("text/html; charset=utf-8"),
+      files: new Map([
+        ["/assets/main-ABC123.js", file("text/javascript; charset=utf-8")],
+        ["/sw.js", file("text/javascript; charset=utf-8")],
+        [
+          "/manifest.webmanifest",
+          file("application/manifest+json; charset=utf-8"),
+        ],
+      ]),
+    },
+  }));
+  try {
+    const paths = [
+      "/assets/main-ABC123.js",
+      "/assets/no-such-file.js",
+      ...ROOT_FILES,
+    ];
+    for (const path of paths) {
+      for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
+        const res = await app.request(path, { method });
+        try {
+          assert.equal(res.headers.get("allow"), "GET, HEAD");
+          await expectError(res, 405, /accepts only GET, HEAD/);
+        } catch (error) {
+          throw new Error(`${method} ${path}: ${(error as Error).message}`);
+        }
+      }
+    }
+    for (const path of ["/assets/main-ABC123.js", ...ROOT_FILES]) {
+      const res = await app.request(path);
+      assert.equal(res.status, 200, path);
+      assert.equal(await res.text(), "x");
+      const head = await app.request(path, { method: "HEAD" });
+      assert.equal(head.status, 200, path);
+      await head.body?.cancel();
+    }
+    // An unknown file is still a 404 to GET.
+    await expectError(
+      await app.request("/assets/no-such-file.js"),
+      404,
+      /No such asset/,
+    );
+  } finally {
+    hub.close();
+    await db.close();
+  }
 });
