@@ -1,7 +1,11 @@
 import { Hono } from "hono";
 import { type ClientAssets, ROOT_FILES } from "./client_assets.ts";
 import { type Database, DatabaseUnavailableError } from "./database.ts";
-import { errorResponse, unavailableResponse } from "./http_error.ts";
+import {
+  API_CACHE_CONTROL,
+  errorResponse,
+  unavailableResponse,
+} from "./http_error.ts";
 import type { Hub } from "./hub.ts";
 import type { MessageStore } from "./message_store.ts";
 import { checkAdmin, checkBearer } from "./admin_auth.ts";
@@ -116,6 +120,24 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   // Open streams per client address, for STREAMS_PER_ADDRESS.
   const streamsByAddress = new Map<string, number>();
   app.use("*", securityHeaders());
+  // Every JSON answer (messages, push routes, errors) gets API_CACHE_CONTROL
+  // unless its route chose a policy (GET /push/key); built files and the
+  // event stream always set their own, so they are left as they are.
+  app.use("*", async (c, next) => {
+    await next();
+    const type = c.res.headers.get("Content-Type") ?? "";
+    if (
+      c.res.headers.has("Cache-Control") ||
+      !/^application\/json\s*(;|$)/i.test(type)
+    ) {
+      return;
+    }
+    try {
+      c.res.headers.set("Cache-Control", API_CACHE_CONTROL);
+    } catch {
+      // Immutable headers (a fetched Response passed on): left as they are.
+    }
+  });
   app.use("*", originCheck(deps.allowedOrigins ?? []));
 
   app.get("/", () => {

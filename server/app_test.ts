@@ -1,7 +1,7 @@
 // Every bad input gets its status and a JSON error, and changes nothing.
 import assert from "node:assert/strict";
 import { type AppLimits, createApp } from "./app.ts";
-import { ROOT_FILES } from "./client_assets.ts";
+import { type Asset, ROOT_FILES } from "./client_assets.ts";
 import { createHub, type Hub } from "./hub.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
@@ -745,13 +745,21 @@ Deno.test("built files (/assets/*, /sw.js, /manifest.webmanifest) answer other m
   const app = createApp(testAppDependencies(db, hub, {
     assets: {
       index: file("text/html; charset=utf-8"),
-      files: new Map([
+      files: new Map<string, Asset>([
         ["/assets/main-ABC123.js", file("text/javascript; charset=utf-8")],
         ["/sw.js", file("text/javascript; charset=utf-8")],
         [
           "/manifest.webmanifest",
           file("application/manifest+json; charset=utf-8"),
         ],
+        // JSON, but a built file: it keeps its own caching.
+        ["/assets/main-ABC123.js.map", {
+          body: new TextEncoder().encode("{}"),
+          headers: {
+            "Content-Type": "application/json; charset=utf-8",
+            "Cache-Control": "public, max-age=31536000, immutable",
+          },
+        }],
       ]),
     },
   }));
@@ -780,6 +788,12 @@ Deno.test("built files (/assets/*, /sw.js, /manifest.webmanifest) answer other m
       assert.equal(head.status, 200, path);
       await head.body?.cancel();
     }
+    const map = await app.request("/assets/main-ABC123.js.map");
+    assert.equal(await map.text(), "{}");
+    assert.equal(
+      map.headers.get("cache-control"),
+      "public, max-age=31536000, immutable",
+    );
     // An unknown file is still a 404 to GET.
     await expectError(
       await app.request("/assets/no-such-file.js"),
@@ -790,4 +804,80 @@ Deno.test("built files (/assets/*, /sw.js, /manifest.webmanifest) answer other m
     hub.close();
     await db.close();
   }
+});
+
+Deno.test("JSON answers (messages, errors) are never cached; the stream and health checks keep their own Cache-Control", async () => {
+  await withApp(
+    async (app) => {
+      const posted = await app.request(
+        "/messages",
+        json('{"author":"ada","text":"hi"}'),
+      );
+      const made = await posted.json();
+      const check = async (
+        what: string,
+        res: Response,
+        status: number,
+        cacheControl = "no-store",
+      ) => {
+        if (!res.bodyUsed) await res.body?.cancel();
+        assert.equal(res.status, status, what);
+        assert.equal(res.headers.get("cache-control"), cacheControl, what);
+      };
+      await check("POST /messages", posted, 201);
+      await check("GET /messages", await app.request("/messages"), 200);
+      await check(
+        "GET /messages?after=0",
+        await app.request("/messages?after=0"),
+        200,
+      );
+      await check(
+        "GET /messages/:id",
+        await app.request(`/messages/${made.id}`),
+        200,
+      );
+      await check(
+        "unknown id",
+        await app.request("/messages/999999"),
+        404,
+      );
+      await check("bad id", await app.request("/messages/x"), 400);
+      await check("no route", await app.request("/no/such/thing"), 404);
+      await check(
+        "wrong method",
+        await app.request("/messages", { method: "PUT" }),
+        405,
+      );
+      await check(
+        "bad body",
+        await app.request("/messages", json("{")),
+        400,
+      );
+      await check(
+        "rate-limited",
+        await app.request("/messages", json('{"author":"a","text":"b"}')),
+        429,
+      );
+      await check(
+        "wrong token",
+        await app.request("/messages/1", {
+          method: "DELETE",
+          headers: { Authorization: "Bearer wrong" },
+        }),
+        403,
+      );
+      await check("health", await app.request("/healthz"), 200);
+      await check(
+        "stream",
+        await app.request("/stream"),
+        200,
+        "no-cache, no-transform",
+      );
+    },
+    60_000,
+    [],
+    // Two posts: one stored, one refused as bad; the third is limited.
+    { post: createRateLimiter({ capacity: 2, perSecond: 0.001 }) },
+    "a-moderator-token-of-some-length",
+  );
 });

@@ -647,3 +647,48 @@ Deno.test("push requests are rate-limited per address, with Retry-After", async 
     assert.deepEqual(codes, [201, 200, 429]);
   }, { burst: 2 });
 });
+
+Deno.test("push answers are never cached, except the key (revalidated)", async () => {
+  await withPushApp(async (app) => {
+    const check = async (what: string, res: Response, status: number) => {
+      await res.body?.cancel();
+      assert.equal(res.status, status, what);
+      assert.equal(res.headers.get("cache-control"), "no-store", what);
+    };
+    await check(
+      "subscribe",
+      await app.request("/push/subscriptions", send("POST", subscription())),
+      201,
+    );
+    await check(
+      "subscribe again",
+      await app.request("/push/subscriptions", send("POST", subscription())),
+      200,
+    );
+    await check(
+      "bad subscription",
+      await app.request("/push/subscriptions", send("POST", {})),
+      400,
+    );
+    await check(
+      "unknown endpoint",
+      await app.request(
+        "/push/visibility",
+        send("POST", {
+          endpoint: `${ENDPOINT}-gone`,
+          tab: "a",
+          visible: true,
+        }),
+      ),
+      404,
+    );
+    await check(
+      "wrong method",
+      await app.request("/push/subscriptions", { method: "GET" }),
+      405,
+    );
+    const key = await app.request("/push/key");
+    await key.body?.cancel();
+    assert.equal(key.headers.get("cache-control"), "no-cache");
+  });
+});
