@@ -1,29 +1,45 @@
 import type { Context } from "hono";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { clientAddress } from "./client_address.ts";
 import { errorResponse } from "./http_error.ts";
+import type { RateLimiter } from "./rate_limiter.ts";
 
-const encoder = new TextEncoder();
-
-async function digest(text: string): Promise<Uint8Array> {
-  return new Uint8Array(
-    await crypto.subtle.digest("SHA-256", encoder.encode(text)),
-  );
+function digest(text: string): Uint8Array {
+  return createHash("sha256").update(text).digest();
 }
 
-/** Compares two secrets in time that does not depend on where they differ (hashing first evens out lengths too). */
-export async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([digest(a), digest(b)]);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
-  return diff === 0;
+/**
+ * Compares two secrets in time that does not depend on where they differ
+ * (hashing first evens out lengths too). Synchronous, so checkBearer's look
+ * at the failure limiter and its spending of a token happen in one step: no
+ * burst of parallel guesses can all pass the look before any of them spends.
+ */
+export function secretsEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
 }
 
-/** Checks `Authorization: Bearer <token>`: null when allowed, else the 401/403 to send; `what` names the token (e.g. "admin") and `name` its setting. */
-export async function checkBearer(
+/** What checkBearer counts wrong tokens with. */
+export interface BearerGuard {
+  /** Wrong tokens per client address (AUTH_FAILURE_RATE); a right one spends nothing. */
+  failures: RateLimiter;
+  /** Whether the client address comes from X-Forwarded-For (see client_address.ts). */
+  trustProxy: boolean;
+}
+
+/**
+ * Checks `Authorization: Bearer <token>`: null when allowed, else the
+ * 401/403/429 to send; `what` names the token (e.g. "admin") and `name` its
+ * setting. An address that sent too many wrong tokens gets 429 for every
+ * token until its budget refills, the right one included: otherwise the
+ * answer to a guess would still tell a right guess from a wrong one.
+ */
+export function checkBearer(
   c: Context,
   token: string,
   what: string,
   name: string,
-): Promise<Response | null> {
+  guard: BearerGuard,
+): Response | null {
   const header = c.req.header("authorization") ?? "";
   const match = header.match(/^Bearer\s+(\S+)\s*$/i);
   if (!match) {
@@ -33,16 +49,27 @@ export async function checkBearer(
       { "WWW-Authenticate": 'Bearer realm="plaza"' },
     );
   }
-  if (!(await secretsEqual(match[1], token))) {
+  const address = clientAddress(c, guard.trustProxy);
+  const limited = guard.failures.peek(address);
+  if (!limited.ok) {
+    return errorResponse(
+      429,
+      `Too many wrong tokens from your address; try again in ${limited.retryAfterSeconds} s.`,
+      { "Retry-After": String(limited.retryAfterSeconds) },
+    );
+  }
+  if (!secretsEqual(match[1], token)) {
+    guard.failures.take(address);
     return errorResponse(403, `That ${what} token is not valid.`);
   }
   return null;
 }
 
-/** Checks `Authorization: Bearer <ADMIN_TOKEN>`: null when allowed, else the 401/403 to send. */
+/** Checks `Authorization: Bearer <ADMIN_TOKEN>`: null when allowed, else the 401/403/429 to send. */
 export function checkAdmin(
   c: Context,
   token: string,
-): Promise<Response | null> {
-  return checkBearer(c, token, "admin", "ADMIN_TOKEN");
+  guard: BearerGuard,
+): Response | null {
+  return checkBearer(c, token, "admin", "ADMIN_TOKEN", guard);
 }

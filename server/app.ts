@@ -1,7 +1,11 @@
 import { Hono } from "hono";
 import { type ClientAssets, ROOT_FILES } from "./client_assets.ts";
 import { type Database, DatabaseUnavailableError } from "./database.ts";
-import { errorResponse, unavailableResponse } from "./http_error.ts";
+import {
+  API_CACHE_CONTROL,
+  errorResponse,
+  unavailableResponse,
+} from "./http_error.ts";
 import type { Hub } from "./hub.ts";
 import type { MessageStore } from "./message_store.ts";
 import { checkAdmin, checkBearer } from "./admin_auth.ts";
@@ -69,6 +73,8 @@ const GOOD_REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 export interface AppLimits {
   post: RateLimiter;
   typing: RateLimiter;
+  /** Wrong ADMIN_TOKEN / METRICS_TOKEN attempts per address (see admin_auth.ts). */
+  authFailures: RateLimiter;
   streamsPerAddress: number;
   maxStreams: number;
   trustProxy: boolean;
@@ -91,6 +97,10 @@ function methodNotAllowed(allow: string) {
 /** Builds the Hono app: the HTML client, POST /messages, GET /stream, scrollback and health. */
 export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const { store, hub, limits } = deps;
+  const bearerGuard = {
+    failures: limits.authFailures,
+    trustProxy: limits.trustProxy,
+  };
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createPlazaMetrics(() => hub.size);
   const app = new Hono<AppEnv>();
@@ -110,6 +120,24 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   // Open streams per client address, for STREAMS_PER_ADDRESS.
   const streamsByAddress = new Map<string, number>();
   app.use("*", securityHeaders());
+  // Every JSON answer (messages, push routes, errors) gets API_CACHE_CONTROL
+  // unless its route chose a policy (GET /push/key); built files and the
+  // event stream always set their own, so they are left as they are.
+  app.use("*", async (c, next) => {
+    await next();
+    const type = c.res.headers.get("Content-Type") ?? "";
+    if (
+      c.res.headers.has("Cache-Control") ||
+      !/^application\/json\s*(;|$)/i.test(type)
+    ) {
+      return;
+    }
+    try {
+      c.res.headers.set("Cache-Control", API_CACHE_CONTROL);
+    } catch {
+      // Immutable headers (a fetched Response passed on): left as they are.
+    }
+  });
   app.use("*", originCheck(deps.allowedOrigins ?? []));
 
   app.get("/", () => {
@@ -134,8 +162,14 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     return new Response(asset.body, { headers: asset.headers });
   };
   app.get("/assets/:file", serveAsset);
+  // Any other method on a file is a 405 (saying what is allowed), not a 404
+  // claiming the file does not exist.
+  app.all("/assets/:file", methodNotAllowed("GET, HEAD"));
   // The service worker and the web app manifest (see client_assets.ts).
-  for (const path of ROOT_FILES) app.get(path, serveAsset);
+  for (const path of ROOT_FILES) {
+    app.get(path, serveAsset);
+    app.all(path, methodNotAllowed("GET, HEAD"));
+  }
 
   app.get("/stream", (c) => {
     // The header (sent by EventSource on reconnect) wins over ?since=.
@@ -252,7 +286,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const adminToken = deps.adminToken ?? null;
   if (adminToken !== null) {
     app.delete("/messages/:id", async (c) => {
-      const refused = await checkAdmin(c, adminToken);
+      const refused = checkAdmin(c, adminToken, bearerGuard);
       if (refused) return refused;
       const id = parseId(c.req.param("id"), "The message id");
       if (!id.ok) return errorResponse(400, id.error);
@@ -302,13 +336,14 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.all("/readyz", methodNotAllowed("GET, HEAD"));
 
   const metricsToken = deps.metricsToken ?? null;
-  app.get("/metrics", async (c) => {
+  app.get("/metrics", (c) => {
     if (metricsToken !== null) {
-      const refused = await checkBearer(
+      const refused = checkBearer(
         c,
         metricsToken,
         "metrics",
         "METRICS_TOKEN",
+        bearerGuard,
       );
       if (refused) return refused;
     }

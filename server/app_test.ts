@@ -1,6 +1,7 @@
 // Every bad input gets its status and a JSON error, and changes nothing.
 import assert from "node:assert/strict";
 import { type AppLimits, createApp } from "./app.ts";
+import { type Asset, ROOT_FILES } from "./client_assets.ts";
 import { createHub, type Hub } from "./hub.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
@@ -717,5 +718,241 @@ Deno.test("DELETE /messages/:id: only with ADMIN_TOKEN set, only with the token,
     [],
     {},
     token,
+  );
+});
+
+Deno.test("wrong ADMIN_TOKEN / METRICS_TOKEN attempts are limited per address: then 429 for any token until the budget refills", async () => {
+  await withTestDatabase(async (url) => {
+    const db = createPostgresDatabase(url);
+    const hub = createHub({ heartbeatMs: 60_000 });
+    let now = 0;
+    const adminToken = "a-moderator-token-of-some-length";
+    const metricsToken = "a-metrics-token-of-some-length";
+    try {
+      await migrate(db, await readMigrations());
+      const app = createApp(testAppDependencies(db, hub, {
+        limits: testLimits({
+          // As deployed: ten wrong tokens, then one a minute.
+          authFailures: createRateLimiter({
+            capacity: 10,
+            perSecond: 1 / 60,
+            now: () => now,
+          }),
+          trustProxy: true,
+        }),
+        adminToken,
+        metricsToken,
+      }));
+      const made = await (await app.request(
+        "/messages",
+        json('{"author":"spam","text":"buy now"}'),
+      )).json();
+      const del = (from: string, token: string, id = 999_999) =>
+        app.request(`/messages/${id}`, {
+          method: "DELETE",
+          headers: {
+            Authorization: `Bearer ${token}`,
+            "X-Forwarded-For": from,
+          },
+        });
+      const scrape = (from: string, token: string) =>
+        app.request("/metrics", {
+          headers: {
+            Authorization: `Bearer ${token}`,
+            "X-Forwarded-For": from,
+          },
+        });
+      // Right tokens spend nothing, however many.
+      for (let i = 0; i < 30; i++) {
+        await expectError(
+          await del("192.0.2.1", adminToken),
+          404,
+          /no message/,
+        );
+        const ok = await scrape("192.0.2.1", metricsToken);
+        assert.equal(ok.status, 200);
+        await ok.body?.cancel();
+      }
+      // Ten wrong ones, on either route, are each a 403...
+      for (let i = 0; i < 5; i++) {
+        await expectError(await del("192.0.2.1", `wrong-${i}`), 403, /admin/);
+        await expectError(
+          await scrape("192.0.2.1", `wrong-${i}`),
+          403,
+          /metrics/,
+        );
+      }
+      // ...then every token from that address is a 429, the right ones too
+      // (else the answer would still tell a right guess from a wrong one).
+      for (
+        const res of [
+          await del("192.0.2.1", "wrong-again"),
+          await del("192.0.2.1", adminToken, made.id),
+          await scrape("192.0.2.1", metricsToken),
+        ]
+      ) {
+        assert.equal(res.headers.get("retry-after"), "60");
+        await expectError(res, 429, /Too many wrong tokens/);
+      }
+      // Another address is not affected.
+      assert.equal((await del("192.0.2.2", adminToken, made.id)).status, 204);
+      // A minute refills one try, no more.
+      now += 60_000;
+      await expectError(await del("192.0.2.1", "wrong-later"), 403, /admin/);
+      await expectError(await del("192.0.2.1", adminToken), 429, /Too many/);
+      now += 60_000;
+      await expectError(await del("192.0.2.1", adminToken), 404, /no message/);
+    } finally {
+      hub.close();
+      await db.close();
+    }
+  });
+});
+
+Deno.test("built files (/assets/*, /sw.js, /manifest.webmanifest) answer other methods than GET and HEAD with 405 and Allow", async () => {
+  // No request here reaches the database.
+  const db = createPostgresDatabase("postgres://postgres@127.0.0.1:1/none");
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const file = (type: string) => ({
+    body: new TextEncoder().encode("x"),
+    headers: { "Content-Type": type },
+  });
+  const app = createApp(testAppDependencies(db, hub, {
+    assets: {
+      index: file("text/html; charset=utf-8"),
+      files: new Map<string, Asset>([
+        ["/assets/main-ABC123.js", file("text/javascript; charset=utf-8")],
+        ["/sw.js", file("text/javascript; charset=utf-8")],
+        [
+          "/manifest.webmanifest",
+          file("application/manifest+json; charset=utf-8"),
+        ],
+        // JSON, but a built file: it keeps its own caching.
+        ["/assets/main-ABC123.js.map", {
+          body: new TextEncoder().encode("{}"),
+          headers: {
+            "Content-Type": "application/json; charset=utf-8",
+            "Cache-Control": "public, max-age=31536000, immutable",
+          },
+        }],
+      ]),
+    },
+  }));
+  try {
+    const paths = [
+      "/assets/main-ABC123.js",
+      "/assets/no-such-file.js",
+      ...ROOT_FILES,
+    ];
+    for (const path of paths) {
+      for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
+        const res = await app.request(path, { method });
+        try {
+          assert.equal(res.headers.get("allow"), "GET, HEAD");
+          await expectError(res, 405, /accepts only GET, HEAD/);
+        } catch (error) {
+          throw new Error(`${method} ${path}: ${(error as Error).message}`);
+        }
+      }
+    }
+    for (const path of ["/assets/main-ABC123.js", ...ROOT_FILES]) {
+      const res = await app.request(path);
+      assert.equal(res.status, 200, path);
+      assert.equal(await res.text(), "x");
+      const head = await app.request(path, { method: "HEAD" });
+      assert.equal(head.status, 200, path);
+      await head.body?.cancel();
+    }
+    const map = await app.request("/assets/main-ABC123.js.map");
+    assert.equal(await map.text(), "{}");
+    assert.equal(
+      map.headers.get("cache-control"),
+      "public, max-age=31536000, immutable",
+    );
+    // An unknown file is still a 404 to GET.
+    await expectError(
+      await app.request("/assets/no-such-file.js"),
+      404,
+      /No such asset/,
+    );
+  } finally {
+    hub.close();
+    await db.close();
+  }
+});
+
+Deno.test("JSON answers (messages, errors) are never cached; the stream and health checks keep their own Cache-Control", async () => {
+  await withApp(
+    async (app) => {
+      const posted = await app.request(
+        "/messages",
+        json('{"author":"ada","text":"hi"}'),
+      );
+      const made = await posted.json();
+      const check = async (
+        what: string,
+        res: Response,
+        status: number,
+        cacheControl = "no-store",
+      ) => {
+        if (!res.bodyUsed) await res.body?.cancel();
+        assert.equal(res.status, status, what);
+        assert.equal(res.headers.get("cache-control"), cacheControl, what);
+      };
+      await check("POST /messages", posted, 201);
+      await check("GET /messages", await app.request("/messages"), 200);
+      await check(
+        "GET /messages?after=0",
+        await app.request("/messages?after=0"),
+        200,
+      );
+      await check(
+        "GET /messages/:id",
+        await app.request(`/messages/${made.id}`),
+        200,
+      );
+      await check(
+        "unknown id",
+        await app.request("/messages/999999"),
+        404,
+      );
+      await check("bad id", await app.request("/messages/x"), 400);
+      await check("no route", await app.request("/no/such/thing"), 404);
+      await check(
+        "wrong method",
+        await app.request("/messages", { method: "PUT" }),
+        405,
+      );
+      await check(
+        "bad body",
+        await app.request("/messages", json("{")),
+        400,
+      );
+      await check(
+        "rate-limited",
+        await app.request("/messages", json('{"author":"a","text":"b"}')),
+        429,
+      );
+      await check(
+        "wrong token",
+        await app.request("/messages/1", {
+          method: "DELETE",
+          headers: { Authorization: "Bearer wrong" },
+        }),
+        403,
+      );
+      await check("health", await app.request("/healthz"), 200);
+      await check(
+        "stream",
+        await app.request("/stream"),
+        200,
+        "no-cache, no-transform",
+      );
+    },
+    60_000,
+    [],
+    // Two posts: one stored, one refused as bad; the third is limited.
+    { post: createRateLimiter({ capacity: 2, perSecond: 0.001 }) },
+    "a-moderator-token-of-some-length",
   );
 });

@@ -28,6 +28,8 @@ export interface Config {
   postLimit: RateLimit | null;
   /** Typing notices per client address (`TYPING_RATE`, default 1/2s; `TYPING_BURST`, default 3); null = `off`. */
   typingLimit: RateLimit | null;
+  /** Wrong bearer tokens per client address (`AUTH_FAILURE_RATE`, default 1/1m; `AUTH_FAILURE_BURST`, default 10); null = `off`. */
+  authFailureLimit: RateLimit | null;
   /** Open streams per client address (`STREAMS_PER_ADDRESS`, default 20; `off` = Infinity). */
   streamsPerAddress: number;
   /** Open streams on this instance before new ones get 503 (`MAX_STREAMS`, default 20000; `off` = Infinity). */
@@ -301,6 +303,13 @@ export function loadConfig(env: Env): Config {
     allowedOrigins: origins(env, "ALLOWED_ORIGINS"),
     postLimit: rate(env, "POST_RATE", "POST_BURST", "10/10s", 5),
     typingLimit: rate(env, "TYPING_RATE", "TYPING_BURST", "1/2s", 3),
+    authFailureLimit: rate(
+      env,
+      "AUTH_FAILURE_RATE",
+      "AUTH_FAILURE_BURST",
+      "1/1m",
+      10,
+    ),
     streamsPerAddress: limit(env, "STREAMS_PER_ADDRESS", 20, 1_000_000),
     maxStreams: limit(env, "MAX_STREAMS", 20_000, 10_000_000),
     trustProxy: flag(env, "TRUST_PROXY"),

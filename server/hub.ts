@@ -11,6 +11,8 @@ import type { PlazaMetrics } from "./metrics.ts";
 export interface HubEvent {
   id: number;
   bytes: Uint8Array;
+  /** Set on presence events: a stream skips one equal to the last it sent. */
+  presence?: true;
 }
 
 /**
@@ -26,6 +28,8 @@ export interface HubBatch {
   firstId: number;
   /** The largest message id in the batch, 0 when it holds no message. */
   lastId: number;
+  /** Whether an event in the batch is a presence event. */
+  presence: boolean;
 }
 
 /** One open stream as the hub sees it; `deliver` must never block. */
@@ -40,15 +44,17 @@ export function hubBatch(events: readonly HubEvent[]): HubBatch {
   let firstId = 0;
   let lastId = 0;
   let size = 0;
+  let presence = false;
   for (const e of events) {
     if (e.id !== 0) {
       if (firstId === 0) firstId = e.id;
       lastId = e.id;
     }
+    if (e.presence) presence = true;
     size += e.bytes.byteLength;
   }
   if (events.length === 1) {
-    return { events, bytes: events[0].bytes, firstId, lastId };
+    return { events, bytes: events[0].bytes, firstId, lastId, presence };
   }
   const bytes = new Uint8Array(size);
   let at = 0;
@@ -56,7 +62,7 @@ export function hubBatch(events: readonly HubEvent[]): HubBatch {
     bytes.set(e.bytes, at);
     at += e.bytes.byteLength;
   }
-  return { events, bytes, firstId, lastId };
+  return { events, bytes, firstId, lastId, presence };
 }
 
 /** The in-process fan-out from this instance's listener to its streams. */
@@ -78,7 +84,11 @@ export interface Hub {
    * second, which is how often presence events may go out.
    */
   refreshPresence(): void;
-  /** The presence event as of now, for a stream that just went live (it counts itself). */
+  /**
+   * The presence event as of now, for a stream that just went live (it
+   * counts itself). The next refreshPresence may broadcast the same count:
+   * the stream skips a presence equal to the last one it sent.
+   */
   readonly presence: Uint8Array;
   /** Number of open streams. */
   readonly size: number;
@@ -179,7 +189,7 @@ export function createHub(options: HubOptions): Hub {
       const now = presenceNow();
       if (now.total === told) return;
       told = now.total;
-      broadcast(now.bytes);
+      queue({ id: 0, bytes: now.bytes, presence: true });
     },
     get presence() {
       return presenceNow().bytes;

@@ -172,6 +172,12 @@ export async function startPlaza(
         capacity: config.typingLimit.burst,
         perSecond: config.typingLimit.perSecond,
       }),
+      authFailures: config.authFailureLimit === null
+        ? noRateLimit
+        : createRateLimiter({
+          capacity: config.authFailureLimit.burst,
+          perSecond: config.authFailureLimit.perSecond,
+        }),
       streamsPerAddress: config.streamsPerAddress,
       maxStreams: config.maxStreams,
       trustProxy: config.trustProxy,

@@ -2,7 +2,9 @@
  * Which push endpoints Plaza may send to. An endpoint is a URL a browser
  * hands over, so without a check anyone could make the server POST to a host
  * of their choosing, internal ones included (server-side request forgery).
- * Only hosts of known push services pass (PUSH_SERVICE_HOSTS), checked when a
+ * Only hosts of known push services pass (PUSH_SERVICE_HOSTS), on the default
+ * https port only (a push service listens on 443; another port on an allowed
+ * host would let a sender probe that host's other services). Checked when a
  * subscription is stored and again right before every send, so a row stored
  * under an older setting cannot get past it.
  */
@@ -59,8 +61,8 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /**
  * Why Plaza must not send to `endpoint`, or null when it may: an https URL
- * without credentials on an allowed host, or (only with `allowInsecure`)
- * plain http to this machine.
+ * without credentials on an allowed host and the default port, or (only with
+ * `allowInsecure`) plain http to this machine on any port.
  */
 export function endpointRefusal(
   endpoint: string,
@@ -86,6 +88,10 @@ export function endpointRefusal(
   }
   if (!hostAllowed(url.hostname, policy.hosts)) {
     return `Field "endpoint" must be on a known push service; ${url.hostname} is not one this server sends to (PUSH_SERVICE_HOSTS).`;
+  }
+  // URL parsing drops the default port, so an explicit ":443" reads as "".
+  if (url.port !== "") {
+    return `Field "endpoint" must use the default https port; push services do not listen on port ${url.port}.`;
   }
   return null;
 }

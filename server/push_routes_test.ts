@@ -417,6 +417,48 @@ Deno.test("POST /push/subscriptions stores endpoints of the browsers' push servi
   }, { hosts: ["*.push.example.net"] });
 });
 
+Deno.test("POST /push/subscriptions refuses an allowed host on any port but the default https one", async () => {
+  await withPushApp(async (app, db) => {
+    const post = (endpoint: string) =>
+      app.request(
+        "/push/subscriptions",
+        send(
+          "POST",
+          subscription({
+            subscription: { endpoint, keys: { p256dh: P256DH, auth: AUTH } },
+          }),
+        ),
+      );
+    for (
+      const [endpoint, port] of [
+        ["https://fcm.googleapis.com:22/x", "22"],
+        ["https://evil.push.apple.com:8443/x", "8443"],
+        ["https://web.push.apple.com:80/x", "80"],
+        ["https://updates.push.services.mozilla.com:1/x", "1"],
+      ]
+    ) {
+      try {
+        await expectError(
+          await post(endpoint),
+          400,
+          new RegExp(`default https port; .* port ${port}\\.`),
+        );
+      } catch (error) {
+        throw new Error(`${endpoint}: ${(error as Error).message}`);
+      }
+    }
+    assert.deepEqual(await select(db, "select id from push_subscriptions"), []);
+    // ":443" is the default written out: the URL drops it, and it is fine.
+    const ok = await post("https://fcm.googleapis.com:443/fcm/send/x");
+    assert.equal(ok.status, 201);
+    await ok.body?.cancel();
+    assert.equal(
+      (await select(db, "select id from push_subscriptions")).length,
+      1,
+    );
+  });
+});
+
 Deno.test("an endpoint with characters no URL a browser gives can hold (NUL, spaces, non-ASCII) is a 400 on every route, not a 500", async () => {
   await withPushApp(async (app, db) => {
     const odd = [
@@ -604,4 +646,49 @@ Deno.test("push requests are rate-limited per address, with Retry-After", async 
     }
     assert.deepEqual(codes, [201, 200, 429]);
   }, { burst: 2 });
+});
+
+Deno.test("push answers are never cached, except the key (revalidated)", async () => {
+  await withPushApp(async (app) => {
+    const check = async (what: string, res: Response, status: number) => {
+      await res.body?.cancel();
+      assert.equal(res.status, status, what);
+      assert.equal(res.headers.get("cache-control"), "no-store", what);
+    };
+    await check(
+      "subscribe",
+      await app.request("/push/subscriptions", send("POST", subscription())),
+      201,
+    );
+    await check(
+      "subscribe again",
+      await app.request("/push/subscriptions", send("POST", subscription())),
+      200,
+    );
+    await check(
+      "bad subscription",
+      await app.request("/push/subscriptions", send("POST", {})),
+      400,
+    );
+    await check(
+      "unknown endpoint",
+      await app.request(
+        "/push/visibility",
+        send("POST", {
+          endpoint: `${ENDPOINT}-gone`,
+          tab: "a",
+          visible: true,
+        }),
+      ),
+      404,
+    );
+    await check(
+      "wrong method",
+      await app.request("/push/subscriptions", { method: "GET" }),
+      405,
+    );
+    const key = await app.request("/push/key");
+    await key.body?.cancel();
+    assert.equal(key.headers.get("cache-control"), "no-cache");
+  });
 });

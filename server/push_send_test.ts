@@ -54,6 +54,9 @@ Deno.test("the sender checks every endpoint against PUSH_SERVICE_HOSTS before se
       "http://127.0.0.1:9/push/x",
       "http://fcm.googleapis.com/fcm/send/x",
       "https://user:pw@fcm.googleapis.com/fcm/send/x",
+      // An allowed host, but not its push service's port.
+      "https://fcm.googleapis.com:22/x",
+      "https://evil.push.apple.com:8443/x",
       "not a url",
     ]
   ) {

@@ -7,6 +7,8 @@ export type RateDecision = { ok: true } | {
 /** Token buckets keyed by client address. */
 export interface RateLimiter {
   take(key: string): RateDecision;
+  /** What take(key) would answer now, without spending a token. */
+  peek(key: string): RateDecision;
 }
 
 /** Bucket size and refill rate. */
@@ -55,13 +57,26 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         bucket.tokens -= 1;
         return { ok: true };
       }
-      return {
-        ok: false,
-        retryAfterSeconds: Math.ceil((1 - bucket.tokens) / options.perSecond),
-      };
+      return refused(bucket.tokens);
+    },
+    peek(key) {
+      const bucket = buckets.get(key);
+      if (bucket === undefined) return { ok: true };
+      refill(bucket, now());
+      return bucket.tokens >= 1 ? { ok: true } : refused(bucket.tokens);
     },
   };
+
+  function refused(tokens: number): RateDecision {
+    return {
+      ok: false,
+      retryAfterSeconds: Math.ceil((1 - tokens) / options.perSecond),
+    };
+  }
 }
 
 /** The limiter for a limit configured `off`: every request passes. */
-export const noRateLimit: RateLimiter = { take: () => ({ ok: true }) };
+export const noRateLimit: RateLimiter = {
+  take: () => ({ ok: true }),
+  peek: () => ({ ok: true }),
+};

@@ -38,3 +38,23 @@ Deno.test("rate limiter: memory stays bounded by forgetting full buckets", () =>
   // Over maxKeys: the idle (refilled) buckets go; a spent one would stay.
   for (let i = 100; i < 150; i++) assert.equal(limiter.take(`k${i}`).ok, true);
 });
+
+Deno.test("rate limiter: peek tells what take would, without spending", () => {
+  let now = 0;
+  const limiter = createRateLimiter({
+    capacity: 2,
+    perSecond: 0.5,
+    now: () => now,
+  });
+  assert.deepEqual(limiter.peek("a"), { ok: true }, "an unseen key");
+  for (let i = 0; i < 10; i++) {
+    assert.deepEqual(limiter.peek("a"), { ok: true });
+  }
+  assert.equal(limiter.take("a").ok, true);
+  assert.equal(limiter.take("a").ok, true);
+  assert.deepEqual(limiter.peek("a"), { ok: false, retryAfterSeconds: 2 });
+  now += 2000;
+  assert.deepEqual(limiter.peek("a"), { ok: true });
+  assert.equal(limiter.take("a").ok, true);
+  assert.equal(limiter.peek("a").ok, false);
+});

@@ -23,13 +23,16 @@ export function securityHeaders(): MiddlewareHandler {
     // HSTS belongs to whoever terminates TLS; Plaza itself often serves
     // plain http on localhost or behind a proxy.
     strictTransportSecurity: false,
+    // Only features the browsers know: an unknown token (bluetooth, which
+    // Chromium does not implement as a policy) gets a console warning on
+    // every page load. security_headers_e2e_test.ts checks the list against
+    // Chromium's.
     permissionsPolicy: {
       camera: [],
       microphone: [],
       geolocation: [],
       payment: [],
       usb: [],
-      bluetooth: [],
       serial: [],
       hid: [],
       midi: [],

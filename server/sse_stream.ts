@@ -127,6 +127,17 @@ export function createSseStream(
     controller.enqueue(encodeMessageEvent(m));
   };
   let pendingBytes = 0;
+  // The last presence event written. A stream starts with the count as of
+  // going live (hub.presence, which counts it), while the hub tells every
+  // stream the total only at its next presence tick, when that total changed
+  // since the previous tick: for the new stream it is often the count it
+  // already has. Equal bytes mean equal counts (same encoder).
+  let lastPresence: Uint8Array | null = null;
+  const sendPresence = (bytes: Uint8Array) => {
+    if (lastPresence !== null && sameBytes(lastPresence, bytes)) return;
+    lastPresence = bytes;
+    write(bytes);
+  };
 
   const subscriber: HubSubscriber = {
     deliver(batch: HubBatch) {
@@ -140,19 +151,27 @@ export function createSseStream(
         if (pendingBytes > options.maxBufferedBytes * HARD_LIMIT_FACTOR) drop();
         return;
       }
-      // The usual case: nothing in the batch was sent yet, one write.
-      if (batch.firstId === 0 || batch.firstId > lastSent) {
+      // The usual case: nothing in the batch was sent yet, one write. A
+      // batch with presence (about once a second) goes event by event, in
+      // case this stream has that count already.
+      if (
+        !batch.presence && (batch.firstId === 0 || batch.firstId > lastSent)
+      ) {
         if (batch.lastId !== 0) lastSent = batch.lastId;
         write(batch.bytes);
         return;
       }
-      // Only right after the backlog can a batch overlap what was sent.
+      // Else only right after the backlog can a batch overlap what was sent.
       for (const e of batch.events) sendLive(e);
     },
     end,
   };
   function sendLive(e: HubEvent) {
     if (closed) return;
+    if (e.presence) {
+      sendPresence(e.bytes);
+      return;
+    }
     if (e.id !== 0) {
       if (e.id <= lastSent) return;
       lastSent = e.id;
@@ -190,7 +209,7 @@ export function createSseStream(
     }
     if (closed) return;
     live = true;
-    write(hub.presence);
+    sendPresence(hub.presence);
     const caughtUp = pending;
     pending = [];
     pendingBytes = 0;
@@ -240,4 +259,11 @@ export function createSseStream(
     },
     new ByteLengthQueuingStrategy({ highWaterMark: options.maxBufferedBytes }),
   );
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

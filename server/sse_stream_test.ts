@@ -207,3 +207,75 @@ Deno.test("a reader that stays over budget longer than the grace period is dropp
   await assert.rejects(() => reader.read(), /too slow/);
   hub.close();
 });
+
+/** Reads until `marker` has gone by; returns everything read. */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  marker: string,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!text.includes(marker)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`stream ended before ${JSON.stringify(marker)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
+}
+
+/** The online counts of the presence events in `text`, in order. */
+const presenceCounts = (text: string) =>
+  [...text.matchAll(/^event: presence\ndata: \{"online":(\d+)\}$/gm)].map((m) =>
+    Number(m[1])
+  );
+
+Deno.test("a new stream never gets the same presence twice in a row (its opening count, then the hub's broadcast of it)", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const open = () =>
+    createSseStream({
+      hub,
+      store: memoryStore([]),
+      start: { history: 0 },
+      retryMs: 1000,
+      heartbeatMs: 60_000,
+      maxBufferedBytes: 64 * 1024,
+    }).getReader();
+  // Ends a tick with a marker event and reads each stream past it.
+  let marks = 0;
+  const mark = async (readers: ReadableStreamDefaultReader<Uint8Array>[]) => {
+    const author = `mark-${++marks}`;
+    hub.signal("typing", { author });
+    return await Promise.all(readers.map((r) => readUntil(r, author)));
+  };
+  const a = open();
+  // The opening presence counts the stream itself: 1.
+  let seenA = await readUntil(a, "event: presence");
+  // Another stream comes and goes before the presence tick: the total is
+  // back to 1 when the tick tells every stream, and `a` already has 1.
+  const b = open();
+  await readUntil(b, "event: presence");
+  await b.cancel();
+  hub.refreshPresence();
+  seenA += (await mark([a]))[0];
+  // A stream opens between ticks: it starts with 2, then the tick tells
+  // everyone 2, which only `a` did not know yet.
+  const c = open();
+  let seenC = await readUntil(c, "event: presence");
+  hub.refreshPresence();
+  let [moreA, moreC] = await mark([a, c]);
+  seenA += moreA;
+  seenC += moreC;
+  // Real changes still go out, going back included.
+  for (const remote of [3, 0]) {
+    hub.setRemoteOnline(remote);
+    hub.refreshPresence();
+    [moreA, moreC] = await mark([a, c]);
+    seenA += moreA;
+    seenC += moreC;
+  }
+  assert.deepEqual(presenceCounts(seenA), [1, 2, 5, 2]);
+  assert.deepEqual(presenceCounts(seenC), [2, 5, 2]);
+  await a.cancel();
+  await c.cancel();
+  hub.close();
+});
