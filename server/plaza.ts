@@ -12,6 +12,7 @@ import { createPresence, PRESENCE_CHANNEL } from "./presence.ts";
 import { createPushInstance, type PushInstance } from "./push_instance.ts";
 import { TYPING_CHANNEL } from "./post_typing.ts";
 import { createRateLimiter, noRateLimit } from "./rate_limiter.ts";
+import { type ResilientServer, serveResilient } from "./resilient_serve.ts";
 
 /** The channel db/migrations/003_deletes.sql notifies with a deleted message's id. */
 const DELETES_CHANNEL = "plaza_deletes";
@@ -31,6 +32,9 @@ export const STREAMS_LOG_MS = 60_000;
 
 /** How long shutdown waits for responses to finish before closing anyway. */
 export const SHUTDOWN_GRACE_MS = 3_000;
+
+/** Least time between two log lines about accept failures (a flood causes many). */
+export const ACCEPT_FAILURE_LOG_MS = 10_000;
 
 /** Start-up failed in a way the operator must fix; the message says how. */
 export class StartupError extends Error {
@@ -191,13 +195,36 @@ export async function startPlaza(
     metricsToken: config.metricsToken,
     push: push.routes,
   });
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: ResilientServer;
+  let acceptFailures = 0;
+  let acceptLoggedAt = -Infinity;
   try {
-    server = Deno.serve({
-      port: config.port,
-      hostname: config.hostname,
-      onListen: () => {},
-    }, app.fetch);
+    server = serveResilient(
+      { port: config.port, hostname: config.hostname },
+      app.fetch,
+      {
+        onAcceptFailed: (error) => {
+          acceptFailures++;
+          if (performance.now() - acceptLoggedAt < ACCEPT_FAILURE_LOG_MS) {
+            return;
+          }
+          logger.error("accept_failed", {
+            message: `Could not accept connections (${
+              describe(error)
+            }); closed the idle ones and listening again.`,
+            failures: acceptFailures,
+          });
+          acceptFailures = 0;
+          acceptLoggedAt = performance.now();
+        },
+        onRelistenFailed: (error, retryMs) =>
+          logger.error("relisten_failed", {
+            message: `Could not listen again (${
+              describe(error)
+            }); next try in ${retryMs} ms.`,
+          }),
+      },
+    );
   } catch (error) {
     hub.close();
     await presence.close();
@@ -210,7 +237,7 @@ export async function startPlaza(
       { cause: error },
     );
   }
-  const { port } = server.addr;
+  const { port } = server;
   const host = config.hostname === "0.0.0.0" ? "localhost" : config.hostname;
   const url = `http://${host}:${port}`;
   options.onListen?.(url);
