@@ -1,7 +1,9 @@
 // Sockets that never finish a request must not end the process or lock
 // everyone out: the server runs under a low open-file limit and 127.0.0.1
-// opens more idle sockets than it can hold.
+// opens more idle sockets than it can hold. Also: streams stop short of the
+// limit.
 import assert from "node:assert/strict";
+import { streamsWithin } from "./plaza.ts";
 import { withTestDatabase } from "./testing/fixtures.ts";
 import {
   type ServerProcess,
@@ -16,6 +18,7 @@ const FLOOD = 400;
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** Starts server/main.ts under `ulimit -n FD_LIMIT`, as startServerProcess does otherwise. */
 function startLimited(env: Record<string, string>): Promise<ServerProcess> {
@@ -208,6 +211,61 @@ Deno.test("a flood of bodies that never come: the server lives and serves again 
     } finally {
       for (const conn of sockets) conn.close();
       await stream?.close();
+      await server.kill();
+    }
+  });
+});
+
+/** Requests `/stream` over a raw socket and reads until the hello event or a whole error answer. */
+async function openRawStream(
+  baseUrl: string,
+): Promise<{ conn: Deno.Conn; head: string }> {
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: portOf(baseUrl),
+  });
+  await conn.write(
+    encoder.encode("GET /stream?history=0 HTTP/1.1\r\nHost: x\r\n\r\n"),
+  );
+  const buf = new Uint8Array(4096);
+  let head = "";
+  while (!head.includes("event: hello") && !head.includes('"}')) {
+    const n = await conn.read(buf);
+    if (n === null) {
+      conn.close();
+      throw new Error(`stream closed early: ${JSON.stringify(head)}`);
+    }
+    head += decoder.decode(buf.subarray(0, n));
+  }
+  return { conn, head };
+}
+
+Deno.test("streams stop short of the open-file limit: 503 past the cap, and requests still get through", async () => {
+  await withTestDatabase(async (url) => {
+    const server = await startLimited({ DATABASE_URL: url });
+    const streams: Deno.Conn[] = [];
+    try {
+      let refusal = "";
+      while (refusal === "" && streams.length <= FD_LIMIT) {
+        const { conn, head } = await openRawStream(server.url);
+        if (head.startsWith("HTTP/1.1 200")) {
+          streams.push(conn);
+        } else {
+          refusal = head;
+          conn.close();
+        }
+      }
+      assert.match(refusal, /^HTTP\/1\.1 503/);
+      assert.match(refusal, /as many open streams as it can hold/);
+      assert.equal(streams.length, streamsWithin(FD_LIMIT));
+      // The reserve left room for a post.
+      assert.equal(await post(server.url, "still room"), 201);
+      for (const conn of streams.splice(0)) conn.close();
+      const { code, stderr } = await server.stop();
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /streams_capped/);
+    } finally {
+      for (const conn of streams) conn.close();
       await server.kill();
     }
   });

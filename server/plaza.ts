@@ -33,6 +33,16 @@ export const STREAMS_LOG_MS = 60_000;
 /** How long shutdown waits for responses to finish before closing anyway. */
 export const SHUTDOWN_GRACE_MS = 3_000;
 
+/**
+ * Share of the open-file limit kept free of streams, for requests, the
+ * database, files and idle keep-alive connections. With it, streams alone
+ * never use up the descriptors; then accept failures come only from sockets
+ * that resilient_serve.ts sheds.
+ */
+export const RESERVED_FD_SHARE = 0.1;
+/** Least number of descriptors kept free of streams (see RESERVED_FD_SHARE). */
+export const RESERVED_FD_MIN = 64;
+
 /** Least time between two log lines about accept failures (a flood causes many). */
 export const ACCEPT_FAILURE_LOG_MS = 10_000;
 
@@ -43,6 +53,27 @@ export class StartupError extends Error {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** This process's soft limit on open files, from /proc (Linux); null when unknown or unlimited. */
+export async function openFileLimit(): Promise<number | null> {
+  let limits: string;
+  try {
+    limits = await Deno.readTextFile("/proc/self/limits");
+  } catch {
+    return null;
+  }
+  const soft = limits.match(/^Max open files\s+(\d+)/m);
+  return soft ? Number(soft[1]) : null;
+}
+
+/** Streams that fit in `fdLimit` descriptors with the reserve kept free. */
+export function streamsWithin(fdLimit: number): number {
+  const reserve = Math.max(
+    RESERVED_FD_MIN,
+    Math.ceil(fdLimit * RESERVED_FD_SHARE),
+  );
+  return Math.max(1, fdLimit - reserve);
 }
 
 /** Opens the database, applies migrations, starts listening and serves HTTP. */
@@ -154,6 +185,17 @@ export async function startPlaza(
       { cause: error },
     );
   }
+  let maxStreams = config.maxStreams;
+  const fdLimit = await openFileLimit();
+  if (fdLimit !== null && streamsWithin(fdLimit) < maxStreams) {
+    maxStreams = streamsWithin(fdLimit);
+    logger.warn("streams_capped", {
+      message:
+        `The open-file limit (${fdLimit}) holds about ${maxStreams} streams: new streams get 503 beyond that. Raise \`ulimit -n\` for more.`,
+      maxStreams,
+      fdLimit,
+    });
+  }
   const assets = await loadClientAssets(config.distDir);
   if (assets === null) {
     logger.warn("no_client_build", {
@@ -177,7 +219,7 @@ export async function startPlaza(
         perSecond: config.typingLimit.perSecond,
       }),
       streamsPerAddress: config.streamsPerAddress,
-      maxStreams: config.maxStreams,
+      maxStreams,
       trustProxy: config.trustProxy,
       streamMaxAgeMs: config.streamMaxAgeMs,
     },
