@@ -1,10 +1,10 @@
 // Sockets that never finish a request must not end the process or lock
 // everyone out: the server runs under a low open-file limit and 127.0.0.1
 // opens more idle sockets than it can hold. Also: streams stop short of the
-// limit.
+// limit, and a request body that trickles in is cut off with 408.
 import assert from "node:assert/strict";
 import { streamsWithin } from "./plaza.ts";
-import { withTestDatabase } from "./testing/fixtures.ts";
+import { startTestInstance, withTestDatabase } from "./testing/fixtures.ts";
 import {
   type ServerProcess,
   startListening,
@@ -267,6 +267,69 @@ Deno.test("streams stop short of the open-file limit: 503 past the cap, and requ
     } finally {
       for (const conn of streams) conn.close();
       await server.kill();
+    }
+  });
+});
+
+Deno.test("a body that trickles in past BODY_TIMEOUT_MS gets 408 in time and nothing is stored", async () => {
+  await withTestDatabase(async (url) => {
+    const deadlineMs = 300;
+    const plaza = await startTestInstance(url, {
+      BODY_TIMEOUT_MS: String(deadlineMs),
+    });
+    const conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: plaza.port,
+    });
+    let trickle: ReturnType<typeof setInterval> | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const body = JSON.stringify({ author: "ana", text: "slow ".repeat(20) });
+      const started = performance.now();
+      await conn.write(encoder.encode(
+        `POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      ));
+      // A byte every 50 ms: never idle for long, done only after 6 s.
+      let sent = 0;
+      trickle = setInterval(() => {
+        conn.write(encoder.encode(body[sent++])).catch(() => {});
+      }, 50);
+      let answer = "";
+      const buf = new Uint8Array(4096);
+      const answered = (async () => {
+        while (!answer.endsWith("}")) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          answer += decoder.decode(buf.subarray(0, n));
+        }
+        return true;
+      })();
+      const inTime = await Promise.race([
+        answered,
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), 3_000);
+        }),
+      ]);
+      const elapsed = performance.now() - started;
+      clearInterval(trickle);
+      assert.ok(inTime, `no answer within 3 s; got ${JSON.stringify(answer)}`);
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      // Deno ignores this for the socket (it reads the rest of the body
+      // first), but a client that honours it stops sending.
+      assert.match(answer, /\r\nconnection: close\r\n/i);
+      assert.match(
+        answer,
+        /\{"error":"The request body did not arrive in time/,
+      );
+      assert.ok(elapsed >= deadlineMs, `answered after ${elapsed} ms`);
+      assert.ok(elapsed < deadlineMs + 1_500, `answered after ${elapsed} ms`);
+      const stored = await fetch(`${plaza.url}/messages`);
+      assert.deepEqual((await stored.json()).messages, []);
+    } finally {
+      clearTimeout(timer);
+      clearInterval(trickle);
+      conn.close();
+      await plaza.close();
     }
   });
 });

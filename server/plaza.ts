@@ -12,6 +12,7 @@ import { createPresence, PRESENCE_CHANNEL } from "./presence.ts";
 import { createPushInstance, type PushInstance } from "./push_instance.ts";
 import { TYPING_CHANNEL } from "./post_typing.ts";
 import { createRateLimiter, noRateLimit } from "./rate_limiter.ts";
+import { setBodyDeadline } from "./read_body.ts";
 import { type ResilientServer, serveResilient } from "./resilient_serve.ts";
 
 /** The channel db/migrations/003_deletes.sql notifies with a deleted message's id. */
@@ -243,7 +244,10 @@ export async function startPlaza(
   try {
     server = serveResilient(
       { port: config.port, hostname: config.hostname },
-      app.fetch,
+      (request, info) => {
+        setBodyDeadline(request, performance.now() + config.bodyTimeoutMs);
+        return app.fetch(request, info);
+      },
       {
         onAcceptFailed: (error) => {
           acceptFailures++;
