@@ -1,4 +1,5 @@
 import { LOG_LEVELS, type LogLevel } from "./logger.ts";
+import { BODY_TIMEOUT_MS } from "./read_body.ts";
 import {
   DEFAULT_PUSH_SERVICE_HOSTS,
   parseHostPattern,
@@ -18,6 +19,8 @@ export interface Config {
   heartbeatMs: number;
   /** Reconnect delay suggested to EventSource clients (`SSE_RETRY_MS`, default 2000). */
   sseRetryMs: number;
+  /** How long a POST body may take to arrive before a 408 (`BODY_TIMEOUT_MS`, default 10000). */
+  bodyTimeoutMs: number;
   /** Bytes a stream may have queued before the client is dropped as too slow (`STREAM_BUFFER_BYTES`). */
   streamBufferBytes: number;
   /** Directory with the built client (`DIST_DIR`, default ./dist). */
@@ -292,6 +295,13 @@ export function loadConfig(env: Env): Config {
     dataDir: text(env, "DATA_DIR") ?? "./data",
     heartbeatMs: integer(env, "HEARTBEAT_MS", 15_000, 10, 3_600_000),
     sseRetryMs: integer(env, "SSE_RETRY_MS", 2_000, 0, 600_000),
+    bodyTimeoutMs: integer(
+      env,
+      "BODY_TIMEOUT_MS",
+      BODY_TIMEOUT_MS,
+      100,
+      600_000,
+    ),
     streamBufferBytes: integer(
       env,
       "STREAM_BUFFER_BYTES",

@@ -8,6 +8,7 @@ Deno.test("loadConfig gives the documented defaults", () => {
   assert.equal(config.dataDir, "./data");
   assert.equal(config.heartbeatMs, 15_000);
   assert.equal(config.distDir, "./dist");
+  assert.equal(config.bodyTimeoutMs, 10_000);
 });
 
 Deno.test("loadConfig reads the variables it documents", () => {
@@ -17,12 +18,14 @@ Deno.test("loadConfig reads the variables it documents", () => {
     DATA_DIR: "/var/plaza",
     HEARTBEAT_MS: "500",
     HOST: "127.0.0.1",
+    BODY_TIMEOUT_MS: "250",
   });
   assert.equal(config.port, 9000);
   assert.equal(config.databaseUrl, "postgres://u@db:5432/plaza");
   assert.equal(config.dataDir, "/var/plaza");
   assert.equal(config.heartbeatMs, 500);
   assert.equal(config.hostname, "127.0.0.1");
+  assert.equal(config.bodyTimeoutMs, 250);
 });
 
 Deno.test("loadConfig treats empty values as unset", () => {
@@ -37,6 +40,7 @@ Deno.test("loadConfig names the variable that is wrong", () => {
   });
   assert.throws(() => loadConfig({ PORT: "70000" }), /PORT/);
   assert.throws(() => loadConfig({ HEARTBEAT_MS: "-1" }), /HEARTBEAT_MS/);
+  assert.throws(() => loadConfig({ BODY_TIMEOUT_MS: "0" }), /BODY_TIMEOUT_MS/);
   assert.throws(
     () => loadConfig({ DATABASE_URL: "mysql://x" }),
     /DATABASE_URL must start with postgres/,

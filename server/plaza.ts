@@ -12,6 +12,8 @@ import { createPresence, PRESENCE_CHANNEL } from "./presence.ts";
 import { createPushInstance, type PushInstance } from "./push_instance.ts";
 import { TYPING_CHANNEL } from "./post_typing.ts";
 import { createRateLimiter, noRateLimit } from "./rate_limiter.ts";
+import { setBodyDeadline } from "./read_body.ts";
+import { type ResilientServer, serveResilient } from "./resilient_serve.ts";
 
 /** The channel db/migrations/003_deletes.sql notifies with a deleted message's id. */
 const DELETES_CHANNEL = "plaza_deletes";
@@ -32,6 +34,19 @@ export const STREAMS_LOG_MS = 60_000;
 /** How long shutdown waits for responses to finish before closing anyway. */
 export const SHUTDOWN_GRACE_MS = 3_000;
 
+/**
+ * Share of the open-file limit kept free of streams, for requests, the
+ * database, files and idle keep-alive connections. With it, streams alone
+ * never use up the descriptors; then accept failures come only from sockets
+ * that resilient_serve.ts sheds.
+ */
+export const RESERVED_FD_SHARE = 0.1;
+/** Least number of descriptors kept free of streams (see RESERVED_FD_SHARE). */
+export const RESERVED_FD_MIN = 64;
+
+/** Least time between two log lines about accept failures (a flood causes many). */
+export const ACCEPT_FAILURE_LOG_MS = 10_000;
+
 /** Start-up failed in a way the operator must fix; the message says how. */
 export class StartupError extends Error {
   override name = "StartupError";
@@ -39,6 +54,27 @@ export class StartupError extends Error {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** This process's soft limit on open files, from /proc (Linux); null when unknown or unlimited. */
+export async function openFileLimit(): Promise<number | null> {
+  let limits: string;
+  try {
+    limits = await Deno.readTextFile("/proc/self/limits");
+  } catch {
+    return null;
+  }
+  const soft = limits.match(/^Max open files\s+(\d+)/m);
+  return soft ? Number(soft[1]) : null;
+}
+
+/** Streams that fit in `fdLimit` descriptors with the reserve kept free. */
+export function streamsWithin(fdLimit: number): number {
+  const reserve = Math.max(
+    RESERVED_FD_MIN,
+    Math.ceil(fdLimit * RESERVED_FD_SHARE),
+  );
+  return Math.max(1, fdLimit - reserve);
 }
 
 /** Opens the database, applies migrations, starts listening and serves HTTP. */
@@ -150,6 +186,17 @@ export async function startPlaza(
       { cause: error },
     );
   }
+  let maxStreams = config.maxStreams;
+  const fdLimit = await openFileLimit();
+  if (fdLimit !== null && streamsWithin(fdLimit) < maxStreams) {
+    maxStreams = streamsWithin(fdLimit);
+    logger.warn("streams_capped", {
+      message:
+        `The open-file limit (${fdLimit}) holds about ${maxStreams} streams: new streams get 503 beyond that. Raise \`ulimit -n\` for more.`,
+      maxStreams,
+      fdLimit,
+    });
+  }
   const assets = await loadClientAssets(config.distDir);
   if (assets === null) {
     logger.warn("no_client_build", {
@@ -179,7 +226,7 @@ export async function startPlaza(
           perSecond: config.authFailureLimit.perSecond,
         }),
       streamsPerAddress: config.streamsPerAddress,
-      maxStreams: config.maxStreams,
+      maxStreams,
       trustProxy: config.trustProxy,
       streamMaxAgeMs: config.streamMaxAgeMs,
     },
@@ -197,13 +244,39 @@ export async function startPlaza(
     metricsToken: config.metricsToken,
     push: push.routes,
   });
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: ResilientServer;
+  let acceptFailures = 0;
+  let acceptLoggedAt = -Infinity;
   try {
-    server = Deno.serve({
-      port: config.port,
-      hostname: config.hostname,
-      onListen: () => {},
-    }, app.fetch);
+    server = serveResilient(
+      { port: config.port, hostname: config.hostname },
+      (request, info) => {
+        setBodyDeadline(request, performance.now() + config.bodyTimeoutMs);
+        return app.fetch(request, info);
+      },
+      {
+        onAcceptFailed: (error) => {
+          acceptFailures++;
+          if (performance.now() - acceptLoggedAt < ACCEPT_FAILURE_LOG_MS) {
+            return;
+          }
+          logger.error("accept_failed", {
+            message: `Could not accept connections (${
+              describe(error)
+            }); closed the idle ones and listening again.`,
+            failures: acceptFailures,
+          });
+          acceptFailures = 0;
+          acceptLoggedAt = performance.now();
+        },
+        onRelistenFailed: (error, retryMs) =>
+          logger.error("relisten_failed", {
+            message: `Could not listen again (${
+              describe(error)
+            }); next try in ${retryMs} ms.`,
+          }),
+      },
+    );
   } catch (error) {
     hub.close();
     await presence.close();
@@ -216,7 +289,7 @@ export async function startPlaza(
       { cause: error },
     );
   }
-  const { port } = server.addr;
+  const { port } = server;
   const host = config.hostname === "0.0.0.0" ? "localhost" : config.hostname;
   const url = `http://${host}:${port}`;
   options.onListen?.(url);

@@ -1,12 +1,28 @@
-/** Outcome of reading a request body under a size limit. */
+/** How long a request body may take to arrive when the server set no deadline (see setBodyDeadline). */
+export const BODY_TIMEOUT_MS = 10_000;
+
+/** Outcome of reading a request body under a size limit and a deadline. */
 export type BodyResult =
   | { ok: true; text: string }
   | {
     ok: false;
-    reason: "too_large" | "bad_encoding" | "unreadable";
+    reason: "too_large" | "bad_encoding" | "unreadable" | "timeout";
   };
 
-/** Reads the body as UTF-8, stopping as soon as it exceeds `maxBytes` (chunked bodies included). */
+// Set per request by whoever accepted it (plaza.ts, from the config): the
+// routes that read bodies need not carry the setting.
+const deadlines = new WeakMap<Request, number>();
+
+/** Gives `request`'s body until `deadline` (a performance.now() time) to arrive in full. */
+export function setBodyDeadline(request: Request, deadline: number): void {
+  deadlines.set(request, deadline);
+}
+
+/**
+ * Reads the body as UTF-8, stopping as soon as it exceeds `maxBytes` (chunked
+ * bodies included) or its deadline passes: without one, a client sending a
+ * byte now and then would hold the handler for ever.
+ */
 export async function readBody(
   request: Request,
   maxBytes: number,
@@ -14,26 +30,43 @@ export async function readBody(
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) return { ok: false, reason: "too_large" };
   if (request.body === null) return { ok: true, text: "" };
+  const deadline = deadlines.get(request) ??
+    performance.now() + BODY_TIMEOUT_MS;
   const reader = request.body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(
+      () => resolve("timeout"),
+      Math.max(0, deadline - performance.now()),
+    );
+  });
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch {
-      // The client cut its upload short, or the server began shutting down
-      // (Deno then drops bodies still arriving): both raise the same error.
-      return { ok: false, reason: "unreadable" };
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array> | "timeout";
+      try {
+        chunk = await Promise.race([reader.read(), expired]);
+      } catch {
+        // The client cut its upload short, or the server began shutting down
+        // (Deno then drops bodies still arriving): both raise the same error.
+        return { ok: false, reason: "unreadable" };
+      }
+      if (chunk === "timeout") {
+        await reader.cancel().catch(() => {});
+        return { ok: false, reason: "timeout" };
+      }
+      const { done, value } = chunk;
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        return { ok: false, reason: "too_large" };
+      }
+      chunks.push(value);
     }
-    const { done, value } = chunk;
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return { ok: false, reason: "too_large" };
-    }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   const bytes = new Uint8Array(size);
   let offset = 0;

@@ -41,6 +41,14 @@ export async function readFields(
       too_large: () =>
         errorResponse(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`),
       bad_encoding: () => errorResponse(400, "The body is not valid UTF-8."),
+      // Past the body deadline (read_body.ts). Deno still reads the rest of
+      // the body after this answer; the header asks the client to stop.
+      timeout: () =>
+        errorResponse(
+          408,
+          "The request body did not arrive in time; send the request again.",
+          { Connection: "close" },
+        ),
       // Deno gives the same error for both causes; only the server knows
       // whether it is shutting down.
       unreadable: () =>
