@@ -1,6 +1,6 @@
 # Plaza in a container, in two stages so the image that runs carries only what
-# the server needs. scripts/docker_steps.ts replays these RUN and CMD lines
-# outside Docker (no engine on the dev machines) and server/docker_steps_test.ts
+# the server needs. tools/docker_steps.ts replays these RUN and CMD lines
+# outside Docker (no engine on the dev machines) and test/system/docker_steps_test.ts
 # runs it, so keep every RUN a plain shell command it can execute in a copy of
 # the repository.
 
@@ -17,9 +17,11 @@ COPY deno.json deno.lock ./
 COPY vendor ./vendor
 RUN deno install --frozen
 
+COPY protocol ./protocol
 COPY db ./db
 COPY server ./server
 COPY client ./client
+COPY tools/build_client.ts ./tools/build_client.ts
 RUN deno task build
 
 # The runtime's files, with only the server's npm packages (hono, postgres,
@@ -30,7 +32,7 @@ RUN deno task build
 # second resolution, no network, the same versions. It prunes the unused
 # entries from this copy's deno.lock, which is why it is not --frozen.
 RUN mkdir runtime \
-  && cp -r deno.json deno.lock vendor db server dist runtime/ \
+  && cp -r deno.json deno.lock vendor protocol db server dist runtime/ \
   && cd runtime \
   && deno eval --no-config 'const c = JSON.parse(await Deno.readTextFile("deno.json")); for (const k of ["esbuild", "preact", "preact/", "@preact/signals", "playwright-core", "axe-core"]) delete c.imports[k]; await Deno.writeTextFile("deno.json", JSON.stringify(c, null, 2));' \
   && deno install --cached-only --entrypoint server/main.ts \

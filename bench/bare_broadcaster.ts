@@ -13,13 +13,13 @@
  * Prints `listening on http://127.0.0.1:PORT` as Plaza does.
  */
 
-import type { Message } from "../server/message.ts";
+import type { Message } from "../protocol/message.ts";
 import {
   encodeMessageEvent,
   encodeText,
   formatEvent,
   formatRetry,
-} from "../server/sse_format.ts";
+} from "../server/live/sse_format.ts";
 
 const HEADERS = {
   "Content-Type": "text/event-stream; charset=utf-8",

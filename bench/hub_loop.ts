@@ -6,11 +6,11 @@
  * median and p90 of 100 messages for each. Isolates the JavaScript side of the
  * fan-out gap described in docs/benchmarks.md.
  */
-import { createHub } from "../server/hub.ts";
-import type { Message } from "../server/message.ts";
-import type { MessageStore } from "../server/message_store.ts";
-import { encodeMessageEvent } from "../server/sse_format.ts";
-import { createSseStream } from "../server/sse_stream.ts";
+import { createHub } from "../server/live/hub.ts";
+import type { Message } from "../protocol/message.ts";
+import type { MessageStore } from "../server/store/message_store.ts";
+import { encodeMessageEvent } from "../server/live/sse_format.ts";
+import { createSseStream } from "../server/live/sse_stream.ts";
 
 const streams = Number(Deno.args[0] ?? 10_000);
 const MESSAGES = 100;

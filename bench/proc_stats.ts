@@ -1,6 +1,6 @@
 /** Memory, file descriptors and CPU of processes and of the machine, from /proc. */
 
-import { rssBytes } from "../server/testing/server_process.ts";
+import { rssBytes } from "../test/harness/server_process.ts";
 
 /** Memory, file descriptors and CPU time of a process, from /proc. */
 export interface ProcSample {

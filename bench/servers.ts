@@ -10,11 +10,11 @@ import {
   createTestDatabase,
   type PgCluster,
   startPgCluster,
-} from "../server/testing/pg_cluster.ts";
+} from "../test/harness/pg_cluster.ts";
 import {
   type ServerProcess,
   startListening,
-} from "../server/testing/server_process.ts";
+} from "../test/harness/server_process.ts";
 import type { Target } from "./plan.ts";
 import type { LimitSetting } from "./plaza_limits.ts";
 import { note } from "./report.ts";

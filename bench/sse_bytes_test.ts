@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { encodeMessageEvent, formatEvent } from "../server/sse_format.ts";
-import { createSseParser } from "../server/testing/sse_parser.ts";
-import { seededRandom } from "../server/testing/seeded_random.ts";
+import { encodeMessageEvent, formatEvent } from "../server/live/sse_format.ts";
+import { createSseParser } from "../test/harness/sse_parser.ts";
+import { seededRandom } from "../test/harness/seeded_random.ts";
 import {
   createSseSplitter,
   newBenchEvent,

@@ -4,7 +4,12 @@
  * one place to look for.
  */
 import { type ReadonlySignal, signal } from "@preact/signals";
-import type { Message } from "../server/message.ts";
+import {
+  CONTROL_CHARACTERS,
+  MAX_AUTHOR_LENGTH,
+  MAX_TEXT_LENGTH,
+} from "../protocol/limits.ts";
+import type { Message } from "../protocol/message.ts";
 import type { ConnectionStatus } from "./event_stream.ts";
 import { isMessage } from "./message_shape.ts";
 import {
@@ -14,13 +19,7 @@ import {
   readOutbox,
   storeOutboxItem,
 } from "./outbox.ts";
-
-// Same limits as MAX_AUTHOR_LENGTH / MAX_TEXT_LENGTH in server/message.ts; the
-// client imports only types from the server, so keep these two in step.
-/** Most characters (code points) a name may have. */
-export const MAX_AUTHOR_LENGTH = 32;
-/** Most characters (code points) a message text may have. */
-export const MAX_TEXT_LENGTH = 2000;
+import type { FetchLike } from "./fetch_like.ts";
 
 /** localStorage key under which the chosen name survives reloads. */
 export const NAME_STORAGE_KEY = "plaza.name";
@@ -38,19 +37,11 @@ export const SEND_TIMEOUT_MS = 20_000;
 /** How long "ada is typing…" stays after her last typing event. */
 export const TYPING_SHOWN_MS = 4_000;
 
-// The server refuses these too (see server/message.ts); checking here gives a
-// clearer sentence than a round trip would.
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
-
 /** The part of Storage used for the name, so tests can pass a Map-backed fake. */
 export interface NameStorage {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
 }
-
-/** The part of fetch used to reach the server. */
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 /** Readable state plus the actions that are the only way to change it. */
 export interface ChatState {
@@ -124,7 +115,9 @@ export function nameError(name: string): string | undefined {
     ? "Please enter a name."
     : charCount(name) > MAX_AUTHOR_LENGTH
     ? `Names can be at most ${MAX_AUTHOR_LENGTH} characters.`
-    : CONTROL.test(name)
+    // The server refuses these too; checking here gives a clearer sentence
+    // than a round trip would.
+    : CONTROL_CHARACTERS.test(name)
     ? "Names cannot contain control characters."
     : undefined;
 }

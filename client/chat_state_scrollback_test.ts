@@ -1,7 +1,7 @@
 // The scrollback half of chat_state: loadOlder, loadNewer, loadLatest, the
 // bounded list and the unread count, against a fake GET /messages.
 import assert from "node:assert/strict";
-import type { Message } from "../server/message.ts";
+import type { Message } from "../protocol/message.ts";
 import {
   type ChatState,
   createChatState,

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import type { Message } from "../server/message.ts";
+import type { Message } from "../protocol/message.ts";
 import {
   createChatState,
-  type FetchLike,
-  MAX_AUTHOR_LENGTH,
   MAX_KEPT_MESSAGES,
   NAME_STORAGE_KEY,
   nameError,
   type NameStorage,
 } from "./chat_state.ts";
+import { MAX_AUTHOR_LENGTH } from "../protocol/limits.ts";
+import type { FetchLike } from "./fetch_like.ts";
 import { OUTBOX_KEY } from "./outbox.ts";
 
 function message(id: number, author = "ann", text = `hello ${id}`): Message {

@@ -6,6 +6,8 @@
  * heartbeat, and each reconnect resumes with `?since=<last id>`.
  */
 
+import { HELLO_EVENT, MESSAGE_EVENT } from "../protocol/events.ts";
+
 /** How the live connection to the server is doing, as shown to the reader. */
 export type ConnectionStatus = "connecting" | "live" | "reconnecting";
 
@@ -87,16 +89,17 @@ export function connectEventStream(
         rest = blocks.pop()!;
         for (const block of blocks) {
           // "name: value" lines; a comment's name is "".
-          const { data, event = "message", id = since } = Object.fromEntries(
-            block.split("\n").map((line) => line.split(/: ?(.*)/, 2)),
-          );
+          const { data, event = MESSAGE_EVENT, id = since } = Object
+            .fromEntries(
+              block.split("\n").map((line) => line.split(/: ?(.*)/, 2)),
+            );
           if (data === undefined) continue;
           const hb = /"heartbeatMs":(\d+)/.exec(data);
-          if (event === "hello" && hb) heartbeatMs = +hb[1] || heartbeatMs;
+          if (event === HELLO_EVENT && hb) heartbeatMs = +hb[1] || heartbeatMs;
           // The hello comes before the server reads anything; only what
           // follows proves the stream works (a server whose database is
           // down says hello, then ends the stream).
-          if (event !== "hello") failures = 0;
+          if (event !== HELLO_EVENT) failures = 0;
           onEvent(event, data);
           // Only a whole event moves the resume point.
           since = +id;

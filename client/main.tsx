@@ -1,6 +1,15 @@
 /** Entry point: renders the app, lets one tab hold the stream for all, and routes events into the chat state. */
 import { effect, signal } from "@preact/signals";
 import { h, render } from "preact";
+import {
+  DELETE_EVENT,
+  type DeleteEvent,
+  MESSAGE_EVENT,
+  PRESENCE_EVENT,
+  type PresenceEvent,
+  TYPING_EVENT,
+  type TypingEvent,
+} from "../protocol/events.ts";
 import { chat } from "./chat_state.ts";
 import { App } from "./components/app.tsx";
 import {
@@ -25,7 +34,7 @@ import(PLAZA_PWA_CHUNK).then((m: PwaModule) =>
 );
 
 /** Data of the events that are not messages (status is relayed by the leader tab). */
-type Signal = { online: number; author: string; id: number } & [
+type Signal = PresenceEvent & TypingEvent & DeleteEvent & [
   ConnectionStatus,
   number | null,
 ];
@@ -41,16 +50,16 @@ function handle(type: string, data: string): void {
   try {
     const value: Signal = JSON.parse(data);
     latest[type] = data;
-    if (type === "message" && isMessage(value)) chat.receiveMessage(value);
-    if (type === "presence") chat.setPresence(value.online);
-    if (type === "typing") chat.noteTyping(value.author);
-    if (type === "delete") chat.removeMessage(value.id);
+    if (type === MESSAGE_EVENT && isMessage(value)) chat.receiveMessage(value);
+    if (type === PRESENCE_EVENT) chat.setPresence(value.online);
+    if (type === TYPING_EVENT) chat.noteTyping(value.author);
+    if (type === DELETE_EVENT) chat.removeMessage(value.id);
     if (type === "status") {
       streamStatus = value;
       showStatus();
     }
     if (type === "sync" && stream) {
-      for (const t of ["status", "presence"]) relay(t, latest[t]);
+      for (const t of ["status", PRESENCE_EVENT]) relay(t, latest[t]);
     }
   } catch {
     // A garbled event is skipped; the next one may be fine.

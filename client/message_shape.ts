@@ -1,4 +1,4 @@
-import type { Message } from "../server/message.ts";
+import type { Message } from "../protocol/message.ts";
 
 /**
  * True when an untrusted value (parsed JSON) can be shown as a Message: an

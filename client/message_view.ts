@@ -1,5 +1,5 @@
 /** Turns the message list into rows: who starts a group, where a new day begins. */
-import type { Message } from "../server/message.ts";
+import type { Message } from "../protocol/message.ts";
 import { sameDay } from "./relative_time.ts";
 
 /** Messages by one author this close together share one name header. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Message } from "../server/message.ts";
+import type { Message } from "../protocol/message.ts";
 import { GROUP_WINDOW_MS, messageRows } from "./message_view.ts";
 
 let nextId = 1;

@@ -4,8 +4,8 @@
  * its clientId for life, so a retry the server already stored is answered
  * with the original instead of being stored twice.
  */
-import type { Message } from "../server/message.ts";
-import type { FetchLike } from "./chat_state.ts";
+import type { Message } from "../protocol/message.ts";
+import type { FetchLike } from "./fetch_like.ts";
 import { isMessage } from "./message_shape.ts";
 
 /** localStorage key of the outbox, shared by every tab of the browser. */

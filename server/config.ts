@@ -1,9 +1,45 @@
-import { LOG_LEVELS, type LogLevel } from "./logger.ts";
-import { BODY_TIMEOUT_MS } from "./read_body.ts";
-import {
-  DEFAULT_PUSH_SERVICE_HOSTS,
-  parseHostPattern,
-} from "./push_endpoint.ts";
+// This module imports nothing of Plaza's: every room may import it, and the
+// defaults and value formats the environment is parsed into live here.
+
+/** How much a logger writes, least to most severe. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** The levels in order, for config parsing and comparisons. */
+export const LOG_LEVELS: readonly LogLevel[] = [
+  "debug",
+  "info",
+  "warn",
+  "error",
+];
+
+/** How long a request body may take to arrive (`BODY_TIMEOUT_MS`'s default). */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+
+/**
+ * The public browser push services: Chrome and most Chromium browsers (FCM),
+ * Firefox (Mozilla autopush), Edge (Windows Push Notification Services, e.g.
+ * wns2-par02p.notify.windows.com) and Safari (Apple, web.push.apple.com).
+ */
+export const DEFAULT_PUSH_SERVICE_HOSTS: readonly string[] = [
+  "fcm.googleapis.com",
+  "updates.push.services.mozilla.com",
+  "*.push.services.mozilla.com",
+  "*.notify.windows.com",
+  "web.push.apple.com",
+  "*.push.apple.com",
+];
+
+const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+// Exact: at least one label. Wildcard: at least two labels under "*.", so
+// "*.com" cannot open a whole top-level domain.
+const EXACT = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+const WILDCARD = new RegExp(`^\\*\\.${LABEL}(?:\\.${LABEL})+$`);
+
+/** A host pattern in canonical (lower-case) form, or null when it is not one. */
+export function parseHostPattern(raw: string): string | null {
+  const pattern = raw.trim().toLowerCase();
+  return EXACT.test(pattern) || WILDCARD.test(pattern) ? pattern : null;
+}
 
 /** Everything Plaza reads from its environment, parsed once at start-up. */
 export interface Config {
@@ -298,7 +334,7 @@ export function loadConfig(env: Env): Config {
     bodyTimeoutMs: integer(
       env,
       "BODY_TIMEOUT_MS",
-      BODY_TIMEOUT_MS,
+      DEFAULT_BODY_TIMEOUT_MS,
       100,
       600_000,
     ),

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "./config.ts";
-import { createLogger, type Logger } from "./logger.ts";
+import { createLogger, type Logger } from "./observe/logger.ts";
 import { startPlaza, StartupError } from "./plaza.ts";
 
 function fail(logger: Logger, message: string): never {

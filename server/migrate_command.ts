@@ -4,8 +4,8 @@
  * migrate at start-up; both are safe to run together (advisory lock).
  */
 import { ConfigError, loadConfig } from "./config.ts";
-import { migrate, readMigrations } from "./migrate.ts";
-import { openDatabase } from "./open_database.ts";
+import { migrate, readMigrations } from "../db/migrate.ts";
+import { openDatabase } from "../db/open_database.ts";
 
 /** Runs the migrations; returns the process exit code. */
 export async function runMigrateCommand(

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { runMigrateCommand } from "./migrate_command.ts";
-import { postJson, withTestDatabase } from "./testing/fixtures.ts";
-import { startServerProcess } from "./testing/server_process.ts";
-import { messagesOf, openSse } from "./testing/sse_client.ts";
+import { postJson, withTestDatabase } from "../test/harness/fixtures.ts";
+import { startServerProcess } from "../test/harness/server_process.ts";
+import { messagesOf, openSse } from "../test/harness/sse_client.ts";
 
 Deno.test("deno task migrate prepares the database on its own, and again is a no-op", async () => {
   await withTestDatabase(async (url) => {

@@ -1,23 +1,29 @@
-import { createApp } from "./app.ts";
-import { loadClientAssets } from "./client_assets.ts";
+import { DELETE_EVENT, TYPING_EVENT } from "../protocol/events.ts";
+import {
+  DELETES_CHANNEL,
+  PRESENCE_CHANNEL,
+  TYPING_CHANNEL,
+} from "../db/channels.ts";
+import { createApp } from "./http/app.ts";
+import { loadClientAssets } from "./http/client_assets.ts";
 import { type Config, ConfigError } from "./config.ts";
-import { createHub } from "./hub.ts";
-import { describeError, type Logger, silentLogger } from "./logger.ts";
-import { createPlazaMetrics } from "./metrics.ts";
-import { createMessageStore } from "./message_store.ts";
-import { migrate, readMigrations } from "./migrate.ts";
-import { type Message, validateTypingInput } from "./message.ts";
-import { createNotifyListener } from "./notify_listener.ts";
-import { createPresence, PRESENCE_CHANNEL } from "./presence.ts";
-import { createPushInstance, type PushInstance } from "./push_instance.ts";
-import { TYPING_CHANNEL } from "./post_typing.ts";
-import { createRateLimiter, noRateLimit } from "./rate_limiter.ts";
-import { setBodyDeadline } from "./read_body.ts";
-import { type ResilientServer, serveResilient } from "./resilient_serve.ts";
+import { createHub } from "./live/hub.ts";
+import { describeError, type Logger, silentLogger } from "./observe/logger.ts";
+import { createPlazaMetrics } from "./observe/metrics.ts";
+import { createMessageStore } from "./store/message_store.ts";
+import { migrate, readMigrations } from "../db/migrate.ts";
+import { type Message, validateTypingInput } from "../protocol/message.ts";
+import { createNotifyListener } from "./live/notify_listener.ts";
+import { createPresence } from "./live/presence.ts";
+import { createPushInstance, type PushInstance } from "./push/instance.ts";
+import { createRateLimiter, noRateLimit } from "./limits/rate_limiter.ts";
+import { setBodyDeadline } from "./http/read_body.ts";
+import {
+  type ResilientServer,
+  serveResilient,
+} from "./http/resilient_serve.ts";
 
-/** The channel db/migrations/003_deletes.sql notifies with a deleted message's id. */
-const DELETES_CHANNEL = "plaza_deletes";
-import { openDatabase } from "./open_database.ts";
+import { openDatabase } from "../db/open_database.ts";
 
 /** A running Plaza instance. */
 export interface Plaza {
@@ -159,7 +165,9 @@ export async function startPlaza(
       [DELETES_CHANNEL]: (payload) => {
         // The delete trigger sends the bare id.
         const id = Number(payload);
-        if (Number.isSafeInteger(id) && id > 0) hub.signal("delete", { id });
+        if (Number.isSafeInteger(id) && id > 0) {
+          hub.signal(DELETE_EVENT, { id });
+        }
       },
       [TYPING_CHANNEL]: (payload) => {
         // Anyone can NOTIFY this channel: pass on only a valid name.
@@ -169,7 +177,7 @@ export async function startPlaza(
         } catch {
           return;
         }
-        if (author.ok) hub.signal("typing", { author: author.value });
+        if (author.ok) hub.signal(TYPING_EVENT, { author: author.value });
       },
     },
   });

@@ -1,19 +1,19 @@
 // End-to-end over real HTTP and a real Postgres: the guarantees a chat user
 // relies on (nothing lost, nothing twice, every instance sees everything).
 import assert from "node:assert/strict";
-import { seededRandom } from "./testing/seeded_random.ts";
-import { findPgBin } from "./testing/pg_cluster.ts";
+import { seededRandom } from "../test/harness/seeded_random.ts";
+import { findPgBin } from "../test/harness/pg_cluster.ts";
 import {
   postJson,
   startTestInstance,
   withTestDatabase,
-} from "./testing/fixtures.ts";
+} from "../test/harness/fixtures.ts";
 import {
   messageEvents,
   messagesOf,
   openSse,
   type SseEvent,
-} from "./testing/sse_client.ts";
+} from "../test/harness/sse_client.ts";
 
 const ids = (ms: { id: number }[]) => ms.map((m) => m.id);
 

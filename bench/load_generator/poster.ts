@@ -4,7 +4,7 @@
  * written, so time queued in the pool is not counted as latency.
  */
 
-import { createChunkedDecoder } from "../../server/testing/chunked_parser.ts";
+import { createChunkedDecoder } from "../../test/harness/chunked_parser.ts";
 import { Histogram } from "../histogram.ts";
 import { countError, type PostStats } from "./protocol.ts";
 

@@ -6,7 +6,7 @@
  * Message events go to the current tracker (a round or a posting check).
  */
 
-import { createChunkedDecoder } from "../../server/testing/chunked_parser.ts";
+import { createChunkedDecoder } from "../../test/harness/chunked_parser.ts";
 import {
   createSseSplitter,
   newBenchEvent,

@@ -1,6 +1,6 @@
 /** What every scenario is given, and how it records a row. */
 
-import type { PgCluster } from "../../server/testing/pg_cluster.ts";
+import type { PgCluster } from "../../test/harness/pg_cluster.ts";
 import type { LoadGenerators } from "../generators.ts";
 import type { Plan, ScenarioName, Target } from "../plan.ts";
 import { addRow, type RowBody } from "../report.ts";

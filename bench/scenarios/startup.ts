@@ -5,7 +5,7 @@
 
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createTestDatabase } from "../../server/testing/pg_cluster.ts";
+import { createTestDatabase } from "../../test/harness/pg_cluster.ts";
 import type { Target } from "../plan.ts";
 import { printHeader } from "../report.ts";
 import { BARE, baseEnv, PLAZA_MAIN, ROOT } from "../servers.ts";

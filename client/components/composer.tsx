@@ -1,7 +1,8 @@
 import { h } from "preact";
 import { useSignal } from "@preact/signals";
 import { useLayoutEffect, useRef } from "preact/hooks";
-import { charCount, chat, MAX_TEXT_LENGTH } from "../chat_state.ts";
+import { MAX_TEXT_LENGTH } from "../../protocol/limits.ts";
+import { charCount, chat } from "../chat_state.ts";
 import { useFocusOnMount } from "./focus.ts";
 
 // Show the remaining characters only near the limit, where it helps.

@@ -4,7 +4,7 @@ import { authorHue, initials } from "../author_style.ts";
 import { chat } from "../chat_state.ts";
 import { halfMinute } from "../clock.ts";
 import { linkify } from "../linkify.ts";
-import { mentionPattern } from "../mention.ts";
+import { mentionPattern } from "../../protocol/mention.ts";
 import { type MessageRow, messageRows } from "../message_view.ts";
 import { dayLabel, exactTime, relativeTime } from "../relative_time.ts";
 import { NewMessagesPill } from "./new_messages_pill.tsx";

@@ -6,7 +6,7 @@
  * reports, opening at a message from a notification, and fitting the page
  * above a phone's keyboard.
  */
-import type { Message } from "../../server/message.ts";
+import type { Message } from "../../protocol/message.ts";
 import { OPEN_MESSAGE } from "../sw/notifications.ts";
 import {
   createTools,

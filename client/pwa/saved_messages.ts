@@ -2,7 +2,7 @@
  * The latest messages, kept on this device in IndexedDB so that Plaza opened
  * offline (from the service worker's cache) shows what the reader last saw.
  */
-import type { Message } from "../../server/message.ts";
+import type { Message } from "../../protocol/message.ts";
 import { isMessage } from "../message_shape.ts";
 
 /** How many of the latest messages are kept for an offline start. */

@@ -1,4 +1,4 @@
-import type { SseEvent } from "../../server/testing/sse_parser.ts";
+import type { SseEvent } from "../../test/harness/sse_parser.ts";
 import type { Instance } from "./instance.ts";
 import type { SimClient } from "./sim_client.ts";
 import { openStream, type StreamSession } from "./stream_session.ts";

@@ -1,7 +1,7 @@
 import {
   type PgCluster,
   startPgCluster,
-} from "../../server/testing/pg_cluster.ts";
+} from "../../test/harness/pg_cluster.ts";
 import { describeError } from "./describe_error.ts";
 import { type Instance, startInstance, stopInstance } from "./instance.ts";
 

@@ -1,4 +1,4 @@
-import type { SseEvent } from "../../server/testing/sse_parser.ts";
+import type { SseEvent } from "../../test/harness/sse_parser.ts";
 import { cleaned, type PostBody } from "./post_body.ts";
 import type { Sent, SimClient } from "./sim_client.ts";
 import type { Tally } from "./tally.ts";

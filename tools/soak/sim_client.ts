@@ -1,4 +1,4 @@
-import { seededRandom } from "../../server/testing/seeded_random.ts";
+import { seededRandom } from "../../test/harness/seeded_random.ts";
 import type { PostBody } from "./post_body.ts";
 import { pick, type Rng } from "./random.ts";
 

@@ -1,7 +1,7 @@
 import {
   createSseParser,
   type SseEvent,
-} from "../../server/testing/sse_parser.ts";
+} from "../../test/harness/sse_parser.ts";
 import { describeError } from "./describe_error.ts";
 
 /** Connecting to /stream (headers only) must finish within this. */

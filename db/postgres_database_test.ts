@@ -1,0 +1,166 @@
+// The postgres.js adapter when connections die under it, as they do when
+// the database restarts. Before vendor/postgres was patched (its README says
+// how), these cases ended the whole process or broke the pooled connection.
+import assert from "node:assert/strict";
+import net from "node:net";
+import postgres from "postgres";
+import { createPostgresDatabase } from "./postgres_database.ts";
+import { withTestDatabase } from "../test/harness/fixtures.ts";
+import { startTcpProxy, type TcpProxy } from "../test/harness/tcp_proxy.ts";
+
+/** Runs `fn` with a database reached through a proxy that can cut connections. */
+async function withProxiedDatabase(
+  fn: (via: { url: string; proxy: TcpProxy; direct: postgres.Sql }) => Promise<
+    void
+  >,
+): Promise<void> {
+  await withTestDatabase(async (url) => {
+    const proxy = startTcpProxy(Number(new URL(url).port));
+    const viaProxy = new URL(url);
+    viaProxy.port = String(proxy.port);
+    const direct = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      await fn({ url: viaProxy.toString(), proxy, direct });
+    } finally {
+      await direct.end({ timeout: 1 });
+      await proxy.close();
+    }
+  });
+}
+
+/** How postgres.js reports a connection lost under a query. */
+const DROPPED = /CONNECTION_CLOSED|ECONNRESET|terminat/;
+
+/** Waits until the server is running `text` for some client. */
+async function untilRunning(sql: postgres.Sql, text: string): Promise<void> {
+  for (;;) {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity
+      where query = ${text} and state = 'active'`;
+    if (row.n > 0) return;
+    // pg_stat_activity cannot be waited on; poll it briefly.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+Deno.test("a connection that drops inside a transaction fails the transaction, not the process, and the next query reconnects", async () => {
+  await withProxiedDatabase(async ({ url, proxy, direct }) => {
+    const db = createPostgresDatabase(url, { max: 1 });
+    try {
+      const sleep = "select pg_sleep(30) /* dropped */";
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query("select 1");
+          const running = tx.query(sleep);
+          await untilRunning(direct, sleep);
+          // A server going away: FIN while the statement runs. postgres.js
+          // then sends ROLLBACK on the dead connection, which used to throw
+          // from a setImmediate callback, out of every caller's reach.
+          proxy.cut();
+          await running;
+        }),
+        DROPPED,
+      );
+      const [after] = await db.query<{ n: number }>("select 2 as n");
+      assert.equal(after.n, 2);
+      const [inTx] = await db.transaction((tx) =>
+        tx.query<{ n: number }>("select 3 as n")
+      );
+      assert.equal(inTx.n, 3);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+Deno.test("a transaction whose backend is terminated fails, and the connection it used still works afterwards", async () => {
+  await withTestDatabase(async (url) => {
+    const db = createPostgresDatabase(url, { max: 1 });
+    const direct = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const sleep = "select pg_sleep(30) /* terminated */";
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query("select 1");
+          const running = tx.query(sleep);
+          // Pipelined behind the sleep, so it sits unread in the server's
+          // socket when the backend exits: the close arrives as a reset.
+          const queued = tx.query("select 2");
+          await untilRunning(direct, sleep);
+          // What a restart or an operator does to a session: FATAL, then
+          // the reset, and no ReadyForQuery. postgres.js kept that FATAL
+          // and failed the first query of the next session with it.
+          await direct`
+            select pg_terminate_backend(pid) from pg_stat_activity
+            where query = ${sleep}`;
+          await Promise.all([running, queued]);
+        }),
+        DROPPED,
+      );
+      const [after] = await db.query<{ n: number }>("select 3 as n");
+      assert.equal(after.n, 3);
+    } finally {
+      await direct.end({ timeout: 1 });
+      await db.close();
+    }
+  });
+});
+
+/**
+ * A proxy to `targetPort` that resets (RST, not FIN) the first connection
+ * whose client sends `text`, as a crashing server or a dropped route does;
+ * later connections pass. node:net, because Deno.Conn cannot send a reset.
+ */
+async function startResettingProxy(targetPort: number, text: string) {
+  let armed = true;
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on("error", () => {}).on("close", () => open.delete(s));
+    }
+    client.on("data", (data) => {
+      if (armed && data.toString("latin1").includes(text)) {
+        armed = false;
+        client.resetAndDestroy();
+        upstream.destroy();
+      } else upstream.write(data);
+    });
+    upstream.on("data", (data) => client.write(data));
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+Deno.test("a connection reset while it reads the server's types fails its query, not the process", async () => {
+  await withTestDatabase(async (url) => {
+    // postgres.js reads the array types on every new connection, before the
+    // first query. A reset then (the database going down while instances
+    // reconnect) left that read's rejection unhandled: CI saw this.
+    const proxy = await startResettingProxy(
+      Number(new URL(url).port),
+      "pg_catalog.pg_type",
+    );
+    const viaProxy = new URL(url);
+    viaProxy.port = String(proxy.port);
+    const db = createPostgresDatabase(viaProxy.toString(), { max: 1 });
+    try {
+      await assert.rejects(db.query("select 1"), DROPPED);
+      const [row] = await db.query<{ n: number }>("select 2 as n");
+      assert.equal(row.n, 2);
+    } finally {
+      await db.close();
+      await proxy.close();
+    }
+  });
+});

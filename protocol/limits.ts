@@ -1,0 +1,25 @@
+/**
+ * The limits both sides check: the server refuses beyond them, the client
+ * says so before sending. Plain constants, so the client bundle inlines them.
+ */
+
+/** Most characters (Unicode code points) an author name may have. */
+export const MAX_AUTHOR_LENGTH = 32;
+/** Most characters (Unicode code points) a message text may have. */
+export const MAX_TEXT_LENGTH = 2000;
+/**
+ * Most combining marks one character of a name may carry. Real names need
+ * up to 3 (Vietnamese 2 once composed, Thai and Indic stacks 3); "Zalgo"
+ * text stacks dozens, which spill over the lines around.
+ */
+export const MAX_MARKS_IN_NAME = 4;
+/** The same for message text, a little looser for pointed, cantillated Hebrew and Tibetan stacks. */
+export const MAX_MARKS_IN_TEXT = 6;
+
+/**
+ * Control characters (C0, DEL, C1) refused in names and text. Newlines are
+ * allowed in text only and are checked for separately; the database enforces
+ * the same rule in a CHECK.
+ */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+export const CONTROL_CHARACTERS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u;

@@ -1,0 +1,46 @@
+import { TYPING_CHANNEL } from "../../db/channels.ts";
+import type { Context } from "hono";
+import { clientAddress } from "./client_address.ts";
+import {
+  type Database,
+  DatabaseUnavailableError,
+  isUnavailableError,
+} from "../../db/database.ts";
+import { errorResponse } from "./http_error.ts";
+import { validateTypingInput } from "../../protocol/message.ts";
+import type { AppLimits } from "./app_env.ts";
+import { readFields } from "./request_fields.ts";
+import type { PlazaMetrics } from "../observe/metrics.ts";
+
+/** The POST /typing handler: tells every instance's streams who is typing; nothing is stored. */
+export function postTyping(
+  db: Database,
+  limits: Pick<AppLimits, "typing" | "trustProxy">,
+  stopping: () => boolean,
+  metrics: Pick<PlazaMetrics, "rateLimited">,
+) {
+  return async (c: Context): Promise<Response> => {
+    const decision = limits.typing.take(clientAddress(c, limits.trustProxy));
+    if (!decision.ok) {
+      metrics.rateLimited.inc({ kind: "typing" });
+      return errorResponse(429, "Too many typing notices; slow down.", {
+        "Retry-After": String(decision.retryAfterSeconds),
+      });
+    }
+    const fields = await readFields(c, ["author"], stopping);
+    if (!fields.ok) return fields.response;
+    const author = validateTypingInput(fields.value);
+    if (!author.ok) return errorResponse(400, author.error);
+    try {
+      // Through Postgres, so streams on every instance hear it.
+      await db.query("select pg_notify($1, $2)", [
+        TYPING_CHANNEL,
+        JSON.stringify({ author: author.value }),
+      ]);
+    } catch (error) {
+      if (isUnavailableError(error)) throw new DatabaseUnavailableError(error);
+      throw error;
+    }
+    return c.json({ ok: true }, 202);
+  };
+}

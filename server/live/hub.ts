@@ -1,0 +1,218 @@
+import {
+  type EventName,
+  PRESENCE_EVENT,
+  type PresenceEvent,
+} from "../../protocol/events.ts";
+import {
+  encodeMessageEvent,
+  encodeText,
+  formatComment,
+  formatEvent,
+} from "./sse_format.ts";
+import type { Message } from "../../protocol/message.ts";
+import type { PlazaMetrics } from "../observe/metrics.ts";
+
+/** One event in a batch: `id` is the message id, or 0 for events without one. */
+export interface HubEvent {
+  id: number;
+  bytes: Uint8Array;
+  /** Set on presence events: a stream skips one equal to the last it sent. */
+  presence?: true;
+}
+
+/**
+ * What one flush hands every stream: the events published in the same tick,
+ * in order, and all of their bytes joined so a stream that is up to date
+ * writes them in one go.
+ */
+export interface HubBatch {
+  events: readonly HubEvent[];
+  /** `events`' bytes concatenated (the same array when there is one event). */
+  bytes: Uint8Array;
+  /** The smallest message id in the batch, 0 when it holds no message. */
+  firstId: number;
+  /** The largest message id in the batch, 0 when it holds no message. */
+  lastId: number;
+  /** Whether an event in the batch is a presence event. */
+  presence: boolean;
+}
+
+/** One open stream as the hub sees it; `deliver` must never block. */
+export interface HubSubscriber {
+  deliver(batch: HubBatch): void;
+  /** Ends the stream (shutdown). */
+  end(): void;
+}
+
+/** Wraps events into a batch (joining their bytes once for every stream). */
+export function hubBatch(events: readonly HubEvent[]): HubBatch {
+  let firstId = 0;
+  let lastId = 0;
+  let size = 0;
+  let presence = false;
+  for (const e of events) {
+    if (e.id !== 0) {
+      if (firstId === 0) firstId = e.id;
+      lastId = e.id;
+    }
+    if (e.presence) presence = true;
+    size += e.bytes.byteLength;
+  }
+  if (events.length === 1) {
+    return { events, bytes: events[0].bytes, firstId, lastId, presence };
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const e of events) {
+    bytes.set(e.bytes, at);
+    at += e.bytes.byteLength;
+  }
+  return { events, bytes, firstId, lastId, presence };
+}
+
+/** The in-process fan-out from this instance's listener to its streams. */
+export interface Hub {
+  /** Adds a stream; returns the function that removes it. */
+  subscribe(subscriber: HubSubscriber): () => void;
+  /**
+   * Encodes the message once; at the end of the tick every stream gets the
+   * tick's events in one write.
+   */
+  publish(message: Message): void;
+  /** Queues an event that is not a stored message (no id: resumes skip it). */
+  signal(event: EventName, data: unknown): void;
+  /** Records how many streams other instances hold (from Postgres). */
+  setRemoteOnline(count: number): void;
+  /**
+   * Tells every stream the room's total (other instances' streams plus this
+   * one's, counted live) if it changed since last told. Called about once a
+   * second, which is how often presence events may go out.
+   */
+  refreshPresence(): void;
+  /**
+   * The presence event as of now, for a stream that just went live (it
+   * counts itself). The next refreshPresence may broadcast the same count:
+   * the stream skips a presence equal to the last one it sent.
+   */
+  readonly presence: Uint8Array;
+  /** Number of open streams. */
+  readonly size: number;
+  /** Ends every stream and stops the heartbeat. */
+  close(): void;
+}
+
+/** Options for the hub. */
+export interface HubOptions {
+  heartbeatMs: number;
+  /** Counts deliveries and the createdAt-to-publish delay when given. */
+  metrics?: Pick<PlazaMetrics, "deliveries" | "notifyToDelivery">;
+}
+
+/** Creates a hub; its heartbeat timer runs only while a stream is open. */
+export function createHub(options: HubOptions): Hub {
+  const subscribers = new Set<HubSubscriber>();
+  const ping = encodeText(formatComment("ping"));
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let lastId = 0;
+  let remote = 0;
+  let told = -1;
+  let cached: { total: number; bytes: Uint8Array } = {
+    total: -1,
+    bytes: new Uint8Array(),
+  };
+  const encodeSignal = (event: EventName, data: unknown) =>
+    encodeText(formatEvent({ event, data: JSON.stringify(data) }));
+  const presenceNow = () => {
+    const total = remote + subscribers.size;
+    if (cached.total !== total) {
+      cached = {
+        total,
+        bytes: encodeSignal(
+          PRESENCE_EVENT,
+          { online: total } satisfies PresenceEvent,
+        ),
+      };
+    }
+    return cached;
+  };
+  // Events of the current tick. Messages committed together (a batch of
+  // POSTs, a back-fill) arrive as one burst of notifications; sending them as
+  // one write per stream instead of one each is what makes bursts cheap.
+  let queued: HubEvent[] = [];
+  let queuedMessages = 0;
+  const flush = () => {
+    const events = queued;
+    const messages = queuedMessages;
+    queued = [];
+    queuedMessages = 0;
+    if (events.length === 0) return;
+    const batch = hubBatch(events);
+    // A plain loop: deliver() only enqueues, so no client can hold up the
+    // others; slow ones drop themselves.
+    for (const s of subscribers) s.deliver(batch);
+    if (messages > 0) {
+      options.metrics?.deliveries.inc({}, messages * subscribers.size);
+    }
+  };
+  const queue = (event: HubEvent) => {
+    if (queued.length === 0) queueMicrotask(flush);
+    queued.push(event);
+  };
+  const broadcast = (bytes: Uint8Array) => queue({ id: 0, bytes });
+
+  const beat = () => broadcast(ping);
+  const stopTimer = () => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  };
+
+  return {
+    subscribe(subscriber) {
+      subscribers.add(subscriber);
+      timer ??= setInterval(beat, options.heartbeatMs);
+      return () => {
+        subscribers.delete(subscriber);
+        if (subscribers.size === 0) stopTimer();
+      };
+    },
+    publish(message) {
+      if (message.id <= lastId) return;
+      lastId = message.id;
+      queue({ id: message.id, bytes: encodeMessageEvent(message) });
+      queuedMessages++;
+      const metrics = options.metrics;
+      if (metrics) {
+        // createdAt is the database's clock at insert, in whole ms: the
+        // figure includes clock skew and, after an outage, back-fill delay.
+        const delay = (Date.now() - Date.parse(message.createdAt)) / 1000;
+        if (Number.isFinite(delay)) {
+          metrics.notifyToDelivery.observe(Math.max(0, delay));
+        }
+      }
+    },
+    signal(event, data) {
+      broadcast(encodeSignal(event, data));
+    },
+    setRemoteOnline(count) {
+      remote = count;
+    },
+    refreshPresence() {
+      const now = presenceNow();
+      if (now.total === told) return;
+      told = now.total;
+      queue({ id: 0, bytes: now.bytes, presence: true });
+    },
+    get presence() {
+      return presenceNow().bytes;
+    },
+    get size() {
+      return subscribers.size;
+    },
+    close() {
+      stopTimer();
+      flush();
+      for (const s of [...subscribers]) s.end();
+      subscribers.clear();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { PRESENCE_CHANNEL } from "../../db/channels.ts";
+import type { Database } from "../../db/database.ts";
+import type { Hub } from "./hub.ts";
+import { createLogger, describeError } from "../observe/logger.ts";
+
+/** Keeps this instance's stream count in Postgres and the room's total in the hub. */
+export interface Presence {
+  /** Handler for PRESENCE_CHANNEL notifications (wired to the listener). */
+  onNotify(): void;
+  start(): Promise<void>;
+  /** Removes this instance's row so the total drops at once. */
+  close(): Promise<void>;
+}
+
+/** Dependencies and timings of presence. */
+export interface PresenceOptions {
+  db: Database;
+  hub: Hub;
+  /** Unique per process, e.g. crypto.randomUUID(). */
+  instanceId: string;
+  /** How often the local count is checked (and written when it changed). */
+  tickMs?: number;
+  /** Rows older than this are ignored: their instance died without saying so. */
+  staleMs?: number;
+  onError?: (message: string, error: unknown) => void;
+}
+
+/** Creates the presence keeper; counts are written at most once per tick. */
+export function createPresence(options: PresenceOptions): Presence {
+  const { db, hub, instanceId } = options;
+  const tickMs = options.tickMs ?? 1_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const onError = options.onError ??
+    // Unwired (tests, tools): still one structured line on stderr.
+    ((message, error) =>
+      createLogger({ level: "error" }).error("presence_error", {
+        message,
+        error: describeError(error),
+      }));
+  // Rows are refreshed well within staleMs even when nothing changes.
+  const refreshMs = Math.max(tickMs, Math.floor(staleMs / 3));
+  let written = -1;
+  let writtenAt = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  let dirty = false;
+  let running: Promise<void> = Promise.resolve();
+
+  // Only the other instances' rows: this instance's own count is the hub's
+  // live size, which a stream that just connected already includes.
+  const remoteTotal = async () => {
+    const [row] = await db.query<{ total: number | string }>(
+      `select coalesce(sum(streams), 0) as total from presence
+       where instance_id <> $1
+         and updated_at > now() - make_interval(secs => $2)`,
+      [instanceId, staleMs / 1000],
+    );
+    hub.setRemoteOnline(Number(row.total));
+  };
+
+  const tick = async () => {
+    const count = hub.size;
+    const now = Date.now();
+    if (count !== written || now - writtenAt >= refreshMs) {
+      // Upsert and NOTIFY in one statement: others recount when it commits.
+      await db.query(
+        `with up as (
+           insert into presence (instance_id, streams, updated_at)
+           values ($1, $2, now())
+           on conflict (instance_id)
+           do update set streams = excluded.streams, updated_at = now()
+         )
+         select pg_notify($3, '')`,
+        [instanceId, count, PRESENCE_CHANNEL],
+      );
+      written = count;
+      writtenAt = now;
+    }
+    if (dirty) {
+      dirty = false;
+      await remoteTotal();
+    }
+    hub.refreshPresence();
+  };
+
+  const schedule = () => {
+    if (closed) return;
+    timer = setTimeout(() => {
+      running = tick().catch((error) => {
+        onError("Presence update failed", error);
+      }).finally(schedule);
+    }, tickMs);
+  };
+
+  return {
+    // Recounts are batched into the next tick, so a burst of joins across
+    // many instances costs one query per instance per tick.
+    onNotify() {
+      dirty = true;
+    },
+    async start() {
+      dirty = true;
+      await tick();
+      schedule();
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await running;
+      await db.query(
+        `with gone as (delete from presence where instance_id = $1)
+         select pg_notify($2, '')`,
+        [instanceId, PRESENCE_CHANNEL],
+      ).catch((error) => onError("Presence cleanup failed", error));
+    },
+  };
+}

@@ -1,0 +1,281 @@
+import assert from "node:assert/strict";
+import { createHub } from "./hub.ts";
+import type { Message } from "../../protocol/message.ts";
+import type { MessageStore } from "../store/message_store.ts";
+import {
+  createSseStream,
+  HARD_LIMIT_FACTOR,
+  STALL_GRACE_MS,
+} from "./sse_stream.ts";
+
+const message = (id: number, text = `m${id}`): Message => ({
+  id,
+  author: "ada",
+  text,
+  createdAt: "2026-11-27T10:00:00.000Z",
+  clientId: null,
+});
+
+/** An in-memory store over a fixed list, enough for the stream's reads. */
+function memoryStore(rows: Message[]): MessageStore {
+  return {
+    insert: () => Promise.reject(new Error("read-only")),
+    get: (id) => Promise.resolve(rows.find((m) => m.id === id) ?? null),
+    after: (afterId, limit) =>
+      Promise.resolve(rows.filter((m) => m.id > afterId).slice(0, limit)),
+    before: (beforeId, limit) => {
+      const older = rows.filter((m) => beforeId === null || m.id < beforeId);
+      return Promise.resolve({
+        messages: older.slice(-limit),
+        hasMore: older.length > limit,
+      });
+    },
+    maxId: () => Promise.resolve(rows.at(-1)?.id ?? 0),
+    remove: () => Promise.reject(new Error("read-only")),
+    recentDeletes: () => Promise.resolve([]),
+    ping: () => Promise.resolve(),
+  };
+}
+
+/** Resolves once the hub has written this tick's events (it flushes in a microtask). */
+const endOfTick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** Reads until `marker` has gone by: proves the stream is live. */
+async function readPast(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  marker: string,
+) {
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!text.includes(marker)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`stream ended before ${JSON.stringify(marker)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
+async function readIds(stream: ReadableStream<Uint8Array>, count: number) {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const ids = () =>
+    [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+  while (ids().length < count) {
+    text += decoder.decode((await reader.read()).value, { stream: true });
+  }
+  await reader.cancel();
+  return ids();
+}
+
+Deno.test("a resumed stream pages through a large backlog, then goes live without repeats", async () => {
+  const rows = Array.from({ length: 1203 }, (_, i) => message(i + 1));
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const stream = createSseStream({
+    hub,
+    store: memoryStore(rows),
+    start: { since: 2 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: 4096,
+  });
+  // Published while the backlog is read: one already in it, one new.
+  hub.publish(message(1203));
+  hub.publish(message(1204));
+  const ids = await readIds(stream, 1202);
+  assert.deepEqual(ids, Array.from({ length: 1202 }, (_, i) => i + 3));
+  assert.equal(hub.size, 0);
+  hub.close();
+});
+
+Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscribed", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  let closed = false;
+  let dropped = 0;
+  const stream = createSseStream({
+    hub,
+    store: memoryStore([]),
+    start: { history: 0 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: 64 * 1024,
+    onClose: () => (closed = true),
+    onDrop: () => dropped++,
+  });
+  const reader = stream.getReader();
+  // Reading message 1 proves the backlog is done and the stream is live.
+  hub.publish(message(1));
+  await readPast(reader, "id: 1\n");
+  // From here on nobody reads.
+  let id = 1;
+  while (!closed && id < 1000) {
+    hub.publish(message(++id, "x".repeat(1000)));
+    await endOfTick();
+  }
+  assert.ok(closed, "never dropped");
+  assert.equal(dropped, 1, "onDrop (the slow-client counter) told once");
+  // At the hard limit: 4 budgets of 64 KiB, about 250 such messages.
+  assert.ok(id < 300, `dropped only after ${id} messages`);
+  assert.equal(hub.size, 0);
+  await assert.rejects(() => reader.read(), /too slow/);
+  hub.close();
+});
+
+Deno.test("a stream ends by itself after its (jittered) maximum age", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  let ended!: () => void;
+  const closed = new Promise<void>((resolve) => (ended = resolve));
+  const stream = createSseStream({
+    hub,
+    store: memoryStore([]),
+    start: { history: 0 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: 4096,
+    maxAgeMs: 20,
+    onClose: ended,
+  });
+  const reader = stream.getReader();
+  while (!(await reader.read()).done) {
+    // Drain until the server side ends the stream.
+  }
+  await closed;
+  assert.equal(hub.size, 0);
+  hub.close();
+});
+
+Deno.test("a burst beyond the budget does not drop a reader that keeps reading", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const budget = 64 * 1024;
+  const stream = createSseStream({
+    hub,
+    store: memoryStore([]),
+    start: { history: 0 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: budget,
+  });
+  const reader = stream.getReader();
+  hub.publish(message(1));
+  await readPast(reader, "id: 1\n");
+  // Twice the budget in one go, under the hard limit.
+  const burst = Math.floor((budget * (HARD_LIMIT_FACTOR / 2)) / 1100);
+  for (let id = 2; id <= burst + 1; id++) {
+    hub.publish(message(id, "x".repeat(1000)));
+  }
+  assert.equal(hub.size, 1, "still subscribed");
+  let got = 0;
+  while (got < burst) {
+    const { value } = await reader.read();
+    got += new TextDecoder().decode(value).split("event: message").length - 1;
+  }
+  hub.publish(message(burst + 2));
+  const { value } = await reader.read();
+  assert.match(new TextDecoder().decode(value), new RegExp(`id: ${burst + 2}`));
+  await reader.cancel();
+  hub.close();
+});
+
+Deno.test("a reader that stays over budget longer than the grace period is dropped", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  let now = 0;
+  let closed = false;
+  const stream = createSseStream({
+    hub,
+    store: memoryStore([]),
+    start: { history: 0 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: 4096,
+    now: () => now,
+    onClose: () => (closed = true),
+  });
+  const reader = stream.getReader();
+  hub.publish(message(1));
+  await readPast(reader, "id: 1\n");
+  // Over budget but under the hard limit, and nobody reads.
+  hub.publish(message(2, "x".repeat(6000)));
+  await endOfTick();
+  assert.equal(closed, false);
+  now += STALL_GRACE_MS - 1;
+  hub.publish(message(3));
+  await endOfTick();
+  assert.equal(closed, false, "within the grace period");
+  now += 2;
+  hub.publish(message(4));
+  await endOfTick();
+  assert.equal(closed, true, "stalled past the grace period");
+  await assert.rejects(() => reader.read(), /too slow/);
+  hub.close();
+});
+
+/** Reads until `marker` has gone by; returns everything read. */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  marker: string,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!text.includes(marker)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`stream ended before ${JSON.stringify(marker)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
+}
+
+/** The online counts of the presence events in `text`, in order. */
+const presenceCounts = (text: string) =>
+  [...text.matchAll(/^event: presence\ndata: \{"online":(\d+)\}$/gm)].map((m) =>
+    Number(m[1])
+  );
+
+Deno.test("a new stream never gets the same presence twice in a row (its opening count, then the hub's broadcast of it)", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const open = () =>
+    createSseStream({
+      hub,
+      store: memoryStore([]),
+      start: { history: 0 },
+      retryMs: 1000,
+      heartbeatMs: 60_000,
+      maxBufferedBytes: 64 * 1024,
+    }).getReader();
+  // Ends a tick with a marker event and reads each stream past it.
+  let marks = 0;
+  const mark = async (readers: ReadableStreamDefaultReader<Uint8Array>[]) => {
+    const author = `mark-${++marks}`;
+    hub.signal("typing", { author });
+    return await Promise.all(readers.map((r) => readUntil(r, author)));
+  };
+  const a = open();
+  // The opening presence counts the stream itself: 1.
+  let seenA = await readUntil(a, "event: presence");
+  // Another stream comes and goes before the presence tick: the total is
+  // back to 1 when the tick tells every stream, and `a` already has 1.
+  const b = open();
+  await readUntil(b, "event: presence");
+  await b.cancel();
+  hub.refreshPresence();
+  seenA += (await mark([a]))[0];
+  // A stream opens between ticks: it starts with 2, then the tick tells
+  // everyone 2, which only `a` did not know yet.
+  const c = open();
+  let seenC = await readUntil(c, "event: presence");
+  hub.refreshPresence();
+  let [moreA, moreC] = await mark([a, c]);
+  seenA += moreA;
+  seenC += moreC;
+  // Real changes still go out, going back included.
+  for (const remote of [3, 0]) {
+    hub.setRemoteOnline(remote);
+    hub.refreshPresence();
+    [moreA, moreC] = await mark([a, c]);
+    seenA += moreA;
+    seenC += moreC;
+  }
+  assert.deepEqual(presenceCounts(seenA), [1, 2, 5, 2]);
+  assert.deepEqual(presenceCounts(seenC), [2, 5, 2]);
+  await a.cancel();
+  await c.cancel();
+  hub.close();
+});

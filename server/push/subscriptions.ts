@@ -1,0 +1,222 @@
+/**
+ * Browsers' push subscriptions: checking what a browser sends to
+ * POST /push/subscriptions, and keeping it in Postgres, one row per endpoint.
+ */
+import { createECDH, type ECDH } from "node:crypto";
+import {
+  type Database,
+  DatabaseUnavailableError,
+  isUnavailableError,
+} from "../../db/database.ts";
+import { validateAuthor, type Validated } from "../../protocol/message.ts";
+import { type EndpointPolicy, endpointRefusal } from "./endpoint.ts";
+
+/** Longest endpoint URL accepted (real ones are about 200–500 characters). */
+export const MAX_ENDPOINT_LENGTH = 2048;
+
+const ENDPOINT_CHARACTERS = /^[\x21-\x7e]+$/;
+
+/** A subscription as stored: where to send, the browser's keys, who it is. */
+export interface PushSubscriptionInput {
+  endpoint: string;
+  /** The browser's P-256 public key, base64url of 65 bytes. */
+  p256dh: string;
+  /** The browser's auth secret, base64url of 16 bytes. */
+  auth: string;
+  /** The chat name the subscriber posts under (same rules as an author). */
+  name: string;
+}
+
+function asObject(input: unknown): Record<string, unknown> | null {
+  return typeof input === "object" && input !== null && !Array.isArray(input)
+    ? input as Record<string, unknown>
+    : null;
+}
+
+/** Checks an endpoint's type and length only: enough to look one up (DELETE, visibility). */
+export function validateEndpointField(value: unknown): Validated<string> {
+  if (typeof value !== "string" || value === "") {
+    return { ok: false, error: 'Field "endpoint" must be a non-empty string.' };
+  }
+  if (value.length > MAX_ENDPOINT_LENGTH) {
+    return {
+      ok: false,
+      error:
+        `Field "endpoint" must be at most ${MAX_ENDPOINT_LENGTH} characters.`,
+    };
+  }
+  // A serialised URL, as PushSubscription.endpoint is, is printable ASCII.
+  // Anything else would reach the database as is: a NUL fails there (a 500),
+  // a lone surrogate is silently stored as U+FFFD.
+  if (!ENDPOINT_CHARACTERS.test(value)) {
+    return {
+      ok: false,
+      error:
+        'Field "endpoint" must be printable ASCII without spaces, as PushSubscription.endpoint is.',
+    };
+  }
+  return { ok: true, value };
+}
+
+/**
+ * Checks an endpoint for storing: an https URL on a known push service host
+ * (see push_endpoint.ts). Plain http is allowed only to this machine and only
+ * with `policy.allowInsecure` (the test push service has no certificate).
+ */
+export function validateEndpoint(
+  value: unknown,
+  policy: EndpointPolicy,
+): Validated<string> {
+  const field = validateEndpointField(value);
+  if (!field.ok) return field;
+  const refusal = endpointRefusal(field.value, policy);
+  return refusal === null ? field : { ok: false, error: refusal };
+}
+
+/** The canonical (unpadded base64url) form of a key of exactly `size` bytes, or null. */
+function keyOfSize(value: unknown, size: number): string | null {
+  if (typeof value !== "string" || !/^[A-Za-z0-9_-]+=*$/.test(value)) {
+    return null;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.fromBase64(value, { alphabet: "base64url" });
+  } catch {
+    return null;
+  }
+  if (bytes.length !== size) return null;
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+// One throwaway key pair, to try an ECDH with each key a browser sends.
+let probe: ECDH | null = null;
+
+/**
+ * Whether `key` (base64url of 65 bytes) is an uncompressed point on P-256:
+ * the ECDH that web-push does for every send, done once here, so that a key
+ * it could never encrypt for is a 400 instead of a notification failing at
+ * every send for as long as the subscription lives.
+ */
+function isP256Point(key: string): boolean {
+  const bytes = Uint8Array.fromBase64(key, { alphabet: "base64url" });
+  if (bytes[0] !== 4) return false;
+  if (probe === null) {
+    probe = createECDH("prime256v1");
+    probe.generateKeys();
+  }
+  try {
+    probe.computeSecret(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks the body of POST /push/subscriptions:
+ * `{"subscription": PushSubscription.toJSON(), "name": "<chat name>"}`.
+ */
+export function validateSubscriptionInput(
+  input: unknown,
+  policy: EndpointPolicy,
+): Validated<PushSubscriptionInput> {
+  const body = asObject(input);
+  if (body === null) {
+    return {
+      ok: false,
+      error: 'Body must be an object with "subscription" and "name".',
+    };
+  }
+  const subscription = asObject(body.subscription);
+  if (subscription === null) {
+    return {
+      ok: false,
+      error:
+        'Field "subscription" must be an object, as PushSubscription.toJSON() returns.',
+    };
+  }
+  const endpoint = validateEndpoint(subscription.endpoint, policy);
+  if (!endpoint.ok) return endpoint;
+  const keys = asObject(subscription.keys);
+  const p256dh = keyOfSize(keys?.p256dh, 65);
+  if (p256dh === null || !isP256Point(p256dh)) {
+    return {
+      ok: false,
+      error:
+        'Field "keys.p256dh" must be an uncompressed P-256 public key in base64url (65 bytes).',
+    };
+  }
+  const auth = keyOfSize(keys?.auth, 16);
+  if (auth === null) {
+    return {
+      ok: false,
+      error: 'Field "keys.auth" must be 16 bytes in base64url.',
+    };
+  }
+  const name = validateAuthor(body.name);
+  if (!name.ok) {
+    // The author rules, said about the field this body calls "name".
+    return { ok: false, error: name.error.replace('"author"', '"name"') };
+  }
+  return {
+    ok: true,
+    value: { endpoint: endpoint.value, p256dh, auth, name: name.value },
+  };
+}
+
+/** Body of DELETE /push/subscriptions: `{"endpoint": "…"}`. */
+export function validateEndpointBody(input: unknown): Validated<string> {
+  const body = asObject(input);
+  if (body === null) {
+    return { ok: false, error: 'Body must be an object with "endpoint".' };
+  }
+  return validateEndpointField(body.endpoint);
+}
+
+/** Stored subscriptions; every method may throw DatabaseUnavailableError. */
+export interface PushSubscriptionStore {
+  /** Stores a subscription, or updates the keys and name of its endpoint; `created` says which. */
+  save(input: PushSubscriptionInput): Promise<{ created: boolean }>;
+  /** Deletes the subscription of `endpoint` (its queued notifications go with it); false if none. */
+  remove(endpoint: string): Promise<boolean>;
+}
+
+/** Turns connection failures into DatabaseUnavailableError (the app answers 503). */
+export async function guardDatabase<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isUnavailableError(error)) throw new DatabaseUnavailableError(error);
+    throw error;
+  }
+}
+
+/** A PushSubscriptionStore over `db`. */
+export function createPushSubscriptionStore(
+  db: Database,
+): PushSubscriptionStore {
+  return {
+    save: (input) =>
+      guardDatabase(async () => {
+        // xmax is 0 on a row this statement inserted, set on one it updated.
+        const [row] = await db.query<{ created: boolean }>(
+          `insert into push_subscriptions (endpoint, p256dh, auth, name)
+           values ($1, $2, $3, $4)
+           on conflict (endpoint) do update
+             set p256dh = excluded.p256dh, auth = excluded.auth,
+                 name = excluded.name, updated_at = now()
+           returning (xmax = 0) as created`,
+          [input.endpoint, input.p256dh, input.auth, input.name],
+        );
+        return { created: row.created };
+      }),
+    remove: (endpoint) =>
+      guardDatabase(async () => {
+        const rows = await db.query(
+          "delete from push_subscriptions where endpoint = $1 returning id",
+          [endpoint],
+        );
+        return rows.length > 0;
+      }),
+  };
+}

@@ -1,0 +1,69 @@
+import type postgres from "postgres";
+import { loadConfig } from "../../server/config.ts";
+import type { Message } from "../../protocol/message.ts";
+import { type Plaza, startPlaza } from "../../server/plaza.ts";
+import { createTestDatabase, testDatabaseUrl } from "./pg_cluster.ts";
+
+/** Runs `fn` with a fresh database on the test server, dropped afterwards. */
+export async function withTestDatabase(
+  fn: (url: string) => Promise<void>,
+): Promise<void> {
+  const db = await createTestDatabase(testDatabaseUrl());
+  try {
+    await fn(db.url);
+  } finally {
+    await db.drop();
+  }
+}
+
+/** Starts a real Plaza instance on 127.0.0.1 and a free port; null databaseUrl means embedded PGlite in `dataDir`. */
+export function startTestInstance(
+  databaseUrl: string | null,
+  env: Record<string, string> = {},
+): Promise<Plaza> {
+  return startPlaza(
+    loadConfig({
+      DATABASE_URL: databaseUrl ?? undefined,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DIST_DIR: "./this-test-serves-no-client",
+      // Tests post and connect from 127.0.0.1 far faster than a person;
+      // the limits themselves are tested on their own.
+      POST_RATE: "100000/1s",
+      POST_BURST: "100000",
+      STREAMS_PER_ADDRESS: "1000",
+      ...env,
+    }),
+  );
+}
+
+/** Posts a message as JSON and returns the stored message; throws on any status but 201. */
+export async function postJson(
+  baseUrl: string,
+  author: string,
+  text: string,
+): Promise<Message> {
+  const res = await fetch(`${baseUrl}/messages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ author, text }),
+  });
+  const body = await res.json();
+  if (res.status !== 201) {
+    throw new Error(
+      `POST /messages answered ${res.status}: ${JSON.stringify(body)}`,
+    );
+  }
+  return body as Message;
+}
+
+/** Inserts `count` messages ("message 1"…) straight into the table, as any writer could. */
+export async function seedMessages(
+  sql: postgres.Sql,
+  count: number,
+  author = "bot",
+): Promise<void> {
+  await sql`
+    insert into messages (author, text)
+    select ${author}, 'message ' || g from generate_series(1, ${count}) g`;
+}

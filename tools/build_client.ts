@@ -1,0 +1,488 @@
+/**
+ * Builds the browser client into dist/: hashed JS and CSS bundles, an
+ * index.html that references them (no inline script or style, so a strict CSP
+ * can forbid both), the installable app's files (manifest.webmanifest, the
+ * icons, the lazily loaded client/pwa chunk and the service worker sw.js) and
+ * build.json, whose input hash lets `--if-stale` skip a rebuild when nothing
+ * the bundle depends on has changed.
+ *
+ *   deno run -A tools/build_client.ts [--if-stale] [--out-dir DIR]
+ */
+import * as esbuild from "esbuild";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Where to build from and to; both default to this repository's layout. */
+export interface BuildOptions {
+  /** Repository root holding client/, protocol/ and deno.lock. */
+  root?: string;
+  /** Output directory; defaults to `<root>/dist`. */
+  outDir?: string;
+}
+
+/** One emitted bundle and its size. */
+export interface AssetInfo {
+  /** Path relative to outDir, e.g. "assets/main-AB12CD34.js". */
+  path: string;
+  bytes: number;
+  gzipBytes: number;
+}
+
+/** Contents of `<outDir>/build.json`. */
+export interface BuildManifest {
+  inputHash: string;
+  /** Every file of the build, relative to outDir. */
+  files: string[];
+  builtAt: string;
+}
+
+/** What buildClient produced. */
+export interface BuildResult extends BuildManifest {
+  /** The main bundle: all the JavaScript the page needs to show the chat. */
+  js: AssetInfo;
+  css: AssetInfo;
+  /** The chunk loaded after start-up (client/pwa: offline copy, install, push). */
+  pwa: AssetInfo;
+  /** The service worker, /sw.js. */
+  sw: AssetInfo;
+  /** Name of the service worker's cache, derived from every shell file's hash. */
+  cacheName: string;
+  durationMs: number;
+}
+
+const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const ENTRY = "client/main.tsx";
+const PWA_ENTRY = "client/pwa/pwa.ts";
+const SW_ENTRY = "client/sw/sw.ts";
+const ICON = "client/favicon.svg";
+const ICONS_DIR = "client/icons";
+const APPLE_ICON = "apple-touch-icon.png";
+const BADGE_ICON = "badge-96.png";
+const WEB_MANIFEST = "client/manifest.webmanifest";
+const TEMPLATE = "client/index.html";
+// The lazily loaded chunk shares the main bundle's Preact, signals and chat
+// state through the host main.tsx hands it; importing them would bundle a
+// second copy that does not see the page's state.
+const NOT_IN_PWA_CHUNK = /node_modules[\\/]|client[\\/](chat_state|main)\./;
+const ASSETS_MARKER = /<!--\s*plaza:assets\b[\s\S]*?-->/;
+// Folders whose sources go into the bundle: the client and what it shares
+// with the server (types, limits, event names, the mention rule).
+const SOURCE_DIRS = ["client", "protocol"];
+// Other inputs that change the bundle: the pinned dependency versions and
+// this build recipe itself.
+const EXTRA_INPUTS = [
+  "deno.lock",
+  "tools/build_client.ts",
+];
+
+function paths(options: BuildOptions): { root: string; outDir: string } {
+  const root = resolve(options.root ?? DEFAULT_ROOT);
+  const outDir = resolve(options.outDir ?? join(root, "dist"));
+  return { root, outDir };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) found.push(...await listFiles(path));
+    else if (entry.isFile) found.push(path);
+  }
+  return found;
+}
+
+async function readIfExists(path: string): Promise<Uint8Array | null> {
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+async function sha256Hex(data: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", data.slice());
+  return Array.from(
+    new Uint8Array(digest),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+}
+
+/** SHA-256 over the paths and contents of everything the bundle is built from. */
+export async function computeInputHash(
+  root: string = DEFAULT_ROOT,
+): Promise<string> {
+  const sources = (await Promise.all(
+    // A root without protocol/ (a test's scratch copy) hashes what it has.
+    SOURCE_DIRS.map((dir) =>
+      listFiles(join(root, dir)).catch((error) => {
+        if (error instanceof Deno.errors.NotFound) return [];
+        throw error;
+      })
+    ),
+  )).flat()
+    .map((p) => relative(root, p))
+    .filter((p) => !/_test\.tsx?$/.test(p));
+  const inputs = [...sources, ...EXTRA_INPUTS].sort();
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  for (const path of inputs) {
+    const contents = await readIfExists(join(root, path));
+    // Path and length framing keep "a"+"bc" and "ab"+"c" from colliding.
+    parts.push(encoder.encode(`${path}\0${contents?.length ?? -1}\0`));
+    if (contents) parts.push(contents);
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return await sha256Hex(all);
+}
+
+async function readManifest(outDir: string): Promise<BuildManifest | null> {
+  try {
+    const parsed: unknown = JSON.parse(
+      await Deno.readTextFile(join(outDir, "build.json")),
+    );
+    if (typeof parsed !== "object" || parsed === null) return null;
+    const m = parsed as Record<string, unknown>;
+    if (
+      typeof m.inputHash !== "string" || !Array.isArray(m.files) ||
+      !m.files.every((f) => typeof f === "string")
+    ) return null;
+    return {
+      inputHash: m.inputHash,
+      files: m.files,
+      builtAt: String(m.builtAt),
+    };
+  } catch {
+    return null; // missing or corrupt: treat as never built
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/** True when dist needs a rebuild: no build.json, a missing output, or changed inputs. */
+export async function isClientBuildStale(
+  options: BuildOptions = {},
+): Promise<boolean> {
+  const { root, outDir } = paths(options);
+  const manifest = await readManifest(outDir);
+  if (manifest === null) return true;
+  for (const file of new Set(["index.html", ...manifest.files])) {
+    if (!await exists(join(outDir, file))) return true;
+  }
+  return manifest.inputHash !== await computeInputHash(root);
+}
+
+async function gzipSize(data: Uint8Array): Promise<number> {
+  const stream = new Blob([data.slice()]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  );
+  let size = 0;
+  for await (const chunk of stream) size += chunk.length;
+  return size;
+}
+
+// Writes through a temporary name so a running server never serves half a file.
+async function writeAtomic(
+  path: string,
+  data: string | Uint8Array,
+): Promise<void> {
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  if (typeof data === "string") await Deno.writeTextFile(tmp, data);
+  else await Deno.writeFile(tmp, data);
+  await Deno.rename(tmp, path);
+}
+
+// Write order: hashed assets (0), the files naming them (1), the shell (2).
+function rank(path: string, assetsDir: string): number {
+  return path.startsWith(assetsDir) ? 0 : path.endsWith("index.html") ? 2 : 1;
+}
+
+function toPosix(path: string): string {
+  return path.split("\\").join("/");
+}
+
+/** Bundles client/ with esbuild and writes index.html, assets/ and build.json. */
+export async function buildClient(
+  options: BuildOptions = {},
+): Promise<BuildResult> {
+  const started = performance.now();
+  const { root, outDir } = paths(options);
+  const assetsDir = join(outDir, "assets");
+  // Hash before bundling: a source edited during the build leaves it stale.
+  const inputHash = await computeInputHash(root);
+
+  const url = (abs: string) => `/${toPosix(relative(outDir, abs))}`;
+  const written = new Map<string, Uint8Array>();
+  let jsPath: string | undefined;
+  let cssPath: string | undefined;
+  let pwaPath: string | undefined;
+  const swPath = join(outDir, "sw.js");
+  let cacheName = "";
+  try {
+    const common = {
+      absWorkingDir: root,
+      bundle: true,
+      platform: "browser",
+      minify: true,
+      target: "es2022",
+      charset: "utf8",
+      metafile: true,
+      write: false,
+      logLevel: "warning",
+    } as const;
+
+    // The chunk first: the main bundle carries its hashed URL.
+    const pwa = await esbuild.build({
+      ...common,
+      entryPoints: [PWA_ENTRY],
+      format: "esm",
+      entryNames: "[name]-[hash]",
+      outdir: assetsDir,
+    });
+    for (const [out, meta] of Object.entries(pwa.metafile.outputs)) {
+      if (meta.entryPoint === PWA_ENTRY) pwaPath = resolve(root, out);
+      const shared = Object.keys(meta.inputs).filter((i) =>
+        NOT_IN_PWA_CHUNK.test(i)
+      );
+      if (shared.length > 0) {
+        throw new Error(
+          `${PWA_ENTRY} must reach ${
+            shared.join(", ")
+          } through its host (client/pwa/host.ts), not import it`,
+        );
+      }
+    }
+    if (pwaPath === undefined) {
+      throw new Error(`esbuild produced no bundle for ${PWA_ENTRY}`);
+    }
+    for (const file of pwa.outputFiles) written.set(file.path, file.contents);
+
+    const main = await esbuild.build({
+      ...common,
+      entryPoints: [ENTRY],
+      format: "esm",
+      // The classic runtime (h calls): about 150 B gzipped smaller than the
+      // automatic one, which matters under the 14 KB budget.
+      jsx: "transform",
+      jsxFactory: "h",
+      jsxFragment: "Fragment",
+      entryNames: "[name]-[hash]",
+      assetNames: "[name]-[hash]",
+      outdir: assetsDir,
+      define: { PLAZA_PWA_CHUNK: JSON.stringify(url(pwaPath)) },
+      // Loaded by URL at run time, not bundled.
+      external: [url(pwaPath)],
+    });
+    for (const [out, meta] of Object.entries(main.metafile.outputs)) {
+      if (meta.entryPoint === ENTRY) {
+        jsPath = resolve(root, out);
+        if (meta.cssBundle) cssPath = resolve(root, meta.cssBundle);
+      }
+    }
+    if (jsPath === undefined || cssPath === undefined) {
+      throw new Error(`esbuild produced no JS or no CSS bundle for ${ENTRY}`);
+    }
+    for (const file of main.outputFiles) written.set(file.path, file.contents);
+
+    // Icons are linked from HTML and the manifest, not imported, so esbuild
+    // never sees them: they get content-hashed names here.
+    const hashed = async (source: string): Promise<string | null> => {
+      const data = await readIfExists(join(root, source));
+      if (data === null) return null;
+      const name = source.slice(source.lastIndexOf("/") + 1);
+      const dot = name.lastIndexOf(".");
+      const path = join(
+        assetsDir,
+        `${name.slice(0, dot)}-${(await sha256Hex(data)).slice(0, 8)}${
+          name.slice(dot)
+        }`,
+      );
+      written.set(path, data);
+      return url(path);
+    };
+    const favicon = await hashed(ICON);
+    const appleIcon = await hashed(`${ICONS_DIR}/${APPLE_ICON}`);
+    const badge = await hashed(`${ICONS_DIR}/${BADGE_ICON}`);
+
+    // The web app manifest names icons relative to client/; they become
+    // their hashed URLs. Its own URL stays put: browsers key the installed
+    // app on it (and on its id).
+    const webManifest = JSON.parse(
+      await Deno.readTextFile(join(root, WEB_MANIFEST)),
+    ) as { icons?: { src: string }[] };
+    for (const icon of webManifest.icons ?? []) {
+      const src = await hashed(`client/${icon.src}`);
+      if (src === null) {
+        throw new Error(`${WEB_MANIFEST} names a missing icon: ${icon.src}`);
+      }
+      icon.src = src;
+    }
+    const manifestText = JSON.stringify(webManifest, null, 2) + "\n";
+    written.set(
+      join(outDir, "manifest.webmanifest"),
+      new TextEncoder().encode(manifestText),
+    );
+
+    const template = await Deno.readTextFile(join(root, TEMPLATE));
+    if (!ASSETS_MARKER.test(template)) {
+      throw new Error(`${TEMPLATE} lacks the <!-- plaza:assets --> marker`);
+    }
+    const tags = [
+      favicon && `<link rel="icon" type="image/svg+xml" href="${favicon}">`,
+      appleIcon && `<link rel="apple-touch-icon" href="${appleIcon}">`,
+      `<link rel="stylesheet" href="${url(cssPath)}">`,
+      `<script type="module" src="${url(jsPath)}"></script>`,
+    ].filter((t) => t).join("\n    ");
+    const html = template.replace(ASSETS_MARKER, () => tags);
+    written.set(join(outDir, "index.html"), new TextEncoder().encode(html));
+
+    // What the service worker keeps for offline starts: the shell, every
+    // hashed asset and the manifest. Its cache is named after all of them,
+    // so any change to the client makes a new cache (and a new sw.js, which
+    // is how browsers notice a new version).
+    const shell = [
+      "/",
+      "/manifest.webmanifest",
+      ...[...written.keys()].filter((p) => p.startsWith(assetsDir)).map(url)
+        .sort(),
+    ];
+    cacheName = `plaza-${
+      (await sha256Hex(
+        new TextEncoder().encode(JSON.stringify([shell, html, manifestText])),
+      )).slice(0, 16)
+    }`;
+    const sw = await esbuild.build({
+      ...common,
+      entryPoints: [SW_ENTRY],
+      // A classic script: module service workers are not in every browser
+      // that supports push.
+      format: "iife",
+      outfile: swPath,
+      define: {
+        PLAZA_CACHE: JSON.stringify(cacheName),
+        PLAZA_SHELL: JSON.stringify(shell),
+        PLAZA_ICONS: JSON.stringify({
+          icon: webManifest.icons?.[0]?.src ?? "",
+          badge: badge ?? "",
+        }),
+      },
+    });
+    for (const file of sw.outputFiles) {
+      if (file.path.endsWith(".js")) written.set(swPath, file.contents);
+    }
+  } finally {
+    // esbuild's service is a child process; under Deno it must be stopped.
+    await esbuild.stop();
+  }
+
+  // Assets first, then the files that name them, index.html last: a running
+  // server reading dist/ never sees a page that links a missing file.
+  await Deno.mkdir(assetsDir, { recursive: true });
+  const order = [...written.keys()].sort((a, b) =>
+    rank(a, assetsDir) - rank(b, assetsDir)
+  );
+  for (const path of order) await writeAtomic(path, written.get(path)!);
+
+  // Old hashed files go only after index.html points at the new ones.
+  for await (const entry of Deno.readDir(assetsDir)) {
+    const path = join(assetsDir, entry.name);
+    if (entry.isFile && !written.has(path)) await Deno.remove(path);
+  }
+
+  const files = [...written.keys()].map((p) => toPosix(relative(outDir, p)))
+    .sort();
+  const manifest: BuildManifest = {
+    inputHash,
+    files,
+    builtAt: new Date().toISOString(),
+  };
+  // Written last: an interrupted build leaves no manifest claiming freshness.
+  await writeAtomic(
+    join(outDir, "build.json"),
+    JSON.stringify(manifest, null, 2) + "\n",
+  );
+
+  const asset = async (abs: string): Promise<AssetInfo> => {
+    const data = written.get(abs) ?? new Uint8Array();
+    return {
+      path: toPosix(relative(outDir, abs)),
+      bytes: data.length,
+      gzipBytes: await gzipSize(data),
+    };
+  };
+  return {
+    ...manifest,
+    js: await asset(jsPath!),
+    css: await asset(cssPath!),
+    pwa: await asset(pwaPath!),
+    sw: await asset(swPath),
+    cacheName,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+function kb(bytes: number): string {
+  return `${(bytes / 1000).toFixed(1)} kB`;
+}
+
+/** One line for the terminal: where the build went and how big it is. */
+export function formatSummary(result: BuildResult, outDir: string): string {
+  const size = (a: AssetInfo) =>
+    `${a.path} ${kb(a.gzipBytes)} gzip (${kb(a.bytes)})`;
+  return `client built in ${result.durationMs} ms -> ${outDir}: ` +
+    [result.js, result.css, result.pwa, result.sw].map(size).join(", ");
+}
+
+function parseArgs(args: string[]): { ifStale: boolean; outDir?: string } {
+  let ifStale = false;
+  let outDir: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--if-stale") ifStale = true;
+    else if (arg === "--out-dir" && i + 1 < args.length) outDir = args[++i];
+    else if (arg.startsWith("--out-dir=")) {
+      outDir = arg.slice("--out-dir=".length);
+    } else {
+      throw new Error(
+        `unknown argument ${
+          JSON.stringify(arg)
+        }; usage: build_client.ts [--if-stale] [--out-dir DIR]`,
+      );
+    }
+  }
+  return { ifStale, outDir };
+}
+
+if (import.meta.main) {
+  try {
+    const { ifStale, outDir: given } = parseArgs(Deno.args);
+    const outDir = given === undefined
+      ? undefined
+      : isAbsolute(given)
+      ? given
+      : resolve(Deno.cwd(), given);
+    const shown = relative(Deno.cwd(), paths({ outDir }).outDir) || ".";
+    if (ifStale && !await isClientBuildStale({ outDir })) {
+      console.log(`client build in ${shown} is up to date`);
+    } else {
+      console.log(formatSummary(await buildClient({ outDir }), shown));
+    }
+  } catch (e) {
+    console.error(`client build failed: ${e instanceof Error ? e.message : e}`);
+    Deno.exitCode = 1;
+  }
+}
