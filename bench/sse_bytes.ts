@@ -1,7 +1,7 @@
 /**
  * A byte-level reader of the event streams the benchmark's two targets send.
  *
- * Why not server/testing/sse_parser.ts: that parser works on decoded text and
+ * Why not test/harness/sse_parser.ts: that parser works on decoded text and
  * the generator would then JSON.parse every event, about 1.5 µs per event on
  * this machine; the burst scenario parses a million events on a core it
  * shares with the server, so the generator would partly measure itself. This

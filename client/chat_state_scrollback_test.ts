@@ -20,7 +20,7 @@ function message(id: number): Message {
   };
 }
 
-/** A server holding `ids`, answering before=, after= and neither like server/app.ts. */
+/** A server holding `ids`, answering before=, after= and neither like server/http/app.ts. */
 function fakeServer(ids: number[]) {
   const urls: string[] = [];
   const server = {

@@ -22,7 +22,7 @@ import type { PwaModule } from "./pwa/host.ts";
 import { joinTabs } from "./tab_leader.ts";
 import "./styles.css";
 
-/** URL of the client/pwa chunk, filled in by server/build_client.ts. */
+/** URL of the client/pwa chunk, filled in by tools/build_client.ts. */
 declare const PLAZA_PWA_CHUNK: string;
 
 render(<App />, document.getElementById("app")!);

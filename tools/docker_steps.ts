@@ -1,5 +1,5 @@
 /**
- * `DATABASE_URL=postgres://… deno run -A scripts/docker_steps.ts`: replays the
+ * `DATABASE_URL=postgres://… deno run -A tools/docker_steps.ts`: replays the
  * Dockerfile without Docker (the dev machines and CI have no engine).
  *
  * It reads the Dockerfile itself, so the replay cannot drift from it: each
@@ -9,7 +9,7 @@
  * the server against DATABASE_URL. Then it checks what a deployment relies on:
  * the client is served, a posted message arrives on /stream, the HEALTHCHECK
  * command passes, the runtime stage holds no build-only packages, and SIGTERM
- * exits cleanly. server/docker_steps_test.ts runs it against the test database.
+ * exits cleanly. test/system/docker_steps_test.ts runs it against the test database.
  *
  * It never reaches the network: the machine's Deno cache stands in for the
  * registry in the first stage, later stages start from an empty cache, and

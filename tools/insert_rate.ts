@@ -1,5 +1,5 @@
 /**
- * `deno run -A scripts/insert_rate.ts [--seconds N] [--concurrency N]`:
+ * `deno run -A tools/insert_rate.ts [--seconds N] [--concurrency N]`:
  * how many messages per second one Postgres takes through Plaza's insert path
  * (the ordering lock and the NOTIFY trigger), straight from postgres.js with
  * no HTTP in between. Starts its own throwaway cluster (durable settings:

@@ -3,7 +3,7 @@
  * Chromium and writes them to client/icons/ (committed; the build only copies
  * them). Run again after changing the SVG:
  *
- *   deno run -A scripts/make_icons.ts
+ *   deno run -A tools/make_icons.ts
  *
  * - icon-192.png, icon-512.png: the SVG as it is, rounded corners transparent
  *   ("any" purpose in the manifest);

@@ -1,7 +1,7 @@
 /**
  * The load generator's streams: raw TCP, `GET /stream?history=0 HTTP/1.1`
  * written by hand, the response head parsed, then chunked coding
- * (server/testing/chunked_parser.ts) and SSE (bench/sse_bytes.ts). At 10–20
+ * (test/harness/chunked_parser.ts) and SSE (bench/sse_bytes.ts). At 10–20
  * thousand sockets `fetch` costs far more per socket than the servers do.
  * Message events go to the current tracker (a round or a posting check).
  */

@@ -6,7 +6,7 @@ import type { ChatState } from "../chat_state.ts";
  * What main.tsx lends the lazily loaded chunk (client/pwa/pwa.ts): its
  * Preact, its signals runtime and the page's chat state. Imported instead,
  * they would be bundled a second time, and a second copy sees neither the
- * page's state nor its renderer (server/build_client.ts refuses that).
+ * page's state nor its renderer (tools/build_client.ts refuses that).
  */
 export interface Host {
   h: typeof h;

@@ -1,6 +1,6 @@
 /**
  * Plaza's service worker, served as /sw.js (root scope) and built by
- * server/build_client.ts, which fills in the constants below.
+ * tools/build_client.ts, which fills in the constants below.
  *
  * - Offline: the app shell (index.html, every hashed asset, the manifest and
  *   icons) is cached at install in a cache named after all their hashes, so a

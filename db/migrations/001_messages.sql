@@ -1,4 +1,4 @@
--- The one room's messages. The CHECKs mirror server/message.ts so that no
+-- The one room's messages. The CHECKs mirror protocol/message.ts so that no
 -- writer, psql included, can store what the API would refuse.
 create sequence messages_id_seq as bigint;
 
@@ -39,7 +39,7 @@ create trigger messages_assign_id
   before insert on messages
   for each row execute function messages_assign_id();
 
--- Renders a message exactly as the API does (server/message.ts).
+-- Renders a message exactly as the API does (protocol/message.ts).
 create function message_json(m messages) returns json
 language sql stable as $$
   select json_build_object(

@@ -1,7 +1,7 @@
 -- Web Push notifications. Everything the dispatchers share lives
 -- here, so that any number of instances notify each subscriber once: they
 -- take turns through row locks (FOR UPDATE SKIP LOCKED), never through
--- memory. See server/push_queue.ts for the steps that read and write these.
+-- memory. See server/push/queue.ts for the steps that read and write these.
 
 -- The VAPID key pair when none is configured: made by whichever instance
 -- starts first (insert … on conflict do nothing, then read), so every
@@ -29,7 +29,7 @@ create table push_subscriptions (
   last_notified_at timestamptz,
   -- Refusals (400, 401, 403…) since the last notification that went through:
   -- a subscription the push service keeps refusing is dropped, so junk does
-  -- not pile up (see PUSH_MAX_REFUSALS in server/push_queue.ts).
+  -- not pile up (see PUSH_MAX_REFUSALS in server/push/queue.ts).
   refusals integer not null default 0
 );
 

@@ -453,7 +453,7 @@ Deno.test("browser: a push shows a notification; its click brings the open Plaza
         }).getAttribute("data-id"),
       );
 
-      // What the server's push carries (server/push_payload.ts).
+      // What the server's push carries (server/push/payload.ts).
       await cdp.send("ServiceWorker.deliverPushMessage", {
         origin: `${plaza.url}/`,
         registrationId: id,

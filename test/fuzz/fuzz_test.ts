@@ -24,7 +24,7 @@
  * Environment:
  * - `FUZZ_SECONDS`: how long to send requests, default 25 (the whole test
  *   then takes about 30 s). A longer soak:
- *   `FUZZ_SECONDS=600 deno task test server/fuzz_test.ts`.
+ *   `FUZZ_SECONDS=600 deno task test test/fuzz/fuzz_test.ts`.
  * - `FUZZ_SEED`: the seed, a 32-bit unsigned integer. Every run prints the
  *   one it used; set it to send the same requests again.
  * - `FUZZ_CASE`: with `FUZZ_SEED`, send only case number N of that run and

@@ -1,7 +1,7 @@
 /**
  * Throwaway PostgreSQL clusters and databases for tests.
  *
- * `deno task test` (scripts/test.ts) starts one cluster for the whole run and
+ * `deno task test` (tools/run_tests.ts) starts one cluster for the whole run and
  * hands its URL to the tests in TEST_DATABASE_URL; each test file then takes a
  * fresh database from it with `createTestDatabase`. Tests that need to take
  * the database down (outage tests) start a cluster of their own.
@@ -367,7 +367,7 @@ function serverSettings(
   const quote = (v: string | number | boolean) =>
     typeof v === "string" ? `'${v.replaceAll("'", "''")}'` : String(v);
   const lines = Object.entries(settings).map(([k, v]) => `${k} = ${quote(v)}`);
-  return `\n# Test cluster settings (server/testing/pg_cluster.ts)\n${
+  return `\n# Test cluster settings (test/harness/pg_cluster.ts)\n${
     lines.join("\n")
   }\n`;
 }

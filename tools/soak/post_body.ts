@@ -51,7 +51,7 @@ export function newBody(rng: Rng, author: string): PostBody {
   return { author, text, clientId: seededUuid(rng) };
 }
 
-/** What the server should store for a field of a body (server/message.ts cleans input so). */
+/** What the server should store for a field of a body (protocol/message.ts cleans input so). */
 export function cleaned(s: string): string {
   return s.replace(/\r\n?/g, "\n").normalize("NFC").trim();
 }
