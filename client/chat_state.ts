@@ -11,8 +11,10 @@ import {
   deliver,
   newClientId,
   type OutboxItem,
+  read,
   readOutbox,
   storeOutboxItem,
+  write,
 } from "./outbox.ts";
 
 // Same limits as MAX_AUTHOR_LENGTH / MAX_TEXT_LENGTH in server/message.ts; the
@@ -131,14 +133,10 @@ export function nameError(name: string): string | undefined {
 
 const cleanName = (raw: string) => raw.normalize("NFC").trim();
 
+// Unreadable storage gives "": the name is asked for again.
 function readStoredName(storage: NameStorage | null): string | null {
-  try {
-    const name = cleanName(storage?.getItem(NAME_STORAGE_KEY) ?? "");
-    return nameError(name) ? null : name;
-  } catch {
-    // Storage can throw (blocked cookies, private modes); ask for a name instead.
-    return null;
-  }
+  const name = cleanName(read(storage, NAME_STORAGE_KEY));
+  return nameError(name) ? null : name;
 }
 
 /**
@@ -303,11 +301,7 @@ export function createChatState(
     const error = nameError(value);
     if (!error) {
       name.value = value;
-      try {
-        storage?.setItem(NAME_STORAGE_KEY, value);
-      } catch {
-        // Full or blocked storage: the name still works for this visit.
-      }
+      write(storage, NAME_STORAGE_KEY, value);
     }
     return error;
   }

@@ -48,10 +48,9 @@ function item(
         }`}
         data-testid="message"
         data-id={m.id}
-        data-mention={mentioned || undefined}
       >
         {head && !own && (
-          <span class={`av ${hue}`} aria-hidden="true">
+          <span class={`av ${hue}`} aria-hidden>
             {initials(m.author)}
           </span>
         )}
@@ -71,7 +70,7 @@ function item(
                 <a
                   href={part}
                   target="_blank"
-                  rel="noopener noreferrer nofollow"
+                  rel="noreferrer nofollow"
                 >
                   {part}
                 </a>
