@@ -27,6 +27,14 @@ export const MAX_TEXT_LENGTH = 2000;
 /** localStorage key under which the chosen name survives reloads. */
 export const NAME_STORAGE_KEY = "plaza.name";
 
+/** localStorage key of the clientIds this device sent, oldest first, space-separated. */
+export const SENT_KEY = "plaza.sent";
+/** How many of this device's latest clientIds are kept to recognise its own messages. */
+export const MAX_SENT_IDS = 1000;
+// A clientId is a 36-character UUID; with its separator, 37 characters a
+// send (MAX_SENT_IDS × 37, written out: the bundle keeps no arithmetic).
+const SENT_CHARS = 37_000;
+
 /** Most messages in the list (and the DOM); the far end is dropped beyond it and fetched again on scroll. */
 export const MAX_KEPT_MESSAGES = 300;
 /** Messages per scrollback request: the server's default page. */
@@ -80,6 +88,12 @@ export interface ChatState {
   readonly saved: ReadonlySignal<boolean>;
   /** The newest id received from the stream or a page: where a stream this tab opens resumes (0: none yet). */
   newestId(): number;
+  /**
+   * Whether this device sent a message: one of its tabs posted that clientId
+   * (the latest MAX_SENT_IDS are kept). Not the author's name: anyone can
+   * post under any name.
+   */
+  isOwn(message: Message): boolean;
   /** Adds a message from the stream; repeats and stale ids are ignored. */
   receiveMessage(message: Message): void;
   /** Takes away a message a moderator deleted. */
@@ -107,7 +121,7 @@ export interface ChatState {
   retrySend(clientId: string): void;
   /** Drops a failed send for good. */
   discardSend(clientId: string): void;
-  /** Drops sends another tab confirmed or discarded (call on a storage event). */
+  /** Takes in another tab's changes: sends it confirmed, discarded or made (call on a storage event). */
   syncOutbox(): void;
   /** Records the room's online count from a presence event. */
   setPresence(online: number): void;
@@ -158,6 +172,7 @@ export function createChatState(
   const outbox = signal<readonly OutboxItem[]>(readOutbox(storage));
   const online = signal<number | null>(null);
   const typing = signal<readonly string[]>([]);
+  const sent = signal(read(storage, SENT_KEY));
   const typers = new Map<string, ReturnType<typeof setTimeout>>();
   // Posts go one after another so messages keep the order they were sent in.
   let queue = Promise.resolve();
@@ -370,6 +385,9 @@ export function createChatState(
       messages.value = messages.value.filter((m) => m.id !== id);
     },
     saved,
+    // Each stored id follows a space: between spaces, only a whole one
+    // matches (not a part, not "" or null, not the cut-off oldest).
+    isOwn: ({ clientId }) => (sent.value + " ").includes(` ${clientId} `),
     restoreMessages(list) {
       // Not `newest`: a stream resuming after saved ids could bring days of
       // messages; it starts from the latest history instead.
@@ -398,6 +416,11 @@ export function createChatState(
         state: "sending",
       };
       outbox.value = [...outbox.value, item];
+      // Kept before the POST, so the message is known as this device's own
+      // however it comes back (reply or stream, this tab or another). The
+      // oldest give way past SENT_CHARS.
+      sent.value = (sent.value + " " + item.clientId).slice(-SENT_CHARS);
+      write(storage, SENT_KEY, sent.value);
       post(item);
       return true;
     },
@@ -406,6 +429,7 @@ export function createChatState(
     syncOutbox() {
       const stored = readOutbox(storage).map((i) => i.clientId);
       outbox.value = outbox.value.filter((i) => stored.includes(i.clientId));
+      sent.value = read(storage, SENT_KEY);
     },
     setPresence(count) {
       online.value = count;

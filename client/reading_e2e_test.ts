@@ -409,13 +409,23 @@ Deno.test({
       await postJson(room.url, "bob", "@adam is someone else"); // 3
       await postJson(room.url, "bob", "mail x@ada.test"); // 4
       await postJson(room.url, "Ada Lovelace", "me again"); // 5, new group
-      await postJson(room.url, "ada", "talking to @ada myself"); // 6: own
+      // 6: own, sent from this device (its clientId is in the page's storage).
+      const mine = crypto.randomUUID();
+      await postJson(room.url, "ada", "talking to @ada myself", mine);
       await room
         .sql`update messages set created_at = created_at + interval '10 minutes' where id = 5`;
       for (const scheme of ["light", "dark"] as const) {
-        const { page, errors, close } = await open(room, "ada", {
-          colorScheme: scheme,
-        });
+        const { page, errors, close } = await open(
+          room,
+          "ada",
+          { colorScheme: scheme },
+          async (page) => {
+            await page.addInitScript(
+              (id) => localStorage.setItem("plaza.sent", ` ${id}`),
+              mine,
+            );
+          },
+        );
         await page.locator('[data-id="6"]').waitFor();
         const mention = page.locator(".mention");
         assert.deepEqual(

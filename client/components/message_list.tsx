@@ -28,8 +28,7 @@ function loadAround(el: HTMLElement): void {
 
 // A plain function, not a component: the list re-renders every row anyway.
 function item(
-  [m, at, head, newDay]: MessageRow,
-  own: boolean,
+  [m, at, head, newDay, own]: MessageRow,
   mentioned: boolean,
   now: number,
 ) {
@@ -183,15 +182,10 @@ export function MessageList() {
                 {chat.hasOlder.value && (
                   <li class="day">Loading older messages…</li>
                 )}
-                {messageRows(messages).map((row) => {
-                  const own = row[0].author === ownName;
-                  return item(
-                    row,
-                    own,
-                    !own && !!mention?.test(row[0].text),
-                    now,
-                  );
-                })}
+                {/* row[4]: own, and the reader's own words never call them. */}
+                {messageRows(messages, chat.isOwn).map((row) =>
+                  item(row, !row[4] && !!mention?.test(row[0].text), now)
+                )}
               </ol>
             )
             : (
