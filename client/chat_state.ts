@@ -4,6 +4,7 @@
  * one place to look for.
  */
 import { type ReadonlySignal, signal } from "@preact/signals";
+import type { ComponentChild } from "preact";
 import type { Message } from "../server/message.ts";
 import type { ConnectionStatus } from "./event_stream.ts";
 import { isMessage } from "./message_shape.ts";
@@ -84,6 +85,8 @@ export interface ChatState {
   readonly hasNewer: ReadonlySignal<boolean>;
   /** Messages that arrived while the reader was not following the end. */
   readonly unread: ReadonlySignal<number>;
+  /** What to show after an author's name (a look-alike warning); nothing until the lazy chunk lends it. */
+  readonly nameMark: ReadonlySignal<(author: string) => ComponentChild>;
   /** True while the list shows messages saved on this device (see restoreMessages), none yet from the server. */
   readonly saved: ReadonlySignal<boolean>;
   /** The newest id received from the stream or a page: where a stream this tab opens resumes (0: none yet). */
@@ -123,6 +126,8 @@ export interface ChatState {
   discardSend(clientId: string): void;
   /** Takes in another tab's changes: sends it confirmed, discarded or made (call on a storage event). */
   syncOutbox(): void;
+  /** Sets nameMark (client/pwa/name_mark.ts: its script tables load after the first paint). */
+  setNameMark(mark: (author: string) => ComponentChild): void;
   /** Records the room's online count from a presence event. */
   setPresence(online: number): void;
   /** Shows that someone is typing, for a few seconds; the reader's own name is ignored. */
@@ -173,6 +178,7 @@ export function createChatState(
   const online = signal<number | null>(null);
   const typing = signal<readonly string[]>([]);
   const sent = signal(read(storage, SENT_KEY));
+  const nameMark = signal<(author: string) => ComponentChild>(() => null);
   const typers = new Map<string, ReturnType<typeof setTimeout>>();
   // Posts go one after another so messages keep the order they were sent in.
   let queue = Promise.resolve();
@@ -385,6 +391,7 @@ export function createChatState(
       messages.value = messages.value.filter((m) => m.id !== id);
     },
     saved,
+    nameMark,
     // Each stored id follows a space: between spaces, only a whole one
     // matches (not a part, not "" or null, not the cut-off oldest).
     isOwn: ({ clientId }) => (sent.value + " ").includes(` ${clientId} `),
@@ -430,6 +437,9 @@ export function createChatState(
       const stored = readOutbox(storage).map((i) => i.clientId);
       outbox.value = outbox.value.filter((i) => stored.includes(i.clientId));
       sent.value = read(storage, SENT_KEY);
+    },
+    setNameMark(mark) {
+      nameMark.value = mark;
     },
     setPresence(count) {
       online.value = count;

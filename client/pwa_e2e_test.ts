@@ -343,7 +343,9 @@ async function buildNewRelease(outDir: string): Promise<BuildResult> {
   const root = await Deno.makeTempDir({ prefix: "plaza_release_" });
   try {
     await Deno.mkdir(join(root, "server"));
-    for (const file of ["server/message.ts", "deno.lock"]) {
+    for (
+      const file of ["server/message.ts", "server/name_rules.ts", "deno.lock"]
+    ) {
       await Deno.copyFile(join(repo, file), join(root, file));
     }
     await Deno.symlink(join(repo, "node_modules"), join(root, "node_modules"));

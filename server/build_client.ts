@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 
 /** Where to build from and to; both default to this repository's layout. */
 export interface BuildOptions {
-  /** Repository root holding client/, server/message.ts and deno.lock. */
+  /** Repository root holding client/, server/message.ts, server/name_rules.ts and deno.lock. */
   root?: string;
   /** Output directory; defaults to `<root>/dist`. */
   outDir?: string;
@@ -66,9 +66,11 @@ const TEMPLATE = "client/index.html";
 const NOT_IN_PWA_CHUNK = /node_modules[\\/]|client[\\/](chat_state|main)\./;
 const ASSETS_MARKER = /<!--\s*plaza:assets\b[\s\S]*?-->/;
 // Inputs outside client/ that change the bundle: the shared Message type,
-// the pinned dependency versions, and this build recipe itself.
+// the name rules (the lazy chunk marks look-alike names), the pinned
+// dependency versions, and this build recipe itself.
 const EXTRA_INPUTS = [
   "server/message.ts",
+  "server/name_rules.ts",
   "deno.lock",
   "server/build_client.ts",
 ];

@@ -156,6 +156,7 @@ Deno.test("the input hash covers client sources, not client tests", async () => 
     await Deno.writeTextFile(join(root, "client/components/a.tsx"), "a");
     await Deno.writeTextFile(join(root, "client/a_test.ts"), "test 1");
     await Deno.writeTextFile(join(root, "server/message.ts"), "types");
+    await Deno.writeTextFile(join(root, "server/name_rules.ts"), "rules");
     await Deno.writeTextFile(join(root, "deno.lock"), "{}");
     const base = await computeInputHash(root);
     assert.match(base, /^[0-9a-f]{64}$/);
@@ -167,6 +168,7 @@ Deno.test("the input hash covers client sources, not client tests", async () => 
       const file of [
         "client/components/a.tsx",
         "server/message.ts",
+        "server/name_rules.ts",
         "deno.lock",
       ]
     ) {

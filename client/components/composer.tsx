@@ -38,7 +38,8 @@ export function Composer({ author }: { author: string }) {
         data-testid="composer-input"
         rows={1}
         value={draft.value}
-        placeholder={`Message as ${author}`}
+        // FSI…PDI: a name's bidi controls cannot reorder "Message as".
+        placeholder={`Message as \u2068${author}\u2069`}
         enterkeyhint="send"
         aria-describedby={counted ? "char-counter" : undefined}
         aria-invalid={left < 0 || undefined}

@@ -55,9 +55,11 @@ function item(
         )}
         {head && (
           <div class="meta">
-            <span class={`msg-author ${hue}`} data-testid="message-author">
+            {/* <bdi>: a name's bidi controls cannot reorder the time after it. */}
+            <bdi class={`msg-author ${hue}`} data-testid="message-author">
               {m.author}
-            </span>
+            </bdi>
+            {chat.nameMark.value(m.author)}
             {time}
           </div>
         )}

@@ -5,7 +5,8 @@
  * starts, the install button and iOS hint, "Notify me" with its visibility
  * reports, opening at a message from a notification, and fitting the page
  * above a phone's keyboard. Also what the chat does without at first paint:
- * typing notices (typing.ts) and the unread count in a hidden tab's title.
+ * typing notices (typing.ts), the mark after a look-alike name
+ * (name_mark.ts) and the unread count in a hidden tab's title.
  */
 import type { Message } from "../../server/message.ts";
 import { OPEN_MESSAGE } from "../sw/notifications.ts";
@@ -15,6 +16,7 @@ import {
   type ToolsModel,
 } from "./controls.ts";
 import type { Host } from "./host.ts";
+import { createNameMark } from "./name_mark.ts";
 import { sendTypingNotices, showTyping } from "./typing.ts";
 import { revealMessage, targetMessageId } from "./message_target.ts";
 import {
@@ -136,6 +138,9 @@ export function start(host: Host): void {
     update: signal(false),
   };
 
+  // The look-alike mark is a quiet hint, not needed for the first paint:
+  // its script tables load here rather than weigh on the main bundle.
+  chat.setNameMark(createNameMark(host));
   countUnreadInTitle(host);
   sendTypingNotices(host);
   showTyping(host);

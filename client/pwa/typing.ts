@@ -29,7 +29,7 @@ export function sendTypingNotices({ chat }: Pick<Host, "chat">): void {
   });
 }
 
-/** Shows `chat.typing` in #typing. */
+/** Shows `chat.typing` in #typing: each name in a <bdi>, so its bidi controls cannot reorder the words around it. */
 export function showTyping({ chat, h, render }: Host): void {
   const slot = document.getElementById("typing");
   if (!slot) return;
@@ -39,7 +39,8 @@ export function showTyping({ chat, h, render }: Host): void {
       ? h(
         "span",
         null,
-        `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…`,
+        names.flatMap((n, i) => [i ? ", " : "", h("bdi", null, n)]),
+        ` ${names.length > 1 ? "are" : "is"} typing…`,
       )
       : null;
   };
