@@ -4,6 +4,7 @@
  * one place to look for.
  */
 import { type ReadonlySignal, signal } from "@preact/signals";
+import type { ComponentChild } from "preact";
 import {
   CONTROL_CHARACTERS,
   MAX_AUTHOR_LENGTH,
@@ -16,13 +17,23 @@ import {
   deliver,
   newClientId,
   type OutboxItem,
+  read,
   readOutbox,
   storeOutboxItem,
+  write,
 } from "./outbox.ts";
 import type { FetchLike } from "./fetch_like.ts";
 
 /** localStorage key under which the chosen name survives reloads. */
 export const NAME_STORAGE_KEY = "plaza.name";
+
+/** localStorage key of the clientIds this device sent, oldest first, space-separated. */
+export const SENT_KEY = "plaza.sent";
+/** How many of this device's latest clientIds are kept to recognise its own messages. */
+export const MAX_SENT_IDS = 1000;
+// A clientId is a 36-character UUID; with its separator, 37 characters a
+// send (MAX_SENT_IDS × 37, written out: the bundle keeps no arithmetic).
+const SENT_CHARS = 37_000;
 
 /** Most messages in the list (and the DOM); the far end is dropped beyond it and fetched again on scroll. */
 export const MAX_KEPT_MESSAGES = 300;
@@ -65,10 +76,18 @@ export interface ChatState {
   readonly hasNewer: ReadonlySignal<boolean>;
   /** Messages that arrived while the reader was not following the end. */
   readonly unread: ReadonlySignal<number>;
+  /** What to show after an author's name (a look-alike warning); nothing until the lazy chunk lends it. */
+  readonly nameMark: ReadonlySignal<(author: string) => ComponentChild>;
   /** True while the list shows messages saved on this device (see restoreMessages), none yet from the server. */
   readonly saved: ReadonlySignal<boolean>;
   /** The newest id received from the stream or a page: where a stream this tab opens resumes (0: none yet). */
   newestId(): number;
+  /**
+   * Whether this device sent a message: one of its tabs posted that clientId
+   * (the latest MAX_SENT_IDS are kept). Not the author's name: anyone can
+   * post under any name.
+   */
+  isOwn(message: Message): boolean;
   /** Adds a message from the stream; repeats and stale ids are ignored. */
   receiveMessage(message: Message): void;
   /** Takes away a message a moderator deleted. */
@@ -96,8 +115,10 @@ export interface ChatState {
   retrySend(clientId: string): void;
   /** Drops a failed send for good. */
   discardSend(clientId: string): void;
-  /** Drops sends another tab confirmed or discarded (call on a storage event). */
+  /** Takes in another tab's changes: sends it confirmed, discarded or made (call on a storage event). */
   syncOutbox(): void;
+  /** Sets nameMark (client/pwa/name_mark.ts: its script tables load after the first paint). */
+  setNameMark(mark: (author: string) => ComponentChild): void;
   /** Records the room's online count from a presence event. */
   setPresence(online: number): void;
   /** Shows that someone is typing, for a few seconds; the reader's own name is ignored. */
@@ -109,7 +130,7 @@ export function charCount(s: string): number {
   return [...s].length;
 }
 
-/** Why a name (trimmed and NFC-normalised, as setName stores it) is refused, or undefined when it is fine. */
+/** Why a name (trimmed and NFKC-folded as the server folds names, as setName stores it) is refused, or undefined when it is fine. */
 export function nameError(name: string): string | undefined {
   return !name
     ? "Please enter a name."
@@ -122,16 +143,12 @@ export function nameError(name: string): string | undefined {
     : undefined;
 }
 
-const cleanName = (raw: string) => raw.normalize("NFC").trim();
+const cleanName = (raw: string) => raw.normalize("NFKC").trim();
 
+// Unreadable storage gives "": the name is asked for again.
 function readStoredName(storage: NameStorage | null): string | null {
-  try {
-    const name = cleanName(storage?.getItem(NAME_STORAGE_KEY) ?? "");
-    return nameError(name) ? null : name;
-  } catch {
-    // Storage can throw (blocked cookies, private modes); ask for a name instead.
-    return null;
-  }
+  const name = cleanName(read(storage, NAME_STORAGE_KEY));
+  return nameError(name) ? null : name;
 }
 
 /**
@@ -153,6 +170,8 @@ export function createChatState(
   const outbox = signal<readonly OutboxItem[]>(readOutbox(storage));
   const online = signal<number | null>(null);
   const typing = signal<readonly string[]>([]);
+  const sent = signal(read(storage, SENT_KEY));
+  const nameMark = signal<(author: string) => ComponentChild>(() => null);
   const typers = new Map<string, ReturnType<typeof setTimeout>>();
   // Posts go one after another so messages keep the order they were sent in.
   let queue = Promise.resolve();
@@ -296,11 +315,7 @@ export function createChatState(
     const error = nameError(value);
     if (!error) {
       name.value = value;
-      try {
-        storage?.setItem(NAME_STORAGE_KEY, value);
-      } catch {
-        // Full or blocked storage: the name still works for this visit.
-      }
+      write(storage, NAME_STORAGE_KEY, value);
     }
     return error;
   }
@@ -369,6 +384,10 @@ export function createChatState(
       messages.value = messages.value.filter((m) => m.id !== id);
     },
     saved,
+    nameMark,
+    // Each stored id follows a space: between spaces, only a whole one
+    // matches (not a part, not "" or null, not the cut-off oldest).
+    isOwn: ({ clientId }) => (sent.value + " ").includes(` ${clientId} `),
     restoreMessages(list) {
       // Not `newest`: a stream resuming after saved ids could bring days of
       // messages; it starts from the latest history instead.
@@ -397,6 +416,11 @@ export function createChatState(
         state: "sending",
       };
       outbox.value = [...outbox.value, item];
+      // Kept before the POST, so the message is known as this device's own
+      // however it comes back (reply or stream, this tab or another). The
+      // oldest give way past SENT_CHARS.
+      sent.value = (sent.value + " " + item.clientId).slice(-SENT_CHARS);
+      write(storage, SENT_KEY, sent.value);
       post(item);
       return true;
     },
@@ -405,6 +429,10 @@ export function createChatState(
     syncOutbox() {
       const stored = readOutbox(storage).map((i) => i.clientId);
       outbox.value = outbox.value.filter((i) => stored.includes(i.clientId));
+      sent.value = read(storage, SENT_KEY);
+    },
+    setNameMark(mark) {
+      nameMark.value = mark;
     },
     setPresence(count) {
       online.value = count;

@@ -3,9 +3,11 @@ import type { Message } from "../protocol/message.ts";
 import {
   createChatState,
   MAX_KEPT_MESSAGES,
+  MAX_SENT_IDS,
   NAME_STORAGE_KEY,
   nameError,
   type NameStorage,
+  SENT_KEY,
 } from "./chat_state.ts";
 import { MAX_AUTHOR_LENGTH } from "../protocol/limits.ts";
 import type { FetchLike } from "./fetch_like.ts";
@@ -399,4 +401,88 @@ Deno.test("nothing saved, nothing restored", () => {
   state.restoreMessages([]);
   assert.equal(state.saved.value, false);
   assert.equal(state.hasOlder.value, true);
+});
+
+// Answers every POST /messages with the stored message (ids from 1 up).
+function echoFetch() {
+  let id = 0;
+  return fakeFetch((call) => {
+    const { author, text, clientId } = sentForm(call);
+    return json(withClientId(message(++id, author, text), clientId), 201);
+  });
+}
+
+Deno.test("a message is the reader's own only when this device sent its clientId, never by its author's name", async () => {
+  const { fetch } = echoFetch();
+  const state = createChatState(null, fetch, 0);
+  state.setName("ada");
+  state.sendMessage("mine");
+  await until(() => state.messages.value.length === 1);
+  const [mine] = state.messages.value;
+  assert.equal(mine.author, "ada");
+  assert.equal(state.isOwn(mine), true);
+  // Anyone can post as "ada": without this device's clientId it is not own.
+  assert.equal(state.isOwn(message(2, "ada", "transfer the keys")), false);
+  const other = withClientId(message(3, "ada"), crypto.randomUUID());
+  assert.equal(state.isOwn(other), false);
+  assert.equal(state.isOwn(withClientId(message(4, "ada"), "")), false);
+  // Part of a sent id is not that id.
+  const part = withClientId(message(5, "ada"), mine.clientId!.slice(0, 8));
+  assert.equal(state.isOwn(part), false);
+  // A new name keeps what this device sent its own.
+  state.setName("ada lovelace");
+  assert.equal(state.isOwn(mine), true);
+});
+
+Deno.test("the clientIds sent survive a reload, reach the device's other tabs, and only the latest MAX_SENT_IDS are kept", async () => {
+  const { storage, data } = memoryStorage();
+  const { fetch } = echoFetch();
+  const a = createChatState(storage, fetch, 0);
+  const b = createChatState(storage, fetch, 0); // another tab, open already
+  a.setName("ada");
+  a.sendMessage("first");
+  const first = a.outbox.value[0].clientId;
+  const echo = withClientId(message(1, "ada", "first"), first);
+  assert.equal(a.isOwn(echo), true);
+  // A reload: a new state over the same storage.
+  assert.equal(createChatState(storage, fetch, 0).isOwn(echo), true);
+  // The other tab learns it on the storage event.
+  assert.equal(b.isOwn(echo), false);
+  b.syncOutbox();
+  assert.equal(b.isOwn(echo), true);
+
+  for (let i = 1; i < MAX_SENT_IDS; i++) a.sendMessage(`more ${i}`);
+  const second = a.outbox.value[1].clientId;
+  assert.equal(a.isOwn(echo), true, "MAX_SENT_IDS sends: the first stays");
+  a.sendMessage("one too many");
+  assert.equal(a.isOwn(echo), false, "the oldest gives way");
+  assert.equal(a.isOwn(withClientId(echo, second)), true);
+  assert.ok(data.get(SENT_KEY)!.length <= MAX_SENT_IDS * 37);
+  assert.equal(createChatState(storage, fetch, 0).isOwn(echo), false);
+  await until(() => a.outbox.value.length === 0);
+});
+
+Deno.test("unreadable or full storage: sent clientIds still count for this visit", () => {
+  const storage: NameStorage = {
+    getItem: () => {
+      throw new DOMException("blocked", "SecurityError");
+    },
+    setItem: () => {
+      throw new DOMException("full", "QuotaExceededError");
+    },
+  };
+  const state = createChatState(storage, () => new Promise(() => {}), 0);
+  state.setName("ada");
+  state.sendMessage("hi");
+  const clientId = state.outbox.value[0].clientId;
+  assert.equal(state.isOwn(withClientId(message(1, "ada"), clientId)), true);
+});
+
+Deno.test("a chosen name is folded as the server folds names (NFKC), so own typing and mentions match", () => {
+  const state = createChatState(
+    null,
+    () => Promise.reject(new Error("offline")),
+  );
+  state.setName("ａｄａ");
+  assert.equal(state.name.value, "ada");
 });

@@ -2,8 +2,10 @@
 
 // Only http(s). The last character may not be sentence punctuation, so a
 // trailing ")", ".", "," or "!" stays text; \b keeps "xhttp://" from matching
-// inside a word. The capture group makes split() keep the links.
-const LINK = /\b(https?:\/\/[^\s<>"]*[^\s<>".,!?:;'")\]])/i;
+// inside a word. Invisible format characters (\p{Cf}: bidi controls, zero
+// widths) end a link too: inside one, its text would not read as its href.
+// The capture group makes split() keep the links.
+const LINK = /\b(https?:\/\/[^\s<>"\p{Cf}]*[^\s<>".,!?:;'")\]\p{Cf}])/iu;
 
 /**
  * Splits text into plain and link parts: even indexes are plain text, odd

@@ -55,3 +55,14 @@ Deno.test("linkify: only http and https, only at a word start, never bare", () =
     "https://münchen.test/straße",
   ]);
 });
+
+Deno.test("linkify: an invisible format character (a bidi control, a zero width) ends a link", () => {
+  // Shown with its U+202E, "https://x.test/\u202egpj.exe" reads as
+  // ".../exe.jpg" while its href ends in "gpj.exe".
+  for (const c of ["\u202e", "\u2066", "\u200f", "\u200b", "\u00ad"]) {
+    const text = `get https://x.test/${c}gpj.exe now`;
+    assert.deepEqual(links(text), ["https://x.test/"], JSON.stringify(c));
+    assert.equal(linkify(text).join(""), text);
+  }
+  assert.deepEqual(links("\u202ehttps://x.test/a\u202c"), ["https://x.test/a"]);
+});

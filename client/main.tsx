@@ -83,14 +83,6 @@ const relay = joinTabs(
   },
 );
 
-// "(3) Plaza": a hidden tab counts what came in, in its title.
-function showUnread(): void {
-  const n = chat.unread.value;
-  document.title = document.hidden && n ? `(${n}) Plaza` : "Plaza";
-}
-effect(showUnread);
-document.addEventListener("visibilitychange", showUnread);
-
 // Another tab confirmed or discarded a send this tab also shows.
 addEventListener("storage", chat.syncOutbox);
 // What the browser says about its network goes before the stream's status,

@@ -42,11 +42,33 @@ export function newClientId(): string {
     URL.createObjectURL(new Blob()).slice(-36).toLowerCase();
 }
 
+/** The stored value under `key`, or "" when there is none or storage throws (blocked cookies, private modes). */
+export function read(storage: OutboxStorage | null, key: string): string {
+  try {
+    return storage?.getItem(key) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Stores a value; full or blocked storage is survived (the value still holds in memory for this visit). */
+export function write(
+  storage: OutboxStorage | null,
+  key: string,
+  value: string,
+): void {
+  try {
+    storage?.setItem(key, value);
+  } catch {
+    // Nothing more to do: the caller keeps its copy.
+  }
+}
+
 /** Reads the stored outbox; a send cut short by a closed page counts as failed. */
 export function readOutbox(storage: OutboxStorage | null): OutboxItem[] {
   try {
     const list: (OutboxItem | null)[] = JSON.parse(
-      storage?.getItem(OUTBOX_KEY) ?? "[]",
+      read(storage, OUTBOX_KEY) || "[]",
     );
     return list.filter((i) => i?.clientId && i.text)
       .map((i) => ({ ...i!, state: "failed" }));
@@ -64,11 +86,7 @@ export function storeOutboxItem(
   item?: OutboxItem,
 ): void {
   const rest = readOutbox(storage).filter((i) => i.clientId !== clientId);
-  try {
-    storage?.setItem(OUTBOX_KEY, JSON.stringify(item ? [...rest, item] : rest));
-  } catch {
-    // Full or blocked storage: the item still lives in memory for this visit.
-  }
+  write(storage, OUTBOX_KEY, JSON.stringify(item ? [...rest, item] : rest));
 }
 
 /** POSTs an item to /messages once and says what came of it; never throws. */

@@ -29,7 +29,8 @@ export function App() {
             type="button"
             class="button-quiet topbar-action"
             data-testid="change-name"
-            title={`Posting as ${name}`}
+            // FSI…PDI: a name's bidi controls cannot reorder "Posting as".
+            title={`Posting as \u2068${name}\u2069`}
             onClick={() => (changingName.value = true)}
           >
             Change name

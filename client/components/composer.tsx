@@ -7,9 +7,6 @@ import { useFocusOnMount } from "./focus.ts";
 
 // Show the remaining characters only near the limit, where it helps.
 const COUNTER_FROM = 200;
-// The server allows one typing signal per ~3 s per client; more would be 429s.
-const TYPING_EVERY_MS = 3_000;
-let typingSentAt = 0;
 
 /** The message box: grows with its text, Enter sends, Shift+Enter adds a line. */
 export function Composer({ author }: { author: string }) {
@@ -42,22 +39,13 @@ export function Composer({ author }: { author: string }) {
         data-testid="composer-input"
         rows={1}
         value={draft.value}
-        placeholder={`Message as ${author}`}
+        // FSI…PDI: a name's bidi controls cannot reorder "Message as".
+        placeholder={`Message as \u2068${author}\u2069`}
         enterkeyhint="send"
         aria-describedby={counted ? "char-counter" : undefined}
         aria-invalid={left < 0 || undefined}
-        onInput={(e) => {
-          const value = e.currentTarget.value;
-          draft.value = value;
-          // Only a hint for others: a lost or refused one does not matter.
-          if (value.trim() && Date.now() - typingSentAt > TYPING_EVERY_MS) {
-            typingSentAt = Date.now();
-            fetch("/typing", {
-              method: "POST",
-              body: new URLSearchParams({ author }),
-            }).catch(() => {});
-          }
-        }}
+        // Typing notices for the others go from client/pwa/typing.ts.
+        onInput={(e) => (draft.value = e.currentTarget.value)}
         onKeyDown={(e) => {
           // isComposing: Enter confirms an IME candidate, it must not send.
           if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {

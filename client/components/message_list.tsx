@@ -28,8 +28,7 @@ function loadAround(el: HTMLElement): void {
 
 // A plain function, not a component: the list re-renders every row anyway.
 function item(
-  [m, at, head, newDay]: MessageRow,
-  own: boolean,
+  [m, at, head, newDay, own]: MessageRow,
   mentioned: boolean,
   now: number,
 ) {
@@ -48,18 +47,19 @@ function item(
         }`}
         data-testid="message"
         data-id={m.id}
-        data-mention={mentioned || undefined}
       >
         {head && !own && (
-          <span class={`av ${hue}`} aria-hidden="true">
+          <span class={`av ${hue}`} aria-hidden>
             {initials(m.author)}
           </span>
         )}
         {head && (
           <div class="meta">
-            <span class={`msg-author ${hue}`} data-testid="message-author">
+            {/* <bdi>: a name's bidi controls cannot reorder the time after it. */}
+            <bdi class={`msg-author ${hue}`} data-testid="message-author">
               {m.author}
-            </span>
+            </bdi>
+            {chat.nameMark.value(m.author)}
             {time}
           </div>
         )}
@@ -71,7 +71,7 @@ function item(
                 <a
                   href={part}
                   target="_blank"
-                  rel="noopener noreferrer nofollow"
+                  rel="noreferrer nofollow"
                 >
                   {part}
                 </a>
@@ -184,15 +184,10 @@ export function MessageList() {
                 {chat.hasOlder.value && (
                   <li class="day">Loading older messages…</li>
                 )}
-                {messageRows(messages).map((row) => {
-                  const own = row[0].author === ownName;
-                  return item(
-                    row,
-                    own,
-                    !own && !!mention?.test(row[0].text),
-                    now,
-                  );
-                })}
+                {/* row[4]: own, and the reader's own words never call them. */}
+                {messageRows(messages, chat.isOwn).map((row) =>
+                  item(row, !row[4] && !!mention?.test(row[0].text), now)
+                )}
               </ol>
             )
             : (

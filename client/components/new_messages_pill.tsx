@@ -12,7 +12,7 @@ export function NewMessagesPill({ onJump }: { onJump(): void }) {
         data-testid="new-messages-pill"
         onClick={onJump}
       >
-        {n} new message{n > 1 && "s"} <span aria-hidden="true">↓</span>
+        {n} new message{n > 1 && "s"}
       </button>
     )
     : null;

@@ -17,13 +17,12 @@ export function StatusBadge() {
       data-testid="status"
       data-status={status}
     >
-      <span class="badge-dot" />
       {/* One flex item, so the badge's gap does not split the words. */}
       <span>
         {/* Words, not just a coloured dot, so the state is clear without colour vision. */}
         {status[0].toUpperCase() + status.slice(1)}
         {/* The countdown changes every second: too chatty to announce. */}
-        {seconds > 0 && <span aria-hidden="true">{` in ${seconds} s`}</span>}
+        {seconds > 0 && <span aria-hidden>{` in ${seconds} s`}</span>}
         {status !== "live" && status !== "offline" && "…"}
       </span>
     </span>

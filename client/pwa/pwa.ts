@@ -4,7 +4,9 @@
  * worker (client/sw/sw.ts), the copy of the latest messages for offline
  * starts, the install button and iOS hint, "Notify me" with its visibility
  * reports, opening at a message from a notification, and fitting the page
- * above a phone's keyboard.
+ * above a phone's keyboard. Also what the chat does without at first paint:
+ * typing notices (typing.ts), the mark after a look-alike name
+ * (name_mark.ts) and the unread count in a hidden tab's title.
  */
 import type { Message } from "../../protocol/message.ts";
 import { OPEN_MESSAGE } from "../sw/notifications.ts";
@@ -14,6 +16,8 @@ import {
   type ToolsModel,
 } from "./controls.ts";
 import type { Host } from "./host.ts";
+import { createNameMark } from "./name_mark.ts";
+import { sendTypingNotices, showTyping } from "./typing.ts";
 import { revealMessage, targetMessageId } from "./message_target.ts";
 import {
   createPushControl,
@@ -72,6 +76,17 @@ function keepMessages({ chat, effect }: Host): void {
   });
 }
 
+// "(3) Plaza": a hidden tab counts what came in, in its title. Not needed
+// for the first paint, so here rather than in the main bundle.
+function countUnreadInTitle({ chat, effect }: Host): void {
+  const show = () => {
+    const n = chat.unread.value;
+    document.title = document.hidden && n ? `(${n}) Plaza` : "Plaza";
+  };
+  effect(show);
+  document.addEventListener("visibilitychange", show);
+}
+
 // A phone's on-screen keyboard must never cover the composer. Chromium
 // shrinks the layout for it (interactive-widget=resizes-content in
 // index.html); Safari only shrinks the visual viewport, so the page takes
@@ -123,6 +138,12 @@ export function start(host: Host): void {
     update: signal(false),
   };
 
+  // The look-alike mark is a quiet hint, not needed for the first paint:
+  // its script tables load here rather than weigh on the main bundle.
+  chat.setNameMark(createNameMark(host));
+  countUnreadInTitle(host);
+  sendTypingNotices(host);
+  showTyping(host);
   keepMessages(host);
   fitVisualViewport();
   const open = followTargets(host);

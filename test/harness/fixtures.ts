@@ -37,16 +37,17 @@ export function startTestInstance(
   );
 }
 
-/** Posts a message as JSON and returns the stored message; throws on any status but 201. */
+/** Posts a message as JSON (with a clientId if given) and returns the stored message; throws on any status but 201. */
 export async function postJson(
   baseUrl: string,
   author: string,
   text: string,
+  clientId?: string,
 ): Promise<Message> {
   const res = await fetch(`${baseUrl}/messages`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ author, text }),
+    body: JSON.stringify({ author, text, clientId }),
   });
   const body = await res.json();
   if (res.status !== 201) {
