@@ -1,4 +1,5 @@
 import { Hono, type MiddlewareHandler } from "hono";
+import { requestId } from "hono/request-id";
 import type { ClientAssets } from "./client_assets.ts";
 import { type Database, DatabaseUnavailableError } from "../../db/database.ts";
 import {
@@ -57,9 +58,12 @@ export interface AppDependencies {
 
 /** Header carrying the request id, taken from a proxy or made up here. */
 export const REQUEST_ID_HEADER = "X-Request-Id";
-
-// A proxy's id is kept only if it is short and harmless in a log line.
-const GOOD_REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+/**
+ * Longest request id kept from a proxy. hono/request-id also keeps only
+ * letters, digits, `_`, `-` and `=`, so an id is harmless in a log line;
+ * any other is replaced by a UUID.
+ */
+export const MAX_REQUEST_ID_LENGTH = 128;
 
 /** Builds the Hono app: the HTML client, POST /messages, GET /stream, scrollback and health. */
 export function createApp(deps: AppDependencies): Hono<AppEnv> {
@@ -72,7 +76,11 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     trustProxy: limits.trustProxy,
   };
   const app = new Hono<AppEnv>();
-  app.use(requestIdMiddleware());
+  app.use(requestId({
+    headerName: REQUEST_ID_HEADER,
+    limitLength: MAX_REQUEST_ID_LENGTH,
+  }));
+  app.use(requestIdOnResponse());
   app.use(securityHeaders());
   app.use(apiCacheControl());
   app.use(allowedMethodsOnly(app));
@@ -128,17 +136,16 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   return app;
 }
 
-/** Takes the request id from the proxy or makes one up, and puts it on the response. */
-function requestIdMiddleware(): MiddlewareHandler<AppEnv> {
+/**
+ * hono/request-id sets its header only on responses made through the
+ * context (c.json, c.text); the routes here return plain Responses, so the
+ * id is put on whatever goes out.
+ */
+function requestIdOnResponse(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const given = c.req.header(REQUEST_ID_HEADER);
-    const id = given !== undefined && GOOD_REQUEST_ID.test(given)
-      ? given
-      : crypto.randomUUID();
-    c.set("requestId", id);
     await next();
     try {
-      c.res.headers.set(REQUEST_ID_HEADER, id);
+      c.res.headers.set(REQUEST_ID_HEADER, c.get("requestId"));
     } catch {
       // Immutable headers (a fetched Response): the id is still in the logs.
     }
