@@ -9,6 +9,7 @@ import type { AppLimits } from "./http/app_env.ts";
 import { loadClientAssets } from "./http/client_assets.ts";
 import { type Config, ConfigError } from "./config.ts";
 import { createHub, type Hub } from "./live/hub.ts";
+import { encodeText, formatRetry } from "./live/sse_format.ts";
 import { describeError, type Logger, silentLogger } from "./observe/logger.ts";
 import { createPlazaMetrics, type PlazaMetrics } from "./observe/metrics.ts";
 import { createMessageStore } from "./store/message_store.ts";
@@ -39,15 +40,35 @@ export interface Plaza {
   /** Base URL, e.g. http://127.0.0.1:8000. */
   url: string;
   port: number;
-  /** Ends every stream, stops serving, stops listening and closes the database. */
+  /**
+   * The graceful stop (SIGTERM, SIGINT): /readyz and /healthz answer 503
+   * `{"ok":false,"draining":true}` while everything else is served as
+   * usual for DRAIN_MS, so balancers send new work elsewhere; then close().
+   */
+  shutdown(): Promise<void>;
+  /** Ends every stream (with a short reconnect hint), stops serving, stops listening and closes the database. */
   close(): Promise<void>;
 }
 
 /** How often the open/opened/closed stream counts are logged (when any is non-zero). */
 export const STREAMS_LOG_MS = 60_000;
 
-/** How long shutdown waits for responses to finish before closing anyway. */
-export const SHUTDOWN_GRACE_MS = 3_000;
+/**
+ * How long shutdown waits for responses to finish before closing anyway.
+ * With the default DRAIN_MS (1.5 s) and CLOSE_MS this keeps a shutdown under
+ * the 5 s Deno Deploy gives between SIGINT and SIGKILL.
+ */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+/** Time allowed, after the grace, to stop push, presence and LISTEN and close the database; main.ts exits when it is up. */
+export const CLOSE_MS = 1_000;
+
+/**
+ * The SSE `retry:` every stream gets as it is ended by a shutdown: an
+ * EventSource comes back after this long (on another instance, the
+ * balancer having seen /readyz fail) instead of after SSE_RETRY_MS.
+ */
+export const SHUTDOWN_RETRY_MS = 250;
 
 /**
  * Share of the open-file limit kept free of streams, for requests, the
@@ -178,6 +199,8 @@ export async function startPlaza(
     // Set once close() starts; the app uses it to tell uploads cut off by
     // the shutdown from ones the client abandoned.
     let closing: Promise<void> | null = null;
+    // Set once shutdown() or close() starts: the instance is not ready.
+    let draining = false;
     const app = createApp({
       store,
       db,
@@ -190,6 +213,7 @@ export async function startPlaza(
       allowedOrigins: config.allowedOrigins,
       adminToken: config.adminToken,
       stopping: () => closing !== null,
+      draining: () => draining,
       streamBufferBytes: config.streamBufferBytes,
       logger,
       metrics,
@@ -224,10 +248,25 @@ export async function startPlaza(
     const url = `http://${host}:${port}`;
     options.onListen?.(url);
     const running = opened.move();
+    const close = () => {
+      draining = true;
+      return closing ??= running.disposeAsync();
+    };
+    let shuttingDown: Promise<void> | null = null;
     return {
       url,
       port,
-      close: () => closing ??= running.disposeAsync(),
+      close,
+      shutdown: () =>
+        shuttingDown ??= (async () => {
+          draining = true;
+          logger.info("draining", {
+            message:
+              `Not ready (503 on /readyz) for ${config.drainMs} ms while still serving, then streams end.`,
+          });
+          await new Promise((resolve) => setTimeout(resolve, config.drainMs));
+          await close();
+        })(),
     };
   } catch (error) {
     // The start-up error is the one to report, not a failure to close.
@@ -262,8 +301,9 @@ async function stopServing(
   logger: Logger,
 ): Promise<void> {
   // Streams first: Deno.serve's shutdown() waits for open responses, and
-  // ending them sends clients to reconnect elsewhere at once.
-  hub.close();
+  // ending them with a short retry sends clients to reconnect elsewhere at
+  // once.
+  hub.close(encodeText(formatRetry(SHUTDOWN_RETRY_MS)));
   // shutdown() also finishes in-flight POSTs, but it waits forever on a
   // client that stopped reading (its bytes sit in a socket write), and
   // aborting the server after shutdown() crashes Deno 2.9. So wait a bounded

@@ -46,6 +46,8 @@ export interface AppDependencies {
   adminToken?: string | null;
   /** True once the instance is shutting down (tells a cut-off upload from a client's fault). */
   stopping?: () => boolean;
+  /** True once the instance is draining before it stops: /healthz and /readyz say 503. */
+  draining?: () => boolean;
   /** Where request errors are logged; silent when absent (tests). */
   logger?: Logger;
   /** Counters shown at /metrics; a fresh set reading this hub when absent. */
@@ -111,7 +113,11 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       stopping,
     });
   }
-  registerHealthRoutes(app, { store, listener: deps.listener });
+  registerHealthRoutes(app, {
+    store,
+    listener: deps.listener,
+    draining: deps.draining ?? (() => false),
+  });
   registerMetricsRoutes(app, {
     metrics,
     metricsToken: deps.metricsToken ?? null,
