@@ -16,6 +16,15 @@ export const LOG_LEVELS: readonly LogLevel[] = [
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 /**
+ * How long a stopping instance keeps serving while /readyz says 503
+ * (`DRAIN_MS`'s default): long enough for a balancer polling every second
+ * to see it, short enough that draining, ending streams, the shutdown grace
+ * and closing the database fit in the 5 s Deno Deploy allows between its
+ * SIGINT and SIGKILL.
+ */
+export const DEFAULT_DRAIN_MS = 1_500;
+
+/**
  * The public browser push services: Chrome and most Chromium browsers (FCM),
  * Firefox (Mozilla autopush), Edge (Windows Push Notification Services, e.g.
  * wns2-par02p.notify.windows.com) and Safari (Apple, web.push.apple.com).
@@ -57,6 +66,8 @@ export interface Config {
   sseRetryMs: number;
   /** How long a POST body may take to arrive before a 408 (`BODY_TIMEOUT_MS`, default 10000). */
   bodyTimeoutMs: number;
+  /** On SIGTERM/SIGINT, how long to keep serving with /readyz at 503 before ending streams (`DRAIN_MS`, default 1500). */
+  drainMs: number;
   /** Bytes a stream may have queued before the client is dropped as too slow (`STREAM_BUFFER_BYTES`). */
   streamBufferBytes: number;
   /** Directory with the built client (`DIST_DIR`, default ./dist). */
@@ -338,6 +349,7 @@ export function loadConfig(env: Env): Config {
       100,
       600_000,
     ),
+    drainMs: integer(env, "DRAIN_MS", DEFAULT_DRAIN_MS, 0, 600_000),
     streamBufferBytes: integer(
       env,
       "STREAM_BUFFER_BYTES",

@@ -204,3 +204,15 @@ Deno.test("loadConfig reads PUSH_SERVICE_HOSTS: the browsers' push services by d
     /PUSH_SERVICE_HOSTS must list at least one host.*unset it/,
   );
 });
+
+Deno.test("DRAIN_MS: 1500 by default, 0 turns the drain off, other values must be whole milliseconds", () => {
+  assert.equal(loadConfig({}).drainMs, 1_500);
+  assert.equal(loadConfig({ DRAIN_MS: "0" }).drainMs, 0);
+  assert.equal(loadConfig({ DRAIN_MS: "10000" }).drainMs, 10_000);
+  for (const bad of ["-1", "1.5", "soon", "600001"]) {
+    assert.throws(
+      () => loadConfig({ DRAIN_MS: bad }),
+      /^ConfigError: DRAIN_MS/,
+    );
+  }
+});

@@ -1,6 +1,11 @@
-import { ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
-import { startPlaza, StartupError } from "./plaza.ts";
+import {
+  CLOSE_MS,
+  SHUTDOWN_GRACE_MS,
+  startPlaza,
+  StartupError,
+} from "./plaza.ts";
 
 function fail(logger: Logger, message: string): never {
   logger.error("start_failed", { message: `Cannot start server: ${message}` });
@@ -10,10 +15,11 @@ function fail(logger: Logger, message: string): never {
 /** Entry point of `deno task start`: reads the environment once and serves until SIGINT/SIGTERM. */
 export async function main(): Promise<void> {
   let plaza;
+  let config: Config;
   // Until the config says otherwise (a bad LOG_LEVEL must still be reported).
   let logger = createLogger({ level: "info" });
   try {
-    const config = loadConfig(Deno.env.toObject());
+    config = loadConfig(Deno.env.toObject());
     logger = createLogger({ level: config.logLevel });
     plaza = await startPlaza(config, {
       // The message keeps a space after the URL: scripts and tests find it
@@ -32,13 +38,24 @@ export async function main(): Promise<void> {
     }
     throw error;
   }
+  // Past this the process exits whatever is still closing: every message
+  // answered 201 is committed already, and the platform's kill (5 s after
+  // the signal on Deno Deploy) must not come first.
+  const deadlineMs = config.drainMs + SHUTDOWN_GRACE_MS + CLOSE_MS;
   let stopping = false;
   const stop = async () => {
     // A second Ctrl-C means "now".
     if (stopping) Deno.exit(1);
     stopping = true;
     logger.info("shutting_down", { message: "Shutting down…" });
-    await plaza.close();
+    setTimeout(() => {
+      logger.error("shutdown_deadline", {
+        message:
+          `Still closing ${deadlineMs} ms after the signal; exiting anyway.`,
+      });
+      Deno.exit(1);
+    }, deadlineMs);
+    await plaza.shutdown();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);

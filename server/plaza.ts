@@ -5,20 +5,30 @@ import {
   TYPING_CHANNEL,
 } from "../db/channels.ts";
 import { createApp } from "./http/app.ts";
+import type { AppLimits } from "./http/app_env.ts";
 import { loadClientAssets } from "./http/client_assets.ts";
 import { type Config, ConfigError } from "./config.ts";
-import { createHub } from "./live/hub.ts";
+import { createHub, type Hub } from "./live/hub.ts";
+import { encodeText, formatRetry } from "./live/sse_format.ts";
 import { describeError, type Logger, silentLogger } from "./observe/logger.ts";
-import { createPlazaMetrics } from "./observe/metrics.ts";
+import { createPlazaMetrics, type PlazaMetrics } from "./observe/metrics.ts";
 import { createMessageStore } from "./store/message_store.ts";
 import { migrate, readMigrations } from "../db/migrate.ts";
-import { type Message, validateTypingInput } from "../protocol/message.ts";
-import { createNotifyListener } from "./live/notify_listener.ts";
-import { createPresence } from "./live/presence.ts";
-import { createPushInstance, type PushInstance } from "./push/instance.ts";
-import { createRateLimiter, noRateLimit } from "./limits/rate_limiter.ts";
+import { validateTypingInput } from "../protocol/message.ts";
+import {
+  createNotifyListener,
+  type SignalHandler,
+} from "./live/notify_listener.ts";
+import { createPresence, type Presence } from "./live/presence.ts";
+import { createPushInstance } from "./push/instance.ts";
+import {
+  createRateLimiter,
+  noRateLimit,
+  type RateLimiter,
+} from "./limits/rate_limiter.ts";
 import { setBodyDeadline } from "./http/read_body.ts";
 import {
+  type ResilientServeHooks,
   type ResilientServer,
   serveResilient,
 } from "./http/resilient_serve.ts";
@@ -30,15 +40,35 @@ export interface Plaza {
   /** Base URL, e.g. http://127.0.0.1:8000. */
   url: string;
   port: number;
-  /** Ends every stream, stops serving, stops listening and closes the database. */
+  /**
+   * The graceful stop (SIGTERM, SIGINT): /readyz and /healthz answer 503
+   * `{"ok":false,"draining":true}` while everything else is served as
+   * usual for DRAIN_MS, so balancers send new work elsewhere; then close().
+   */
+  shutdown(): Promise<void>;
+  /** Ends every stream (with a short reconnect hint), stops serving, stops listening and closes the database. */
   close(): Promise<void>;
 }
 
 /** How often the open/opened/closed stream counts are logged (when any is non-zero). */
 export const STREAMS_LOG_MS = 60_000;
 
-/** How long shutdown waits for responses to finish before closing anyway. */
-export const SHUTDOWN_GRACE_MS = 3_000;
+/**
+ * How long shutdown waits for responses to finish before closing anyway.
+ * With the default DRAIN_MS (1.5 s) and CLOSE_MS this keeps a shutdown under
+ * the 5 s Deno Deploy gives between SIGINT and SIGKILL.
+ */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+/** Time allowed, after the grace, to stop push, presence and LISTEN and close the database; main.ts exits when it is up. */
+export const CLOSE_MS = 1_000;
+
+/**
+ * The SSE `retry:` every stream gets as it is ended by a shutdown: an
+ * EventSource comes back after this long (on another instance, the
+ * balancer having seen /readyz fail) instead of after SSE_RETRY_MS.
+ */
+export const SHUTDOWN_RETRY_MS = 250;
 
 /**
  * Share of the open-file limit kept free of streams, for requests, the
@@ -94,261 +124,330 @@ export async function startPlaza(
   } = {},
 ): Promise<Plaza> {
   const logger = options.logger ?? silentLogger;
-  const db = await openDatabase(config);
   const where = config.databaseUrl === null
     ? `the embedded database in ${config.dataDir}`
     : "the database at DATABASE_URL";
+  // Each step that opens something pushes its closer here right away. A
+  // failed start closes exactly what was opened, newest first; a running
+  // instance closes the same way in close().
+  const opened = new AsyncDisposableStack();
   try {
-    await migrate(db, await readMigrations());
-  } catch (error) {
-    await db.close().catch(() => {});
-    throw new StartupError(
-      `could not prepare ${where} (${
-        describe(error)
-      }). Check that it is running and reachable.`,
-      { cause: error },
+    const db = await openDatabase(config);
+    opened.defer(() => db.close());
+    await step(
+      async () => migrate(db, await readMigrations()),
+      (why) =>
+        `could not prepare ${where} (${why}). Check that it is running and reachable.`,
     );
-  }
-  let push: PushInstance;
-  try {
-    push = await createPushInstance(db, config, logger);
-  } catch (error) {
-    await db.close().catch(() => {});
-    if (error instanceof ConfigError) throw error;
-    throw new StartupError(
-      `could not read the push keys from ${where} (${describe(error)}).`,
-      { cause: error },
+    const push = await step(
+      () => createPushInstance(db, config, logger),
+      (why) => `could not read the push keys from ${where} (${why}).`,
     );
-  }
-  // The listener publishes this instance's own commits without waiting for
-  // their NOTIFY; it is created below, hence the late binding.
-  let onCommitted: (messages: readonly Message[]) => void = () => {};
-  const store = createMessageStore(db, {
-    onCommitted: (messages) => onCommitted(messages),
-  });
-  // The gauge reads the hub, which needs the metrics: tie the knot lazily.
-  let openStreams = () => 0;
-  const metrics = createPlazaMetrics(() => openStreams());
-  const hub = createHub({ heartbeatMs: config.heartbeatMs, metrics });
-  openStreams = () => hub.size;
-  const databaseError =
-    (event: string) => (message: string, error: unknown) => {
-      metrics.databaseErrors.inc();
-      logger.error(event, { message, error: describeError(error) });
+
+    // The gauge is read at scrape time, by then the hub exists.
+    const metrics = createPlazaMetrics(() => hub.size);
+    const hub = createHub({ heartbeatMs: config.heartbeatMs, metrics });
+    const databaseError =
+      (event: string) => (message: string, error: unknown) => {
+        metrics.databaseErrors.inc();
+        logger.error(event, { message, error: describeError(error) });
+      };
+    const presence = createPresence({
+      db,
+      hub,
+      instanceId: crypto.randomUUID(),
+      onError: databaseError("presence_error"),
+    });
+    opened.defer(() => presence.close());
+    const listener = createNotifyListener({
+      db,
+      // Reads only (back-fill, rows too long for a NOTIFY). The app's store
+      // below hands the listener this instance's own commits.
+      store: createMessageStore(db),
+      hub,
+      // Every message the listener publishes also wakes the push dispatcher:
+      // no second LISTEN connection and no extra NOTIFY per post.
+      onPublish: () => push.wake(),
+      onError: databaseError("listen_error"),
+      onLiveChange: liveLogger(logger, metrics),
+      signals: signalHandlers(hub, presence),
+    });
+    opened.defer(() => listener.close());
+    await step(
+      async () => {
+        await listener.start();
+        await presence.start();
+      },
+      (why) => `could not LISTEN on ${where} (${why}).`,
+    );
+    // Published at once on commit, without waiting for their NOTIFY.
+    const store = createMessageStore(db, {
+      onCommitted: (messages) => listener.committed(messages),
+    });
+
+    const assets = await step(
+      () => loadClientAssets(config.distDir),
+      (why) =>
+        `could not read the built client in ${config.distDir} (${why}). Run \`deno task build\` again.`,
+    );
+    if (assets === null) {
+      logger.warn("no_client_build", {
+        message:
+          `No built client in ${config.distDir}: run \`deno task build\` to serve the web app.`,
+      });
+    }
+    // Set once close() starts; the app uses it to tell uploads cut off by
+    // the shutdown from ones the client abandoned.
+    let closing: Promise<void> | null = null;
+    // Set once shutdown() or close() starts: the instance is not ready.
+    let draining = false;
+    const app = createApp({
+      store,
+      db,
+      limits: appLimits(config, await streamCap(config.maxStreams, logger)),
+      hub,
+      listener,
+      assets,
+      retryMs: config.sseRetryMs,
+      heartbeatMs: config.heartbeatMs,
+      allowedOrigins: config.allowedOrigins,
+      adminToken: config.adminToken,
+      stopping: () => closing !== null,
+      draining: () => draining,
+      streamBufferBytes: config.streamBufferBytes,
+      logger,
+      metrics,
+      metricsToken: config.metricsToken,
+      push: push.routes,
+    });
+
+    push.start();
+    opened.defer(() => push.close());
+    const server = step(
+      () =>
+        serveResilient(
+          { port: config.port, hostname: config.hostname },
+          (request, info) => {
+            setBodyDeadline(request, performance.now() + config.bodyTimeoutMs);
+            return app.fetch(request, info);
+          },
+          acceptFailureLogger(logger),
+        ),
+      (why) =>
+        `could not listen on ${config.hostname}:${config.port} (${why}). Set PORT (or HOST) to a free address.`,
+    );
+    opened.defer(() => stopServing(server, hub, logger));
+    const streamsLog = setInterval(
+      streamsLogger(logger, metrics, hub),
+      STREAMS_LOG_MS,
+    );
+    opened.defer(() => clearInterval(streamsLog));
+
+    const { port } = server;
+    const host = config.hostname === "0.0.0.0" ? "localhost" : config.hostname;
+    const url = `http://${host}:${port}`;
+    options.onListen?.(url);
+    const running = opened.move();
+    const close = () => {
+      draining = true;
+      return closing ??= running.disposeAsync();
     };
-  const presence = createPresence({
-    db,
-    hub,
-    instanceId: crypto.randomUUID(),
-    onError: databaseError("presence_error"),
-  });
-  let everLive = false;
-  const listener = createNotifyListener({
-    db,
-    store,
-    hub,
-    // Every message the listener publishes also wakes the push dispatcher:
-    // no second LISTEN connection and no extra NOTIFY per post.
-    onPublish: () => push.wake(),
-    onError: databaseError("listen_error"),
-    onLiveChange: (live) => {
-      if (live) {
-        if (everLive) metrics.listenerReconnects.inc();
-        logger.info("listen_up", { reconnect: everLive });
-        everLive = true;
-      } else {
-        logger.warn("listen_down");
+    let shuttingDown: Promise<void> | null = null;
+    return {
+      url,
+      port,
+      close,
+      shutdown: () =>
+        shuttingDown ??= (async () => {
+          draining = true;
+          logger.info("draining", {
+            message:
+              `Not ready (503 on /readyz) for ${config.drainMs} ms while still serving, then streams end.`,
+          });
+          await new Promise((resolve) => setTimeout(resolve, config.drainMs));
+          await close();
+        })(),
+    };
+  } catch (error) {
+    // The start-up error is the one to report, not a failure to close.
+    await opened.disposeAsync().catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Runs one start-up step, turning its failure into a StartupError whose
+ * message (from `explain`, given the cause's message) tells the operator
+ * what to fix. A ConfigError already does and passes through.
+ */
+function step<T>(run: () => T, explain: (why: string) => string): T {
+  const fail = (error: unknown): never => {
+    if (error instanceof ConfigError) throw error;
+    throw new StartupError(explain(describe(error)), { cause: error });
+  };
+  let result: T;
+  try {
+    result = run();
+  } catch (error) {
+    return fail(error);
+  }
+  return result instanceof Promise ? result.catch(fail) as T : result;
+}
+
+/** Ends every stream, then stops the server, waiting at most SHUTDOWN_GRACE_MS. */
+async function stopServing(
+  server: ResilientServer,
+  hub: Hub,
+  logger: Logger,
+): Promise<void> {
+  // Streams first: Deno.serve's shutdown() waits for open responses, and
+  // ending them with a short retry sends clients to reconnect elsewhere at
+  // once.
+  hub.close(encodeText(formatRetry(SHUTDOWN_RETRY_MS)));
+  // shutdown() also finishes in-flight POSTs, but it waits forever on a
+  // client that stopped reading (its bytes sit in a socket write), and
+  // aborting the server after shutdown() crashes Deno 2.9. So wait a bounded
+  // time and move on; main.ts exits the process after close().
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const drained = await Promise.race([
+    server.shutdown().then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), SHUTDOWN_GRACE_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!drained) {
+    logger.warn("shutdown_timeout", {
+      message:
+        `Some connections did not finish within ${SHUTDOWN_GRACE_MS} ms; closing anyway.`,
+    });
+  }
+}
+
+/** Channels other than messages: presence recounts, deletes and typing, to the hub. */
+function signalHandlers(
+  hub: Hub,
+  presence: Presence,
+): Record<string, SignalHandler> {
+  return {
+    [PRESENCE_CHANNEL]: () => presence.onNotify(),
+    [DELETES_CHANNEL]: (payload) => {
+      // The delete trigger sends the bare id.
+      const id = Number(payload);
+      if (Number.isSafeInteger(id) && id > 0) {
+        hub.signal(DELETE_EVENT, { id });
       }
     },
-    signals: {
-      [PRESENCE_CHANNEL]: () => presence.onNotify(),
-      [DELETES_CHANNEL]: (payload) => {
-        // The delete trigger sends the bare id.
-        const id = Number(payload);
-        if (Number.isSafeInteger(id) && id > 0) {
-          hub.signal(DELETE_EVENT, { id });
-        }
-      },
-      [TYPING_CHANNEL]: (payload) => {
-        // Anyone can NOTIFY this channel: pass on only a valid name.
-        let author;
-        try {
-          author = validateTypingInput(JSON.parse(payload));
-        } catch {
-          return;
-        }
-        if (author.ok) hub.signal(TYPING_EVENT, { author: author.value });
-      },
+    [TYPING_CHANNEL]: (payload) => {
+      // Anyone can NOTIFY this channel: pass on only a valid name.
+      let author;
+      try {
+        author = validateTypingInput(JSON.parse(payload));
+      } catch {
+        return;
+      }
+      if (author.ok) hub.signal(TYPING_EVENT, { author: author.value });
     },
-  });
-  onCommitted = (messages) => listener.committed(messages);
-  try {
-    await listener.start();
-    await presence.start();
-  } catch (error) {
-    await presence.close();
-    await listener.close();
-    await db.close().catch(() => {});
-    throw new StartupError(
-      `could not LISTEN on ${where} (${describe(error)}).`,
-      { cause: error },
-    );
-  }
-  let maxStreams = config.maxStreams;
-  const fdLimit = await openFileLimit();
-  if (fdLimit !== null && streamsWithin(fdLimit) < maxStreams) {
-    maxStreams = streamsWithin(fdLimit);
-    logger.warn("streams_capped", {
-      message:
-        `The open-file limit (${fdLimit}) holds about ${maxStreams} streams: new streams get 503 beyond that. Raise \`ulimit -n\` for more.`,
-      maxStreams,
-      fdLimit,
-    });
-  }
-  const assets = await loadClientAssets(config.distDir);
-  if (assets === null) {
-    logger.warn("no_client_build", {
-      message:
-        `No built client in ${config.distDir}: run \`deno task build\` to serve the web app.`,
-    });
-  }
-  // Set once close() starts; the app uses it to tell uploads cut off by the
-  // shutdown from ones the client abandoned.
-  let closing: Promise<void> | null = null;
-  const app = createApp({
-    store,
-    db,
-    limits: {
-      post: config.postLimit === null ? noRateLimit : createRateLimiter({
-        capacity: config.postLimit.burst,
-        perSecond: config.postLimit.perSecond,
-      }),
-      typing: config.typingLimit === null ? noRateLimit : createRateLimiter({
-        capacity: config.typingLimit.burst,
-        perSecond: config.typingLimit.perSecond,
-      }),
-      authFailures: config.authFailureLimit === null
-        ? noRateLimit
-        : createRateLimiter({
-          capacity: config.authFailureLimit.burst,
-          perSecond: config.authFailureLimit.perSecond,
-        }),
-      streamsPerAddress: config.streamsPerAddress,
-      maxStreams,
-      trustProxy: config.trustProxy,
-      streamMaxAgeMs: config.streamMaxAgeMs,
-    },
-    hub,
-    listener,
-    assets,
-    retryMs: config.sseRetryMs,
-    heartbeatMs: config.heartbeatMs,
-    allowedOrigins: config.allowedOrigins,
-    adminToken: config.adminToken,
-    stopping: () => closing !== null,
-    streamBufferBytes: config.streamBufferBytes,
-    logger,
-    metrics,
-    metricsToken: config.metricsToken,
-    push: push.routes,
-  });
-  let server: ResilientServer;
-  let acceptFailures = 0;
-  let acceptLoggedAt = -Infinity;
-  try {
-    server = serveResilient(
-      { port: config.port, hostname: config.hostname },
-      (request, info) => {
-        setBodyDeadline(request, performance.now() + config.bodyTimeoutMs);
-        return app.fetch(request, info);
-      },
-      {
-        onAcceptFailed: (error) => {
-          acceptFailures++;
-          if (performance.now() - acceptLoggedAt < ACCEPT_FAILURE_LOG_MS) {
-            return;
-          }
-          logger.error("accept_failed", {
-            message: `Could not accept connections (${
-              describe(error)
-            }); closed the idle ones and listening again.`,
-            failures: acceptFailures,
-          });
-          acceptFailures = 0;
-          acceptLoggedAt = performance.now();
-        },
-        onRelistenFailed: (error, retryMs) =>
-          logger.error("relisten_failed", {
-            message: `Could not listen again (${
-              describe(error)
-            }); next try in ${retryMs} ms.`,
-          }),
-      },
-    );
-  } catch (error) {
-    hub.close();
-    await presence.close();
-    await listener.close();
-    await db.close().catch(() => {});
-    throw new StartupError(
-      `could not listen on ${config.hostname}:${config.port} (${
-        describe(error)
-      }). Set PORT (or HOST) to a free address.`,
-      { cause: error },
-    );
-  }
-  const { port } = server;
-  const host = config.hostname === "0.0.0.0" ? "localhost" : config.hostname;
-  const url = `http://${host}:${port}`;
-  options.onListen?.(url);
-  push.start();
+  };
+}
 
-  // One line a minute about streams, not one per connection: at thousands of
-  // clients per-stream lines would drown everything else.
+/** Logs the LISTEN session going up and down and counts its comebacks. */
+function liveLogger(
+  logger: Logger,
+  metrics: PlazaMetrics,
+): (live: boolean) => void {
+  let everLive = false;
+  return (live) => {
+    if (!live) {
+      logger.warn("listen_down");
+      return;
+    }
+    if (everLive) metrics.listenerReconnects.inc();
+    logger.info("listen_up", { reconnect: everLive });
+    everLive = true;
+  };
+}
+
+/** MAX_STREAMS, lowered (with a warning) to what the open-file limit holds. */
+async function streamCap(maxStreams: number, logger: Logger): Promise<number> {
+  const fdLimit = await openFileLimit();
+  if (fdLimit === null || streamsWithin(fdLimit) >= maxStreams) {
+    return maxStreams;
+  }
+  const capped = streamsWithin(fdLimit);
+  logger.warn("streams_capped", {
+    message:
+      `The open-file limit (${fdLimit}) holds about ${capped} streams: new streams get 503 beyond that. Raise \`ulimit -n\` for more.`,
+    maxStreams: capped,
+    fdLimit,
+  });
+  return capped;
+}
+
+function limiter(limit: Config["postLimit"]): RateLimiter {
+  return limit === null ? noRateLimit : createRateLimiter({
+    capacity: limit.burst,
+    perSecond: limit.perSecond,
+  });
+}
+
+/** The app's abuse limits from the config. */
+function appLimits(config: Config, maxStreams: number): AppLimits {
+  return {
+    post: limiter(config.postLimit),
+    typing: limiter(config.typingLimit),
+    authFailures: limiter(config.authFailureLimit),
+    streamsPerAddress: config.streamsPerAddress,
+    maxStreams,
+    trustProxy: config.trustProxy,
+    streamMaxAgeMs: config.streamMaxAgeMs,
+  };
+}
+
+/** Logs accept failures at most once per ACCEPT_FAILURE_LOG_MS (a flood causes many). */
+function acceptFailureLogger(logger: Logger): ResilientServeHooks {
+  let failures = 0;
+  let loggedAt = -Infinity;
+  return {
+    onAcceptFailed: (error) => {
+      failures++;
+      if (performance.now() - loggedAt < ACCEPT_FAILURE_LOG_MS) return;
+      logger.error("accept_failed", {
+        message: `Could not accept connections (${
+          describe(error)
+        }); closed the idle ones and listening again.`,
+        failures,
+      });
+      failures = 0;
+      loggedAt = performance.now();
+    },
+    onRelistenFailed: (error, retryMs) =>
+      logger.error("relisten_failed", {
+        message: `Could not listen again (${
+          describe(error)
+        }); next try in ${retryMs} ms.`,
+      }),
+  };
+}
+
+/**
+ * One line a minute about streams, not one per connection: at thousands of
+ * clients per-stream lines would drown everything else. Each call logs the
+ * counts since the previous one.
+ */
+function streamsLogger(
+  logger: Logger,
+  metrics: PlazaMetrics,
+  hub: Hub,
+): () => void {
   let loggedOpened = 0;
   let loggedClosed = 0;
-  const streamsTimer = setInterval(() => {
+  return () => {
     const opened = metrics.streamsOpened.get() - loggedOpened;
     const closed = metrics.streamsClosed.get() - loggedClosed;
     loggedOpened += opened;
     loggedClosed += closed;
     if (hub.size === 0 && opened === 0 && closed === 0) return;
     logger.info("streams", { open: hub.size, opened, closed });
-  }, STREAMS_LOG_MS);
-
-  return {
-    url,
-    port,
-    close() {
-      closing ??= (async () => {
-        clearInterval(streamsTimer);
-        // Streams first: Deno.serve's shutdown() waits for open responses,
-        // and ending them sends clients to reconnect elsewhere at once.
-        hub.close();
-        // shutdown() also finishes in-flight POSTs, but it waits forever on a
-        // client that stopped reading (its bytes sit in a socket write), and
-        // aborting the server after shutdown() crashes Deno 2.9. So wait a
-        // bounded time and move on; main.ts exits the process after close().
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const drained = await Promise.race([
-          server.shutdown().then(() => true),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(false), SHUTDOWN_GRACE_MS);
-          }),
-        ]);
-        clearTimeout(timer);
-        if (!drained) {
-          logger.warn("shutdown_timeout", {
-            message:
-              `Some connections did not finish within ${SHUTDOWN_GRACE_MS} ms; closing anyway.`,
-          });
-        }
-        await push.close();
-        await presence.close();
-        await listener.close();
-        await db.close();
-      })();
-      return closing;
-    },
   };
 }

@@ -2,15 +2,18 @@
  * Builds the browser client into dist/: hashed JS and CSS bundles, an
  * index.html that references them (no inline script or style, so a strict CSP
  * can forbid both), the installable app's files (manifest.webmanifest, the
- * icons, the lazily loaded client/pwa chunk and the service worker sw.js) and
- * build.json, whose input hash lets `--if-stale` skip a rebuild when nothing
- * the bundle depends on has changed.
+ * icons, the lazily loaded client/pwa chunk and the service worker sw.js),
+ * brotli (`.br`) and gzip (`.gz`) copies of every text file for the server to
+ * send as they are, and build.json, whose input hash lets `--if-stale` skip a
+ * rebuild when nothing the bundle depends on has changed.
  *
  *   deno run -A tools/build_client.ts [--if-stale] [--out-dir DIR]
  */
 import * as esbuild from "esbuild";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { COMPRESSED_SUFFIXES } from "../server/http/client_assets.ts";
 
 /** Where to build from and to; both default to this repository's layout. */
 export interface BuildOptions {
@@ -20,19 +23,24 @@ export interface BuildOptions {
   outDir?: string;
 }
 
-/** One emitted bundle and its size. */
+/** One emitted bundle and its size as built and as sent compressed. */
 export interface AssetInfo {
   /** Path relative to outDir, e.g. "assets/main-AB12CD34.js". */
   path: string;
   bytes: number;
+  /** Size of the `.gz` copy the server sends to gzip-only clients. */
   gzipBytes: number;
+  /** Size of the `.br` copy the server sends to most browsers. */
+  brotliBytes: number;
 }
 
 /** Contents of `<outDir>/build.json`. */
 export interface BuildManifest {
   inputHash: string;
-  /** Every file of the build, relative to outDir. */
+  /** Every file of the build as served, relative to outDir. */
   files: string[];
+  /** The brotli and gzip copies of the text files among them. */
+  compressed: string[];
   builtAt: string;
 }
 
@@ -65,6 +73,9 @@ const TEMPLATE = "client/index.html";
 // second copy that does not see the page's state.
 const NOT_IN_PWA_CHUNK = /node_modules[\\/]|client[\\/](chat_state|main)\./;
 const ASSETS_MARKER = /<!--\s*plaza:assets\b[\s\S]*?-->/;
+// Files that get precompressed copies (the service worker is a .js); images
+// such as PNG are compressed already.
+const COMPRESSIBLE = /\.(js|css|html|svg|webmanifest|map|json)$/;
 // Folders whose sources go into the bundle: the client and what it shares
 // with the server (types, limits, event names, the mention rule).
 const SOURCE_DIRS = ["client", "protocol"];
@@ -149,13 +160,16 @@ async function readManifest(outDir: string): Promise<BuildManifest | null> {
     );
     if (typeof parsed !== "object" || parsed === null) return null;
     const m = parsed as Record<string, unknown>;
+    const strings = (v: unknown): v is string[] =>
+      Array.isArray(v) && v.every((f) => typeof f === "string");
     if (
-      typeof m.inputHash !== "string" || !Array.isArray(m.files) ||
-      !m.files.every((f) => typeof f === "string")
+      typeof m.inputHash !== "string" || !strings(m.files) ||
+      !strings(m.compressed)
     ) return null;
     return {
       inputHash: m.inputHash,
       files: m.files,
+      compressed: m.compressed,
       builtAt: String(m.builtAt),
     };
   } catch {
@@ -180,19 +194,32 @@ export async function isClientBuildStale(
   const { root, outDir } = paths(options);
   const manifest = await readManifest(outDir);
   if (manifest === null) return true;
-  for (const file of new Set(["index.html", ...manifest.files])) {
+  for (
+    const file of new Set([
+      "index.html",
+      ...manifest.files,
+      ...manifest.compressed,
+    ])
+  ) {
     if (!await exists(join(outDir, file))) return true;
   }
   return manifest.inputHash !== await computeInputHash(root);
 }
 
-async function gzipSize(data: Uint8Array): Promise<number> {
-  const stream = new Blob([data.slice()]).stream().pipeThrough(
-    new CompressionStream("gzip"),
-  );
-  let size = 0;
-  for await (const chunk of stream) size += chunk.length;
-  return size;
+/** Brotli at its best (quality 11, text mode): built once, sent many times. */
+export function brotli(data: Uint8Array): Uint8Array {
+  return brotliCompressSync(data, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_SIZE_HINT]: data.byteLength,
+    },
+  });
+}
+
+/** Gzip at its best (level 9); the header's time is 0, so a build is reproducible. */
+export function gzip(data: Uint8Array): Uint8Array {
+  return gzipSync(data, { level: constants.Z_BEST_COMPRESSION });
 }
 
 // Writes through a temporary name so a running server never serves half a file.
@@ -389,6 +416,19 @@ export async function buildClient(
     await esbuild.stop();
   }
 
+  const served = [...written.keys()];
+  const compressed: string[] = [];
+  for (const path of served) {
+    if (!COMPRESSIBLE.test(path)) continue;
+    const data = written.get(path)!;
+    written.set(path + COMPRESSED_SUFFIXES.br, brotli(data));
+    written.set(path + COMPRESSED_SUFFIXES.gzip, gzip(data));
+    compressed.push(
+      path + COMPRESSED_SUFFIXES.br,
+      path + COMPRESSED_SUFFIXES.gzip,
+    );
+  }
+
   // Assets first, then the files that name them, index.html last: a running
   // server reading dist/ never sees a page that links a missing file.
   await Deno.mkdir(assetsDir, { recursive: true });
@@ -403,11 +443,12 @@ export async function buildClient(
     if (entry.isFile && !written.has(path)) await Deno.remove(path);
   }
 
-  const files = [...written.keys()].map((p) => toPosix(relative(outDir, p)))
-    .sort();
+  const relativeTo = (paths: string[]) =>
+    paths.map((p) => toPosix(relative(outDir, p))).sort();
   const manifest: BuildManifest = {
     inputHash,
-    files,
+    files: relativeTo(served),
+    compressed: relativeTo(compressed),
     builtAt: new Date().toISOString(),
   };
   // Written last: an interrupted build leaves no manifest claiming freshness.
@@ -416,20 +457,18 @@ export async function buildClient(
     JSON.stringify(manifest, null, 2) + "\n",
   );
 
-  const asset = async (abs: string): Promise<AssetInfo> => {
-    const data = written.get(abs) ?? new Uint8Array();
-    return {
-      path: toPosix(relative(outDir, abs)),
-      bytes: data.length,
-      gzipBytes: await gzipSize(data),
-    };
-  };
+  const asset = (abs: string): AssetInfo => ({
+    path: toPosix(relative(outDir, abs)),
+    bytes: written.get(abs)?.length ?? 0,
+    gzipBytes: written.get(abs + COMPRESSED_SUFFIXES.gzip)?.length ?? 0,
+    brotliBytes: written.get(abs + COMPRESSED_SUFFIXES.br)?.length ?? 0,
+  });
   return {
     ...manifest,
-    js: await asset(jsPath!),
-    css: await asset(cssPath!),
-    pwa: await asset(pwaPath!),
-    sw: await asset(swPath),
+    js: asset(jsPath!),
+    css: asset(cssPath!),
+    pwa: asset(pwaPath!),
+    sw: asset(swPath),
     cacheName,
     durationMs: Math.round(performance.now() - started),
   };
@@ -442,7 +481,9 @@ function kb(bytes: number): string {
 /** One line for the terminal: where the build went and how big it is. */
 export function formatSummary(result: BuildResult, outDir: string): string {
   const size = (a: AssetInfo) =>
-    `${a.path} ${kb(a.gzipBytes)} gzip (${kb(a.bytes)})`;
+    `${a.path} ${kb(a.brotliBytes)} br, ${kb(a.gzipBytes)} gzip (${
+      kb(a.bytes)
+    })`;
   return `client built in ${result.durationMs} ms -> ${outDir}: ` +
     [result.js, result.css, result.pwa, result.sw].map(size).join(", ");
 }

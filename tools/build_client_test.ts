@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import {
   buildClient,
   computeInputHash,
@@ -143,8 +144,57 @@ Deno.test("buildClient writes hashed assets that index.html links without inline
       JSON.stringify(manifest),
     );
     assert.equal(await isClientBuildStale({ outDir }), false);
+    // A missing precompressed copy too.
+    await Deno.remove(join(outDir, `${result.js.path}.br`));
+    assert.equal(await isClientBuildStale({ outDir }), true);
+    await buildClient({ outDir });
+    assert.equal(await isClientBuildStale({ outDir }), false);
     await Deno.remove(join(outDir, "index.html"));
     assert.equal(await isClientBuildStale({ outDir }), true);
+  });
+});
+
+Deno.test("every text file of the build has brotli and gzip copies of the same bytes; images have none", async () => {
+  await withTempDir(async (outDir) => {
+    const result = await buildClient({ outDir });
+    // `files` is what is served; the copies are listed apart.
+    assert.ok(result.files.every((f) => !/\.(br|gz)$/.test(f)));
+    const originals = result.files;
+    const text = originals.filter((f) =>
+      /\.(js|css|html|svg|webmanifest|map|json)$/.test(f)
+    );
+    for (
+      const file of [
+        "index.html",
+        "sw.js",
+        "manifest.webmanifest",
+        result.js.path,
+        result.css.path,
+        result.pwa.path,
+      ]
+    ) {
+      assert.ok(text.includes(file), file);
+    }
+    assert.ok(text.some((f) => f.endsWith(".svg")), "the favicon");
+    for (const file of text) {
+      const data = await Deno.readFile(join(outDir, file));
+      const br = await Deno.readFile(join(outDir, `${file}.br`));
+      const gz = await Deno.readFile(join(outDir, `${file}.gz`));
+      assert.deepEqual(new Uint8Array(brotliDecompressSync(br)), data, file);
+      assert.deepEqual(new Uint8Array(gunzipSync(gz)), data, file);
+      assert.ok(result.compressed.includes(`${file}.br`), `${file}.br listed`);
+      assert.ok(result.compressed.includes(`${file}.gz`), `${file}.gz listed`);
+    }
+    for (const file of originals.filter((f) => f.endsWith(".png"))) {
+      assert.equal(await exists(join(outDir, `${file}.br`)), false, file);
+      assert.equal(await exists(join(outDir, `${file}.gz`)), false, file);
+    }
+    // The sizes reported are those of the copies sent.
+    const mainBr = await Deno.readFile(join(outDir, `${result.js.path}.br`));
+    const mainGz = await Deno.readFile(join(outDir, `${result.js.path}.gz`));
+    assert.equal(result.js.brotliBytes, mainBr.length);
+    assert.equal(result.js.gzipBytes, mainGz.length);
+    assert.ok(result.js.brotliBytes < result.js.gzipBytes);
   });
 });
 

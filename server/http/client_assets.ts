@@ -1,9 +1,29 @@
 import { fileURLToPath } from "node:url";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
+
+/** Content-Encodings the build precompresses text files in (tools/build_client.ts). */
+export type ContentCoding = "br" | "gzip";
+
+/** The file names of the precompressed copies, by Content-Encoding. */
+export const COMPRESSED_SUFFIXES: Readonly<Record<ContentCoding, string>> = {
+  br: ".br",
+  gzip: ".gz",
+};
+
+/** One encoding of a built file: its bytes and the strong ETag of those bytes. */
+export interface Encoded {
+  body: Uint8Array<ArrayBuffer>;
+  etag: string;
+}
 
 /** One built file, held in memory with the headers it is served with. */
 export interface Asset {
+  /** The file as built (identity). */
   body: Uint8Array<ArrayBuffer>;
+  /** Content-Type and Cache-Control; once loaded, the ETag of `body`. */
   headers: Record<string, string>;
+  /** The build's precompressed copies; none for files not worth it (images). */
+  encoded?: Partial<Record<ContentCoding, Encoded>>;
 }
 
 /** The built client: the HTML shell and its other files by URL path. */
@@ -64,15 +84,16 @@ export async function loadClientAssets(
   const files = new Map<string, Asset>();
   try {
     for await (const entry of Deno.readDir(`${dir}/assets`)) {
-      if (!entry.isFile) continue;
-      files.set(`/assets/${entry.name}`, {
-        body: await Deno.readFile(`${dir}/assets/${entry.name}`),
-        headers: {
+      if (!entry.isFile || isCompressedCopy(entry.name)) continue;
+      const path = `${dir}/assets/${entry.name}`;
+      files.set(
+        `/assets/${entry.name}`,
+        await withEncodings(path, await Deno.readFile(path), {
           "Content-Type": contentType(entry.name),
           // Names carry a content hash, so a URL never changes meaning.
           "Cache-Control": "public, max-age=31536000, immutable",
-        },
-      });
+        }),
+      );
     }
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -80,25 +101,79 @@ export async function loadClientAssets(
   for (const path of ROOT_FILES) {
     const body = await readIfExists(`${dir}${path}`);
     if (body === null) continue;
-    files.set(path, {
-      body,
-      headers: {
+    files.set(
+      path,
+      await withEncodings(`${dir}${path}`, body, {
         "Content-Type": contentType(path),
         "Cache-Control": "no-cache",
-      },
-    });
+      }),
+    );
   }
   return {
-    index: {
-      body: index,
-      headers: {
-        "Content-Type": "text/html; charset=utf-8",
-        // The shell names the current hashed assets: always revalidate it.
-        "Cache-Control": "no-cache",
-      },
-    },
+    index: await withEncodings(`${dir}/index.html`, index, {
+      "Content-Type": "text/html; charset=utf-8",
+      // The shell names the current hashed assets: always revalidate it.
+      "Cache-Control": "no-cache",
+    }),
     files,
   };
+}
+
+function isCompressedCopy(name: string): boolean {
+  return Object.values(COMPRESSED_SUFFIXES).some((s) => name.endsWith(s));
+}
+
+const DECODE: Record<ContentCoding, (data: Uint8Array) => Uint8Array> = {
+  br: brotliDecompressSync,
+  gzip: gunzipSync,
+};
+
+/**
+ * The built file `body` (read from `path`) with its precompressed copies,
+ * each with its ETag. A copy that does not decode to the file (left by
+ * another build of an unhashed file, e.g. an older build tool's index.html)
+ * is not used: that encoding is then not offered.
+ */
+async function withEncodings(
+  path: string,
+  body: Uint8Array<ArrayBuffer>,
+  headers: Record<string, string>,
+): Promise<Asset> {
+  const encoded: Partial<Record<ContentCoding, Encoded>> = {};
+  for (const coding of Object.keys(COMPRESSED_SUFFIXES) as ContentCoding[]) {
+    const copy = await readIfExists(path + COMPRESSED_SUFFIXES[coding]);
+    if (copy === null || !decodesTo(DECODE[coding], copy, body)) continue;
+    encoded[coding] = { body: copy, etag: await etagOf(copy) };
+  }
+  return {
+    body,
+    headers: { ...headers, ETag: await etagOf(body) },
+    encoded,
+  };
+}
+
+function decodesTo(
+  decode: (data: Uint8Array) => Uint8Array,
+  copy: Uint8Array,
+  original: Uint8Array,
+): boolean {
+  let decoded: Uint8Array;
+  try {
+    decoded = decode(copy);
+  } catch {
+    return false;
+  }
+  if (decoded.byteLength !== original.byteLength) return false;
+  for (let i = 0; i < decoded.byteLength; i++) {
+    if (decoded[i] !== original[i]) return false;
+  }
+  return true;
+}
+
+/** A strong ETag: the first 128 bits of the bytes' SHA-256, in hex. */
+async function etagOf(data: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return `"${digest.subarray(0, 16).toHex()}"`;
 }
 
 function readIndex(distDir: string): Promise<Uint8Array<ArrayBuffer> | null> {

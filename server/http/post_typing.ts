@@ -1,5 +1,5 @@
 import { TYPING_CHANNEL } from "../../db/channels.ts";
-import type { Context } from "hono";
+import type { Context, Hono } from "hono";
 import { clientAddress } from "./client_address.ts";
 import {
   type Database,
@@ -8,7 +8,7 @@ import {
 } from "../../db/database.ts";
 import { errorResponse } from "./http_error.ts";
 import { validateTypingInput } from "../../protocol/message.ts";
-import type { AppLimits } from "./app_env.ts";
+import type { AppEnv, AppLimits } from "./app_env.ts";
 import { readFields } from "./request_fields.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
 
@@ -43,4 +43,12 @@ export function postTyping(
     }
     return c.json({ ok: true }, 202);
   };
+}
+
+/** Adds POST /typing (see postTyping). */
+export function registerTypingRoutes(
+  app: Hono<AppEnv>,
+  ...deps: Parameters<typeof postTyping>
+): void {
+  app.post("/typing", postTyping(...deps));
 }

@@ -40,8 +40,8 @@ export interface HubBatch {
 /** One open stream as the hub sees it; `deliver` must never block. */
 export interface HubSubscriber {
   deliver(batch: HubBatch): void;
-  /** Ends the stream (shutdown). */
-  end(): void;
+  /** Ends the stream (shutdown), after sending `farewell` when given. */
+  end(farewell?: Uint8Array): void;
 }
 
 /** Wraps events into a batch (joining their bytes once for every stream). */
@@ -97,8 +97,12 @@ export interface Hub {
   readonly presence: Uint8Array;
   /** Number of open streams. */
   readonly size: number;
-  /** Ends every stream and stops the heartbeat. */
-  close(): void;
+  /**
+   * Ends every stream and stops the heartbeat. `farewell` is each stream's
+   * last bytes, e.g. a short `retry:` so clients come back at once (to
+   * another instance) rather than after the usual delay.
+   */
+  close(farewell?: Uint8Array): void;
 }
 
 /** Options for the hub. */
@@ -208,10 +212,10 @@ export function createHub(options: HubOptions): Hub {
     get size() {
       return subscribers.size;
     },
-    close() {
+    close(farewell) {
       stopTimer();
       flush();
-      for (const s of [...subscribers]) s.end();
+      for (const s of [...subscribers]) s.end(farewell);
       subscribers.clear();
     },
   };

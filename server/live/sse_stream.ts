@@ -80,10 +80,12 @@ export function createSseStream(
     wakeReader?.();
     options.onClose?.();
   };
-  const end = () => {
+  const end = (farewell?: Uint8Array) => {
     if (closed) return;
     finish();
     try {
+      // After whatever is queued, backlog or live: the client reads it all.
+      if (farewell) controller.enqueue(farewell);
       controller.close();
     } catch {
       // Already closed or errored by the runtime.

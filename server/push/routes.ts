@@ -44,13 +44,6 @@ export interface PushRouteContext {
   stopping: () => boolean;
 }
 
-function methodNotAllowed(allow: string) {
-  return () =>
-    errorResponse(405, `This endpoint accepts only ${allow}.`, {
-      Allow: allow,
-    });
-}
-
 /** Adds the push routes to `app`. */
 export function registerPushRoutes(
   app: Hono<AppEnv>,
@@ -89,7 +82,6 @@ export function registerPushRoutes(
       // Fixed for the deployment, but an operator may replace it.
       headers: { "Cache-Control": "no-cache" },
     }));
-  app.all("/push/key", methodNotAllowed("GET, HEAD"));
 
   app.post("/push/subscriptions", async (c) => {
     const refused = limited(c, push.limiter);
@@ -116,7 +108,6 @@ export function registerPushRoutes(
     }
     return new Response(null, { status: 204 });
   });
-  app.all("/push/subscriptions", methodNotAllowed("POST, DELETE"));
 
   app.post("/push/visibility", async (c) => {
     const refused = limited(c, push.visibilityLimiter);
@@ -131,5 +122,4 @@ export function registerPushRoutes(
     }
     return new Response(null, { status: 204 });
   });
-  app.all("/push/visibility", methodNotAllowed("POST"));
 }

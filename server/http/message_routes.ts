@@ -1,0 +1,92 @@
+import type { Hono } from "hono";
+import type { AppEnv, AppLimits } from "./app_env.ts";
+import { type BearerGuard, checkAdmin } from "./admin_auth.ts";
+import { errorResponse } from "./http_error.ts";
+import { postMessage } from "./post_message.ts";
+import { parseId, parseIntParam } from "./request_params.ts";
+import { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
+import type { MessageStore } from "../store/message_store.ts";
+import type { PlazaMetrics } from "../observe/metrics.ts";
+
+/** What the /messages routes need. */
+export interface MessageRouteDeps {
+  store: MessageStore;
+  limits: Pick<AppLimits, "post" | "trustProxy">;
+  /** True once the instance is shutting down (see readFields). */
+  stopping: () => boolean;
+  metrics: Pick<
+    PlazaMetrics,
+    "messagesPosted" | "rateLimited" | "databaseErrors"
+  >;
+  /** With a token, DELETE /messages/:id exists for moderators. */
+  adminToken: string | null;
+  /** Counts wrong tokens per address (see admin_auth.ts). */
+  bearerGuard: BearerGuard;
+}
+
+/** Adds GET and POST /messages (scrollback, posting) and GET (and, with ADMIN_TOKEN, DELETE) /messages/:id. */
+export function registerMessageRoutes(
+  app: Hono<AppEnv>,
+  deps: MessageRouteDeps,
+): void {
+  const { store } = deps;
+  app.get("/messages", async (c) => {
+    const limit = parseIntParam(
+      c.req.query("limit"),
+      "limit",
+      1,
+      MAX_PAGE,
+      DEFAULT_HISTORY,
+    );
+    if (!limit.ok) return errorResponse(400, limit.error);
+    const beforeRaw = c.req.query("before");
+    const afterRaw = c.req.query("after");
+    if (beforeRaw !== undefined && afterRaw !== undefined) {
+      return errorResponse(400, 'Give "before" or "after", not both.');
+    }
+    if (afterRaw !== undefined) {
+      // Forward paging, for a client coming back down from scrollback.
+      const after = parseId(afterRaw, "after");
+      if (!after.ok) return errorResponse(400, after.error);
+      const page = await store.after(after.value, limit.value + 1);
+      return c.json({
+        messages: page.slice(0, limit.value),
+        hasMore: page.length > limit.value,
+      });
+    }
+    let before: number | null = null;
+    if (beforeRaw !== undefined) {
+      const parsed = parseId(beforeRaw, "before");
+      if (!parsed.ok) return errorResponse(400, parsed.error);
+      before = parsed.value;
+    }
+    return c.json(await store.before(before, limit.value));
+  });
+  app.post(
+    "/messages",
+    postMessage(store, deps.limits, deps.stopping, deps.metrics),
+  );
+
+  app.get("/messages/:id", async (c) => {
+    const id = parseId(c.req.param("id"), "The message id");
+    if (!id.ok) return errorResponse(400, id.error);
+    const message = await store.get(id.value);
+    if (message === null) {
+      return errorResponse(404, `There is no message ${id.value}.`);
+    }
+    return c.json(message);
+  });
+  const { adminToken } = deps;
+  if (adminToken === null) return;
+  app.delete("/messages/:id", async (c) => {
+    const refused = checkAdmin(c, adminToken, deps.bearerGuard);
+    if (refused) return refused;
+    const id = parseId(c.req.param("id"), "The message id");
+    if (!id.ok) return errorResponse(400, id.error);
+    if (!(await store.remove(id.value))) {
+      return errorResponse(404, `There is no message ${id.value}.`);
+    }
+    // The delete trigger tells every instance's streams.
+    return new Response(null, { status: 204 });
+  });
+}
