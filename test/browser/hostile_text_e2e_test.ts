@@ -272,8 +272,14 @@ async function marksAndLookalikes(
     // marks, a dot below, an ogonek.
     const accents = "Ǻ Ỗ ặ กั้น ṩ Ųg jpqy";
     await postJson(url, "Ǻsa Ỗng", accents);
-    // Marks stacked far above and below, in a text and in an old name.
-    await postJson(url, "dan", `${STACKED} in a text`);
+    // Marks stacked far above and below, in a text and in a name. The server
+    // refuses such piles now; rows stored before the rule, or by psql, may
+    // still carry them, so they arrive as the stream would bring them.
+    await relay(
+      page,
+      "message",
+      streamed(1_000_002, "dan", `${STACKED} in a text`),
+    );
     await relay(page, "message", streamed(1_000_003, STACKED, "in a name"));
     for (const text of ["in a text", "in a name"]) {
       const row = messageWith(page, text);
