@@ -1,5 +1,3 @@
-import type { Instance } from "./instance.ts";
-
 /** The first sample of a run's traffic phase is taken after this warm-up. */
 const WARM_UP_MS = 10_000;
 const RSS_EVERY_MS = 60_000;
@@ -9,6 +7,14 @@ export interface RssSample {
   label: string;
   atS: number;
   kib: number | null;
+}
+
+/** What the sampler needs of an instance: its process and where readings go. */
+export interface Sampled {
+  name: string;
+  pid: number;
+  exit: unknown;
+  rss: RssSample[];
 }
 
 /** Takes one labelled reading of every instance, stores it and prints it. */
@@ -30,7 +36,7 @@ export const mib = (kib: number | null): string =>
 
 /** A sampler of `instances`' VmRSS, stamped with `elapsedS()`. */
 export function createRssSampler(
-  instances: readonly Instance[],
+  instances: readonly Sampled[],
   elapsedS: () => number,
 ): RssSampler {
   return async (label) => {
