@@ -57,22 +57,24 @@ export async function fuzzInstance(
     try {
       const started = Date.now();
       await runCases(settings, ctx, plaza, state);
-      // Requests closed unread may still be in the server: let them finish
-      // (and log) before judging.
-      await new Promise((resolve) => setTimeout(resolve, 500));
       elapsedMs = Date.now() - started;
+
+      const health = await fetch(`${plaza.url}/healthz`);
+      const healthBody = await health.text();
+      if (health.status !== 200) {
+        after.push(
+          `/healthz answered ${health.status} ${healthBody} after the run`,
+        );
+      }
+      after.push(...await checkStored(plaza.url, databaseUrl, state));
+      after.push(...await checkChat(plaza.url));
+      // Requests sent then closed unread may still be in the server. Closing
+      // it resolves once every request in flight has ended (and logged), or
+      // logs that some did not: either way the log is complete to judge.
+      await plaza.close();
     } finally {
       errors.stop();
     }
-    const health = await fetch(`${plaza.url}/healthz`);
-    const healthBody = await health.text();
-    if (health.status !== 200) {
-      after.push(
-        `/healthz answered ${health.status} ${healthBody} after the run`,
-      );
-    }
-    after.push(...await checkStored(plaza.url, databaseUrl, state));
-    after.push(...await checkChat(plaza.url));
     return {
       state,
       elapsedMs,
