@@ -10,7 +10,7 @@
 // the subscription itself (made by the test push service, with real keys,
 // and handed to the page by a stub PushManager) and the push service's
 // delivery to the browser (ServiceWorker.deliverPushMessage). The click is
-// dispatched in the worker by the test, as in client/pwa_e2e_test.ts.
+// dispatched in the worker by the test, as in pwa_push_e2e_test.ts.
 import assert from "node:assert/strict";
 import {
   clickShownNotification,
