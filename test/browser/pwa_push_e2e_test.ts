@@ -20,6 +20,10 @@ import {
   severeViolations,
   withRoom,
 } from "../harness/pwa_room.ts";
+import { withDeadline } from "../harness/wait.ts";
+
+/** How long a call to the push endpoints may take to come once the page should make it. */
+const CALL_TIMEOUT_MS = 10_000;
 
 Deno.test("browser: a push shows a notification; its click brings the open Plaza to the message, and a new window opens at it", async () => {
   await withRoom(async ({ plaza, sql, browser }) => {
@@ -252,7 +256,11 @@ Deno.test("browser: Notify me asks permission only when clicked, subscribes, sen
       });
       assert.equal(key, publicKey);
       // The tab is visible: the server hears so at once.
-      const first = (await firstReport).body as {
+      const first = (await withDeadline(
+        firstReport,
+        CALL_TIMEOUT_MS,
+        "the first POST /push/visibility",
+      )).body as {
         endpoint: string;
         tab: string;
         visible: boolean;
@@ -269,7 +277,11 @@ Deno.test("browser: Notify me asks permission only when clicked, subscribes, sen
       await page.getByTestId("change-name").click();
       await page.getByTestId("name-input").fill("ada lovelace");
       await page.getByTestId("name-submit").click();
-      const renamed = await resent;
+      const renamed = await withDeadline(
+        resent,
+        CALL_TIMEOUT_MS,
+        "POST /push/subscriptions again after the rename",
+      );
       assert.equal((renamed.body as { name: string }).name, "ada lovelace");
 
       // Off: deleted on the server and in the browser.

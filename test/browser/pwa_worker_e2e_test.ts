@@ -6,6 +6,7 @@
 // test builds the client into a temporary directory (see pwa_room.ts).
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { buildClient, type BuildResult } from "../../tools/build_client.ts";
 import { openLivePage } from "../harness/browser.ts";
 import {
@@ -20,39 +21,60 @@ import {
   screenshot,
   withRoom,
 } from "../harness/pwa_room.ts";
+import { until } from "../harness/wait.ts";
+
+/** How long the saved copy may take: it is written a second after the list settles, later on a busy machine. */
+const SAVED_COPY_TIMEOUT_MS = 30_000;
+
+/** In the page: the ids of the saved copy in IndexedDB (none when there is none). */
+async function savedIds(): Promise<number[]> {
+  // Opening a database that does not exist would create it, empty.
+  const dbs = await indexedDB.databases();
+  if (!dbs.some((d) => d.name === "plaza")) return [];
+  const list = await new Promise<{ id: number }[]>((resolve) => {
+    const open = indexedDB.open("plaza");
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains("saved")) {
+        db.close();
+        return resolve([]);
+      }
+      const get = db.transaction("saved").objectStore("saved").get("latest");
+      get.onsuccess = () => {
+        db.close();
+        resolve(get.result ?? []);
+      };
+    };
+  });
+  return list.map((m) => m.id);
+}
 
 /**
- * In the page: waits until the saved copy in IndexedDB ends with message
- * `last` and holds at least `least` messages (it is saved a second after the
- * list settles, so on a busy machine an earlier, shorter copy may be there
- * first), then returns how many messages it holds.
+ * Waits until the page's saved copy ends with message `last` and holds at
+ * least `least` messages (an earlier, shorter copy may be there first), then
+ * returns how many it holds; fails after SAVED_COPY_TIMEOUT_MS.
  */
 async function savedCopy(
-  [last, least]: [number, number],
+  page: Page,
+  last: number,
+  least: number,
 ): Promise<number> {
-  const read = () =>
-    new Promise<{ id: number }[]>((resolve) => {
-      const open = indexedDB.open("plaza");
-      open.onsuccess = () => {
-        const db = open.result;
-        if (!db.objectStoreNames.contains("saved")) {
-          db.close();
-          return resolve([]);
-        }
-        const get = db.transaction("saved").objectStore("saved").get("latest");
-        get.onsuccess = () => {
-          db.close();
-          resolve(get.result ?? []);
-        };
-      };
-    });
-  for (;;) {
-    // Opening a database that does not exist would create it, empty.
-    const dbs = await indexedDB.databases();
-    const list = dbs.some((d) => d.name === "plaza") ? await read() : [];
-    if (list.at(-1)?.id === last && list.length >= least) return list.length;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let ids: number[] = [];
+  await until(async () => {
+    ids = await page.evaluate(savedIds);
+    return ids.at(-1) === last && ids.length >= least;
+  }, {
+    timeoutMs: SAVED_COPY_TIMEOUT_MS,
+    intervalMs: 100,
+    what: `a saved copy of ${least}+ messages ending with message ${last}`,
+  }).catch((error) => {
+    throw new Error(
+      `${error.message}; the last copy held ${ids.length}, ending with ${
+        ids.at(-1)
+      }`,
+    );
+  });
+  return ids.length;
 }
 
 Deno.test("browser: the worker caches the app shell and nothing else; offline, Plaza opens from it with the saved messages", async () => {
@@ -77,7 +99,7 @@ Deno.test("browser: the worker caches the app shell and nothing else; offline, P
       // The list is saved a second after it settles: wait until it is.
       // At least 100, and no more: the saved copy is capped at 100.
       assert.equal(
-        await page.evaluate(savedCopy, [120, 100] as [number, number]),
+        await savedCopy(page, 120, 100),
         100,
       );
 
