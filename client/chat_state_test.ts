@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Message } from "../protocol/message.ts";
 import {
+  type ChatState,
   createChatState,
   MAX_KEPT_MESSAGES,
   MAX_SENT_IDS,
@@ -12,6 +13,7 @@ import {
 import { MAX_AUTHOR_LENGTH } from "../protocol/limits.ts";
 import type { FetchLike } from "./fetch_like.ts";
 import { OUTBOX_KEY } from "./outbox.ts";
+import { until } from "../test/harness/wait.ts";
 
 function message(id: number, author = "ann", text = `hello ${id}`): Message {
   return {
@@ -131,12 +133,19 @@ Deno.test("an invalid stored name is ignored, a throwing storage is survived", (
   assert.equal(state.name.value, "Dan");
 });
 
-/** Waits (a few ms at a time) until check() holds, e.g. for a queued POST. */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  assert.ok(check(), "condition never held");
+/**
+ * Resolves once every send `state` queued so far has gone out: sends go one
+ * at a time, in order, so a probe sent now reaches fetch only after them
+ * (and after their answers were handled). The probe is then dropped, from
+ * the outbox and from `calls`.
+ */
+async function settled(state: ChatState, calls: Call[]): Promise<void> {
+  assert.equal(state.sendMessage("probe"), true);
+  const probe = state.outbox.value.at(-1)!.clientId;
+  const isProbe = (call: Call) => sentForm(call).clientId === probe;
+  await until(() => calls.some(isProbe), { what: "the probe send" });
+  calls.splice(calls.findIndex(isProbe), 1);
+  state.discardSend(probe);
 }
 
 function sentForm(call: Call): Record<string, string> {
@@ -197,7 +206,7 @@ Deno.test("the stream's event may confirm a send before the POST answers", async
   state.receiveMessage(stored);
   assert.deepEqual(state.outbox.value, []);
   reply(json(stored, 201));
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await settled(state, calls);
   assert.deepEqual(state.messages.value, [stored]);
   assert.deepEqual(state.outbox.value, []);
 });
@@ -249,7 +258,7 @@ Deno.test("a send discarded in another tab is not retried here", async () => {
   b.syncOutbox();
   assert.deepEqual(b.outbox.value, []);
   b.setStatus("live");
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await settled(b, calls);
   assert.equal(calls.length, 0);
 });
 
@@ -267,7 +276,7 @@ Deno.test("a refused send shows the server's sentence and waits for the reader",
 
   state.setStatus("live");
   state.setStatus("live");
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await settled(state, calls);
   assert.equal(calls.length, 1);
 
   state.retrySend(item.clientId);
@@ -309,14 +318,19 @@ Deno.test("an error page, a hang past the timeout: sentences, and retryable", as
 
 Deno.test("sends go out one at a time, in order; nothing is sent empty or nameless", async () => {
   const replies: (() => void)[] = [];
+  let answered = 0;
+  // Sends that went out while an earlier one was still unanswered.
+  const early: string[] = [];
   const { fetch, calls } = fakeFetch((call) =>
     new Promise((resolve) => {
       const { text, clientId } = sentForm(call);
-      replies.push(() =>
+      if (calls.length - 1 > answered) early.push(text);
+      replies.push(() => {
+        answered++;
         resolve(
           json(withClientId(message(calls.length, "Ivy", text), clientId), 201),
-        )
-      );
+        );
+      });
     })
   );
   const state = createChatState(null, fetch, 0);
@@ -327,12 +341,12 @@ Deno.test("sends go out one at a time, in order; nothing is sent empty or namele
   assert.equal(state.sendMessage("two"), true);
   assert.deepEqual(state.outbox.value.map((i) => i.text), ["one", "two"]);
   await until(() => calls.length === 1);
-  await new Promise((resolve) => setTimeout(resolve, 5));
   assert.equal(calls.length, 1);
   replies[0]();
   await until(() => calls.length === 2);
   replies[1]();
   await until(() => state.outbox.value.length === 0);
+  assert.deepEqual(early, []);
   assert.deepEqual(state.messages.value.map((m) => m.text), ["one", "two"]);
 });
 

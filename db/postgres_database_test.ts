@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { createPostgresDatabase } from "./postgres_database.ts";
 import { withTestDatabase } from "../test/harness/fixtures.ts";
 import { startTcpProxy, type TcpProxy } from "../test/harness/tcp_proxy.ts";
+import { until } from "../test/harness/wait.ts";
 
 /** Runs `fn` with a database reached through a proxy that can cut connections. */
 async function withProxiedDatabase(
@@ -31,16 +32,15 @@ async function withProxiedDatabase(
 /** How postgres.js reports a connection lost under a query. */
 const DROPPED = /CONNECTION_CLOSED|ECONNRESET|terminat/;
 
-/** Waits until the server is running `text` for some client. */
-async function untilRunning(sql: postgres.Sql, text: string): Promise<void> {
-  for (;;) {
+/** Waits until the server is running `text` for some client; fails after 10 s. */
+function untilRunning(sql: postgres.Sql, text: string): Promise<void> {
+  // pg_stat_activity cannot be waited on; poll it briefly.
+  return until(async () => {
     const [row] = await sql<{ n: number }[]>`
       select count(*)::int as n from pg_stat_activity
       where query = ${text} and state = 'active'`;
-    if (row.n > 0) return;
-    // pg_stat_activity cannot be waited on; poll it briefly.
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+    return row.n > 0;
+  }, { intervalMs: 10, what: `the server to run ${JSON.stringify(text)}` });
 }
 
 Deno.test("a connection that drops inside a transaction fails the transaction, not the process, and the next query reconnects", async () => {

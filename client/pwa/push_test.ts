@@ -10,6 +10,7 @@ import {
   toBase64Url,
   VISIBLE_EVERY_MS,
 } from "./push.ts";
+import { withDeadline } from "../../test/harness/wait.ts";
 
 const KEY = toBase64Url(new Uint8Array(65).fill(4).buffer);
 const OTHER_KEY = toBase64Url(new Uint8Array(65).fill(9).buffer);
@@ -250,6 +251,7 @@ Deno.test("visibility: reported on change, every 20 s while visible, hidden on p
   let status = 204;
   let hidden = false;
   let lost = 0;
+  let onLost = () => {};
   const page = new EventTarget();
   const doc = new EventTarget();
   let tick = () => {};
@@ -265,7 +267,10 @@ Deno.test("visibility: reported on change, every 20 s while visible, hidden on p
     () => endpoint,
     "tab-1",
     () => hidden,
-    () => lost++,
+    () => {
+      lost++;
+      onLost();
+    },
     page,
     doc,
     (fn, ms) => {
@@ -295,7 +300,8 @@ Deno.test("visibility: reported on change, every 20 s while visible, hidden on p
 
   status = 404;
   hidden = false;
+  const told = new Promise<void>((resolve) => (onLost = resolve));
   report();
-  await new Promise((r) => setTimeout(r, 0));
+  await withDeadline(told, 1_000, "lost() after a 404");
   assert.equal(lost, 1);
 });

@@ -4,7 +4,7 @@
 // in the worker is refused the "user clicked" permission that focus() and
 // openWindow() need. So both outcomes of a click (an open window is told
 // and focused, or a new one opens at the message) are checked here on the
-// very function the worker's listener calls, and test/browser/pwa_e2e_test.ts
+// very function the worker's listener calls, and test/browser/pwa_push_e2e_test.ts
 // checks the rest in a real browser: the push shows the notification, and
 // the message a focused window is told about is scrolled to and
 // highlighted.

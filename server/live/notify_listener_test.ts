@@ -14,6 +14,7 @@ import { createNotifyListener } from "./notify_listener.ts";
 import { createPostgresDatabase } from "../../db/postgres_database.ts";
 import { startPgCluster } from "../../test/harness/pg_cluster.ts";
 import { startTcpProxy } from "../../test/harness/tcp_proxy.ts";
+import { withDeadline } from "../../test/harness/wait.ts";
 
 Deno.test("after a database restart the listener back-fills the missed rows, once each, in order", async () => {
   const cluster = await startPgCluster();
@@ -140,7 +141,7 @@ Deno.test("the watchdog rebuilds a LISTEN session that silently stopped answerin
     for (let i = 0; i < 3; i++) {
       missed.push((await writes.insert({ author: "b", text: `${i}` })).message);
     }
-    await within(received(4), 10_000, "the missed rows never arrived");
+    await withDeadline(received(4), 10_000, "the missed rows");
     assert.deepEqual(got, [first.id, ...missed.map((m) => m.id)]);
     assert.ok(
       errors.some((e) => /did not answer a ping/.test(e)),
@@ -158,21 +159,6 @@ Deno.test("the watchdog rebuilds a LISTEN session that silently stopped answerin
     await cluster.stop();
   }
 });
-
-/** Fails with `label` unless `promise` settles within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, label: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(label)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 Deno.test("rows this instance committed are published at once when they follow the cursor, and their NOTIFY is then skipped", async () => {
   const message = (id: number): Message => ({

@@ -9,33 +9,27 @@ import {
   startServerProcess,
 } from "../../test/harness/server_process.ts";
 import { messageEvents, openSse } from "../../test/harness/sse_client.ts";
+import { withDeadline } from "../../test/harness/wait.ts";
 
 const STALLED = 200;
 const MESSAGES = 20_000;
 const BUFFER = 256 * 1024;
 
 /** Reads until the server closes the connection; rejects after `ms`. */
-async function readToEnd(conn: Deno.Conn, ms: number): Promise<number> {
-  const buf = new Uint8Array(256 * 1024);
-  let total = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("not closed by the server")), ms);
-  });
-  try {
+function readToEnd(conn: Deno.Conn, ms: number): Promise<number> {
+  const read = async () => {
+    const buf = new Uint8Array(256 * 1024);
+    let total = 0;
     for (;;) {
-      const n = await Promise.race([conn.read(buf), timeout]).catch(
-        (error) => {
-          if (error instanceof Deno.errors.ConnectionReset) return null;
-          throw error;
-        },
-      );
+      const n = await conn.read(buf).catch((error) => {
+        if (error instanceof Deno.errors.ConnectionReset) return null;
+        throw error;
+      });
       if (n === null) return total;
       total += n;
     }
-  } finally {
-    clearTimeout(timer);
-  }
+  };
+  return withDeadline(read(), ms, "the server to close a stalled stream");
 }
 
 Deno.test("200 stalled readers while 20,000 messages pass: they are dropped, memory stays bounded, live readers get everything", async () => {

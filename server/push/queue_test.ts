@@ -18,6 +18,7 @@ import {
 import type { PushSender } from "./send.ts";
 import { createVisibilityStore } from "./visibility.ts";
 import { withTestDatabase } from "../../test/harness/fixtures.ts";
+import { until, withDeadline } from "../../test/harness/wait.ts";
 
 Deno.test("summarize: own messages left out, authors in order, the latest mention kept", () => {
   const subs = [{ id: 1, name: "ada" }, { id: 2, name: "bob" }, {
@@ -261,18 +262,15 @@ Deno.test("four dispatchers on one database: every message reaches every other s
       const [{ max }] = await db.query<{ max: number | string }>(
         "select max(id) as max from messages",
       );
-      const deadline = Date.now() + 20_000;
-      for (;;) {
+      await until(async () => {
         const [s] = await db.query<{ ok: boolean }>(
           `select (select message_id from push_cursor) >= $1
              and not exists (select 1 from push_pending)
              and not exists (select 1 from push_deliveries) as ok`,
           [Number(max)],
         );
-        if (s.ok) break;
-        if (Date.now() > deadline) throw new Error("queue did not drain");
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+        return s.ok;
+      }, { timeoutMs: 20_000, intervalMs: 20, what: "the queue to drain" });
       assert.deepEqual(
         Object.fromEntries(names.map((n) => [n, counted.get(n) ?? 0])),
         Object.fromEntries(expected),
@@ -307,6 +305,8 @@ Deno.test("a dispatcher that stops mid-send leaves the notification due at once 
         }),
     };
     const delivered: string[] = [];
+    let deliveredOne = () => {};
+    const firstDelivery = new Promise<void>((r) => (deliveredOne = r));
     const options = {
       visibility: createVisibilityStore(db),
       intervalMs: 60_000,
@@ -322,6 +322,7 @@ Deno.test("a dispatcher that stops mid-send leaves the notification due at once 
       sender: {
         send(_target, message) {
           delivered.push(JSON.parse(message.payload).body);
+          deliveredOne();
           return Promise.resolve({ kind: "sent", status: 201 });
         },
       },
@@ -338,10 +339,11 @@ Deno.test("a dispatcher that stops mid-send leaves the notification due at once 
       );
       assert.equal(row.due, true);
       second.start();
-      const deadline = Date.now() + 10_000;
-      while (delivered.length === 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await withDeadline(
+        firstDelivery,
+        10_000,
+        "a send by the second dispatcher",
+      );
       assert.deepEqual(delivered, ["ada: are you there?"]);
     } finally {
       await first.close();
@@ -387,13 +389,6 @@ Deno.test("the interval between notifications counts from when one was sent: a n
       sendTimeoutMs: 1_000,
       idleMs: 20,
     });
-    const until = async (check: () => Promise<boolean>, what: string) => {
-      const deadline = Date.now() + 10_000;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
     const count = async (table: string) =>
       (await db.query<{ n: number }>(
         `select count(*)::int as n from ${table}`,
@@ -411,13 +406,13 @@ Deno.test("the interval between notifications counts from when one was sent: a n
       await until(
         async () =>
           delivered.length === 1 && await count("push_deliveries") === 0,
-        "the retried notification to be sent",
+        { intervalMs: 20, what: "the retried notification to be sent" },
       );
       await post(db, "bob", "two");
       dispatcher.wake();
       await until(
         async () => delivered.length > 1 || await count("push_pending") === 1,
-        "bob's message to be queued",
+        { intervalMs: 20, what: "bob's message to be queued" },
       );
       assert.deepEqual(delivered, ["ada: one"]);
       // It waits a whole interval from the send.

@@ -2,7 +2,7 @@
 // the page's "Notify me" stores a subscription on the real server, the tab
 // reports itself hidden, a message mentioning the reader is posted, the
 // server encrypts and sends a notification to a test push service
-// (test/harness/push_service.ts, which checks VAPID and decrypts it), and
+// (server/testing/push_service.ts, which checks VAPID and decrypts it), and
 // that very payload, delivered to the page's service worker through the
 // DevTools protocol, shows the notification whose click opens the message.
 //
@@ -10,7 +10,7 @@
 // the subscription itself (made by the test push service, with real keys,
 // and handed to the page by a stub PushManager) and the push service's
 // delivery to the browser (ServiceWorker.deliverPushMessage). The click is
-// dispatched in the worker by the test, as in test/browser/pwa_e2e_test.ts.
+// dispatched in the worker by the test, as in pwa_push_e2e_test.ts.
 import assert from "node:assert/strict";
 import {
   clickShownNotification,

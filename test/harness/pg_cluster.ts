@@ -9,6 +9,7 @@
 
 import { dirname, join } from "node:path";
 import postgres from "postgres";
+import { DeadlineError, until } from "./wait.ts";
 
 /** A running (or stopped, between stopServer and startServer) test cluster. */
 export interface PgCluster {
@@ -384,22 +385,24 @@ async function waitForTcp(
   timeoutMs: number,
   logFile: string,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        throw new Error(
-          `Cannot start test database: nothing listens on 127.0.0.1:${port} after ${
-            Math.round(timeoutMs / 1000)
-          } s (${err}).\nLog tail:\n${await logTail(logFile)}`,
-        );
+  let lastError: unknown;
+  try {
+    await until(async () => {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        return true;
+      } catch (err) {
+        lastError = err;
+        return false;
       }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    }, { timeoutMs, intervalMs: 50, what: `a listener on 127.0.0.1:${port}` });
+  } catch (error) {
+    if (!(error instanceof DeadlineError)) throw error;
+    throw new Error(
+      `Cannot start test database: nothing listens on 127.0.0.1:${port} after ${
+        Math.round(timeoutMs / 1000)
+      } s (${lastError}).\nLog tail:\n${await logTail(logFile)}`,
+    );
   }
 }
 

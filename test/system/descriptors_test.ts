@@ -10,6 +10,7 @@ import {
   startListening,
 } from "../harness/server_process.ts";
 import { openSse, type SseClient } from "../harness/sse_client.ts";
+import { until, withDeadline } from "../harness/wait.ts";
 
 /** Open-file limit of the server under test: a few hundred sockets reach it. */
 const FD_LIMIT = 256;
@@ -48,27 +49,15 @@ function portOf(url: string): number {
   return Number(new URL(url).port);
 }
 
-/** Reads `conn` until the server closes it; resolves false if `ms` pass first. */
-async function closedWithin(conn: Deno.Conn, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const closed = (async () => {
-    const buf = new Uint8Array(1024);
-    try {
-      while (await conn.read(buf) !== null) {
-        // Whatever the server says before closing.
-      }
-    } catch {
-      // A reset is a close too.
-    }
-    return true;
-  })();
+/** Reads `conn` until the server closes it (or resets it). */
+async function closed(conn: Deno.Conn): Promise<void> {
+  const buf = new Uint8Array(1024);
   try {
-    return await Promise.race([closed, late]);
-  } finally {
-    clearTimeout(timer);
+    while (await conn.read(buf) !== null) {
+      // Whatever the server says before closing.
+    }
+  } catch {
+    // A reset is a close too.
   }
 }
 
@@ -111,21 +100,20 @@ async function flood(
 }
 
 /** Resolves once GET /healthz answers 200, polling; throws after `ms`. */
-async function untilServing(baseUrl: string, ms: number): Promise<void> {
-  const until = performance.now() + ms;
-  for (;;) {
+function untilServing(baseUrl: string, ms: number): Promise<void> {
+  return until(async () => {
     try {
       const res = await fetch(`${baseUrl}/healthz`);
       await res.body?.cancel();
-      if (res.status === 200) return;
+      return res.status === 200;
     } catch {
-      // Not accepting yet.
+      return false; // Not accepting yet.
     }
-    if (performance.now() > until) {
-      throw new Error(`not serving within ${ms} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  }, {
+    timeoutMs: ms,
+    intervalMs: 100,
+    what: `${baseUrl}/healthz to answer 200`,
+  });
 }
 
 function hasMessage(stream: SseClient, text: string) {
@@ -157,8 +145,12 @@ Deno.test("an idle-socket flood past the open-file limit: the server lives, shed
       await hasMessage(stream, "during");
       // It closed the sockets it had accepted before running out, silent
       // and half-headed alike.
-      assert.ok(await closedWithin(sockets[0], 5_000), "silent socket open");
-      assert.ok(await closedWithin(sockets[1], 5_000), "half a head open");
+      await withDeadline(closed(sockets[0]), 5_000, "the silent socket closed");
+      await withDeadline(
+        closed(sockets[1]),
+        5_000,
+        "the half-headed socket closed",
+      );
 
       for (const conn of sockets.splice(0)) conn.close();
       assert.equal(await post(server.url, "after the flood"), 201);
@@ -282,7 +274,6 @@ Deno.test("a body that trickles in past BODY_TIMEOUT_MS gets 408 in time and not
       port: plaza.port,
     });
     let trickle: ReturnType<typeof setInterval> | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const body = JSON.stringify({ author: "ana", text: "slow ".repeat(20) });
       const started = performance.now();
@@ -304,15 +295,12 @@ Deno.test("a body that trickles in past BODY_TIMEOUT_MS gets 408 in time and not
         }
         return true;
       })();
-      const inTime = await Promise.race([
-        answered,
-        new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), 3_000);
-        }),
-      ]);
+      await withDeadline(answered, 3_000, "an answer to the trickling body")
+        .catch((error) => {
+          throw new Error(`${error.message}; got ${JSON.stringify(answer)}`);
+        });
       const elapsed = performance.now() - started;
       clearInterval(trickle);
-      assert.ok(inTime, `no answer within 3 s; got ${JSON.stringify(answer)}`);
       assert.match(answer, /^HTTP\/1\.1 408 /);
       // Deno ignores this for the socket (it reads the rest of the body
       // first), but a client that honours it stops sending.
@@ -326,7 +314,6 @@ Deno.test("a body that trickles in past BODY_TIMEOUT_MS gets 408 in time and not
       const stored = await fetch(`${plaza.url}/messages`);
       assert.deepEqual((await stored.json()).messages, []);
     } finally {
-      clearTimeout(timer);
       clearInterval(trickle);
       conn.close();
       await plaza.close();

@@ -13,21 +13,9 @@ import {
   type SseClient,
 } from "../harness/sse_client.ts";
 import { withTestDatabase } from "../harness/fixtures.ts";
+import { until } from "../harness/wait.ts";
 
 const ids = (ms: { id: number }[]) => ms.map((m) => m.id);
-
-/** Polls `check` every 50 ms until it holds; fails after `ms`. */
-async function eventually(
-  check: () => Promise<boolean>,
-  ms: number,
-  label: string,
-) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${label}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const status = async (url: string) => {
   const res = await fetch(url);
@@ -78,12 +66,11 @@ Deno.test("database outage: 503 while down, streams stay open, then every messag
     } finally {
       await sql.end({ timeout: 1 });
     }
-    await eventually(
+    await until(
       async () =>
         await status(`${a.url}/healthz`) === 200 &&
         await status(`${b.url}/healthz`) === 200,
-      20_000,
-      "healthz back to 200",
+      { timeoutMs: 20_000, intervalMs: 50, what: "healthz back to 200" },
     );
     const after = await postJson(b.url, "bob", "after the outage");
     const expected = [first, ...direct, after];
@@ -155,19 +142,22 @@ Deno.test("SIGTERM finishes a POST already in flight before exiting", async () =
         headers: { "Content-Type": "application/json" },
         body: '{"author":"ada","text":"sent as the server stops"}',
       });
-      await eventually(
+      await until(
         async () => {
           const [row] = await sql`
           select count(*)::int as n from pg_locks
           where locktype = 'advisory' and not granted`;
           return row.n === 1;
         },
-        5_000,
-        "the insert waits for the lock",
+        {
+          timeoutMs: 5_000,
+          intervalMs: 50,
+          what: "the insert waits for the lock",
+        },
       );
       server.child.kill("SIGTERM");
       // Once the server stops accepting, the shutdown is under way.
-      await eventually(
+      await until(
         async () => {
           try {
             (await Deno.connect({ hostname: "127.0.0.1", port })).close();
@@ -176,8 +166,7 @@ Deno.test("SIGTERM finishes a POST already in flight before exiting", async () =
             return true;
           }
         },
-        5_000,
-        "server stops accepting",
+        { timeoutMs: 5_000, intervalMs: 50, what: "server stops accepting" },
       );
       await holder`commit`;
       holder.release();
