@@ -6,7 +6,7 @@ import {
 } from "../db/channels.ts";
 import { createApp } from "./http/app.ts";
 import { loadClientAssets } from "./http/client_assets.ts";
-import { type Config, ConfigError } from "./config.ts";
+import { type Config, ConfigError, proxyTrustWarning } from "./config.ts";
 import { createHub } from "./live/hub.ts";
 import { describeError, type Logger, silentLogger } from "./observe/logger.ts";
 import { createPlazaMetrics } from "./observe/metrics.ts";
@@ -204,6 +204,10 @@ export async function startPlaza(
       maxStreams,
       fdLimit,
     });
+  }
+  const trustWarning = proxyTrustWarning(config.trustProxy);
+  if (trustWarning !== null) {
+    logger.warn("trust_proxy_any_peer", { message: trustWarning });
   }
   const assets = await loadClientAssets(config.distDir);
   if (assets === null) {
