@@ -191,6 +191,8 @@ export interface Config {
   distDir: string;
   /** Other sites allowed to POST from a browser (`ALLOWED_ORIGINS`, comma-separated). */
   allowedOrigins: string[];
+  /** The origin browsers reach Plaza at (`PUBLIC_URL`, e.g. https://chat.example.com); always allowed to POST. */
+  publicUrl: string | null;
   /** Messages per client address (`POST_RATE`, default 10/10s; `POST_BURST`, default 5); null = `off`. */
   postLimit: RateLimit | null;
   /** Typing notices per client address (`TYPING_RATE`, default 1/2s; `TYPING_BURST`, default 3); null = `off`. */
@@ -345,6 +347,27 @@ function origins(env: Env, name: string): string[] {
       return origin;
     },
   );
+}
+
+function publicUrl(env: Env, name: string): string | null {
+  const raw = text(env, name);
+  if (raw === null) return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Reported below.
+  }
+  if (
+    url === null || !/^https?:$/.test(url.protocol) || url.username !== "" ||
+    url.password !== "" || url.pathname !== "/" || url.search !== "" ||
+    url.hash !== ""
+  ) {
+    throw new ConfigError(
+      `${name} must be the http(s) address browsers open Plaza at, like https://chat.example.com (Plaza serves at the root: no path), got "${raw}".`,
+    );
+  }
+  return url.origin;
 }
 
 function proxyTrust(env: Env, name: string): ProxyTrust {
@@ -517,6 +540,7 @@ export function loadConfig(env: Env): Config {
     ),
     distDir: text(env, "DIST_DIR") ?? "./dist",
     allowedOrigins: origins(env, "ALLOWED_ORIGINS"),
+    publicUrl: publicUrl(env, "PUBLIC_URL"),
     postLimit: rate(env, "POST_RATE", "POST_BURST", "10/10s", 5),
     typingLimit: rate(env, "TYPING_RATE", "TYPING_BURST", "1/2s", 3),
     authFailureLimit: rate(

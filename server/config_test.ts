@@ -205,6 +205,37 @@ Deno.test("a trust that believes any peer is warned about at start-up; named pro
   assert.equal(warning(""), null);
 });
 
+Deno.test("PUBLIC_URL is kept as an origin; a path, credentials or another scheme is refused", () => {
+  assert.equal(loadConfig({}).publicUrl, null);
+  assert.equal(
+    loadConfig({ PUBLIC_URL: "https://Chat.Example.com/" }).publicUrl,
+    "https://chat.example.com",
+  );
+  assert.equal(
+    loadConfig({ PUBLIC_URL: "http://127.0.0.1:8080" }).publicUrl,
+    "http://127.0.0.1:8080",
+  );
+  assert.equal(
+    loadConfig({ PUBLIC_URL: "https://chat.example.com:443" }).publicUrl,
+    "https://chat.example.com",
+  );
+  for (
+    const bad of [
+      "chat.example.com",
+      "https://chat.example.com/plaza",
+      "https://user:pw@chat.example.com",
+      "ftp://chat.example.com",
+      "https://chat.example.com/?x=1",
+    ]
+  ) {
+    assert.throws(
+      () => loadConfig({ PUBLIC_URL: bad }),
+      /PUBLIC_URL must be the http\(s\) address/,
+      bad,
+    );
+  }
+});
+
 Deno.test("loadConfig takes ADMIN_TOKEN only when it is long enough", () => {
   assert.equal(loadConfig({}).adminToken, null);
   assert.equal(

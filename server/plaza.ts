@@ -248,6 +248,7 @@ export async function startPlaza(
     retryMs: config.sseRetryMs,
     heartbeatMs: config.heartbeatMs,
     allowedOrigins: config.allowedOrigins,
+    publicUrl: config.publicUrl,
     adminToken: config.adminToken,
     stopping: () => closing !== null,
     streamBufferBytes: config.streamBufferBytes,
