@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "./config.ts";
+import {
+  ConfigError,
+  inAddressRange,
+  loadConfig,
+  parseIpAddress,
+  proxyTrustWarning,
+} from "./config.ts";
 
 Deno.test("loadConfig gives the documented defaults", () => {
   const config = loadConfig({});
@@ -70,7 +76,7 @@ Deno.test("loadConfig reads the abuse limits", () => {
   assert.deepEqual(defaults.typingLimit, { burst: 3, perSecond: 0.5 });
   assert.deepEqual(defaults.authFailureLimit, { burst: 10, perSecond: 1 / 60 });
   assert.equal(defaults.streamsPerAddress, 20);
-  assert.equal(defaults.trustProxy, false);
+  assert.deepEqual(defaults.trustProxy, { kind: "none" });
   assert.equal(defaults.streamMaxAgeMs, 30 * 60_000);
   const set = loadConfig({
     POST_RATE: "30/1m",
@@ -80,7 +86,7 @@ Deno.test("loadConfig reads the abuse limits", () => {
     STREAM_MAX_AGE_MS: "0",
   });
   assert.deepEqual(set.postLimit, { burst: 10, perSecond: 0.5 });
-  assert.equal(set.trustProxy, true);
+  assert.deepEqual(set.trustProxy, { kind: "hops", hops: 1 });
   assert.equal(set.maxStreams, 500);
   assert.equal(set.streamMaxAgeMs, 0);
   assert.throws(
@@ -104,8 +110,130 @@ Deno.test("loadConfig reads the abuse limits", () => {
   assert.throws(() => loadConfig({ MAX_STREAMS: "0" }), /MAX_STREAMS/);
   assert.throws(
     () => loadConfig({ TRUST_PROXY: "maybe" }),
-    /TRUST_PROXY must be true or false/,
+    /TRUST_PROXY must list the proxies' addresses/,
   );
+});
+
+Deno.test("TRUST_PROXY takes addresses and CIDR ranges (IPv4 and IPv6), names, a hop count, true or false", () => {
+  const ranges = (value: string) => {
+    const trust = loadConfig({ TRUST_PROXY: value }).trustProxy;
+    assert.equal(trust.kind, "ranges");
+    return trust.kind === "ranges" ? trust.ranges : [];
+  };
+  const [one, net, v6] = ranges("127.0.0.1, 10.0.0.0/8,FD00::/8");
+  assert.equal(one.bits, 128);
+  assert.equal(net.bits, 96 + 8);
+  assert.equal(v6.bits, 8);
+  assert.ok(inAddressRange(parseIpAddress("10.200.3.4")!, net));
+  assert.ok(!inAddressRange(parseIpAddress("11.0.0.1")!, net));
+  assert.ok(inAddressRange(parseIpAddress("fd12:3456::1")!, v6));
+  assert.ok(!inAddressRange(parseIpAddress("fe80::1")!, v6));
+  // An IPv4 range never takes in IPv6 addresses outside ::ffff:0:0/96.
+  assert.ok(!inAddressRange(parseIpAddress("::a00:1")!, net));
+  assert.ok(inAddressRange(parseIpAddress("::ffff:10.0.0.1")!, net));
+  // Express's names for the usual networks.
+  assert.equal(ranges("loopback,uniquelocal").length, 6);
+  for (const off of ["", "false", "0", "no", "off"]) {
+    assert.deepEqual(loadConfig({ TRUST_PROXY: off }).trustProxy, {
+      kind: "none",
+    });
+  }
+  assert.deepEqual(loadConfig({ TRUST_PROXY: "2" }).trustProxy, {
+    kind: "hops",
+    hops: 2,
+  });
+  assert.deepEqual(loadConfig({ TRUST_PROXY: "yes" }).trustProxy, {
+    kind: "hops",
+    hops: 1,
+  });
+  for (
+    const bad of [
+      "10.0.0.0/33",
+      "fd00::/129",
+      "10.0.0",
+      "010.0.0.1",
+      "256.0.0.1",
+      "1:2:3:4:5:6:7:8:9",
+      "1::2::3",
+      "fe80::1%eth0",
+      "127.0.0.1,",
+      "11",
+      "localhost",
+    ]
+  ) {
+    assert.throws(
+      () => loadConfig({ TRUST_PROXY: bad }),
+      /TRUST_PROXY/,
+      bad,
+    );
+  }
+});
+
+Deno.test("parseIpAddress reads every IPv6 spelling into one form and IPv4 as IPv4-mapped", () => {
+  const same = (a: string, b: string) =>
+    assert.deepEqual(parseIpAddress(a), parseIpAddress(b), `${a} = ${b}`);
+  same("::1", "0:0:0:0:0:0:0:1");
+  same("2001:DB8::7", "2001:db8:0:0:0:0:0:7");
+  same("::ffff:192.0.2.1", "192.0.2.1");
+  same("::ffff:c000:201", "192.0.2.1");
+  same("64:ff9b::192.0.2.1", "64:ff9b::c000:201");
+  same("fe80::1%eth0", "fe80::1");
+  same("1:2:3:4:5:6:192.0.2.1", "1:2:3:4:5:6:c000:201");
+  assert.equal(parseIpAddress("::")?.length, 16);
+  for (
+    const bad of [
+      "",
+      ":",
+      ":::",
+      "1:2:3:4:5:6:7:8::",
+      "::1.2.3",
+      "[::1]",
+      "1.2.3.4.5",
+      "x::1",
+    ]
+  ) {
+    assert.equal(parseIpAddress(bad), null, bad);
+  }
+});
+
+Deno.test("a trust that believes any peer is warned about at start-up; named proxies are not", () => {
+  const warning = (value: string) =>
+    proxyTrustWarning(loadConfig({ TRUST_PROXY: value }).trustProxy);
+  assert.match(warning("true") ?? "", /every peer.*TRUST_PROXY=127\.0\.0\.1/);
+  assert.match(warning("3") ?? "", /TRUST_PROXY=3 takes every peer/);
+  assert.equal(warning("10.0.0.0/8"), null);
+  assert.equal(warning(""), null);
+});
+
+Deno.test("PUBLIC_URL is kept as an origin; a path, credentials or another scheme is refused", () => {
+  assert.equal(loadConfig({}).publicUrl, null);
+  assert.equal(
+    loadConfig({ PUBLIC_URL: "https://Chat.Example.com/" }).publicUrl,
+    "https://chat.example.com",
+  );
+  assert.equal(
+    loadConfig({ PUBLIC_URL: "http://127.0.0.1:8080" }).publicUrl,
+    "http://127.0.0.1:8080",
+  );
+  assert.equal(
+    loadConfig({ PUBLIC_URL: "https://chat.example.com:443" }).publicUrl,
+    "https://chat.example.com",
+  );
+  for (
+    const bad of [
+      "chat.example.com",
+      "https://chat.example.com/plaza",
+      "https://user:pw@chat.example.com",
+      "ftp://chat.example.com",
+      "https://chat.example.com/?x=1",
+    ]
+  ) {
+    assert.throws(
+      () => loadConfig({ PUBLIC_URL: bad }),
+      /PUBLIC_URL must be the http\(s\) address/,
+      bad,
+    );
+  }
 });
 
 Deno.test("loadConfig takes ADMIN_TOKEN only when it is long enough", () => {

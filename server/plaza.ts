@@ -7,7 +7,7 @@ import {
 import { createApp } from "./http/app.ts";
 import type { AppLimits } from "./http/app_env.ts";
 import { loadClientAssets } from "./http/client_assets.ts";
-import { type Config, ConfigError } from "./config.ts";
+import { type Config, ConfigError, proxyTrustWarning } from "./config.ts";
 import { createHub, type Hub } from "./live/hub.ts";
 import { encodeText, formatRetry } from "./live/sse_format.ts";
 import { describeError, type Logger, silentLogger } from "./observe/logger.ts";
@@ -124,6 +124,10 @@ export async function startPlaza(
   } = {},
 ): Promise<Plaza> {
   const logger = options.logger ?? silentLogger;
+  const trustWarning = proxyTrustWarning(config.trustProxy);
+  if (trustWarning !== null) {
+    logger.warn("trust_proxy_any_peer", { message: trustWarning });
+  }
   const where = config.databaseUrl === null
     ? `the embedded database in ${config.dataDir}`
     : "the database at DATABASE_URL";
@@ -211,6 +215,7 @@ export async function startPlaza(
       retryMs: config.sseRetryMs,
       heartbeatMs: config.heartbeatMs,
       allowedOrigins: config.allowedOrigins,
+      publicUrl: config.publicUrl,
       adminToken: config.adminToken,
       stopping: () => closing !== null,
       draining: () => draining,

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { ProxyTrust } from "../config.ts";
 import { clientAddress } from "./client_address.ts";
 import { errorResponse } from "./http_error.ts";
 import type { RateLimiter } from "../limits/rate_limiter.ts";
@@ -22,8 +23,8 @@ export function secretsEqual(a: string, b: string): boolean {
 export interface BearerGuard {
   /** Wrong tokens per client address (AUTH_FAILURE_RATE); a right one spends nothing. */
   failures: RateLimiter;
-  /** Whether the client address comes from X-Forwarded-For (see client_address.ts). */
-  trustProxy: boolean;
+  /** Which peers are proxies, for the client address (see client_address.ts). */
+  trustProxy: ProxyTrust;
 }
 
 /**

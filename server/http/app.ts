@@ -42,6 +42,8 @@ export interface AppDependencies {
   streamBufferBytes: number;
   /** Other sites whose pages may POST here (see origin_check.ts). */
   allowedOrigins?: readonly string[];
+  /** PUBLIC_URL's origin, always allowed to POST (see origin_check.ts). */
+  publicUrl?: string | null;
   /** With a token, DELETE /messages/:id exists for moderators. */
   adminToken?: string | null;
   /** True once the instance is shutting down (tells a cut-off upload from a client's fault). */
@@ -86,7 +88,12 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.use(securityHeaders());
   app.use(apiCacheControl());
   app.use(allowedMethodsOnly(app));
-  app.use(originCheck(deps.allowedOrigins ?? []));
+  app.use(originCheck({
+    publicUrl: deps.publicUrl,
+    allowedOrigins: deps.allowedOrigins,
+    trustProxy: limits.trustProxy,
+    logger,
+  }));
 
   registerAssetRoutes(app, deps.assets);
   registerStreamRoutes(app, {

@@ -1,3 +1,4 @@
+import type { ProxyTrust } from "../config.ts";
 import type { RateLimiter } from "../limits/rate_limiter.ts";
 
 /** Hono's per-request variables in this app. */
@@ -11,7 +12,8 @@ export interface AppLimits {
   authFailures: RateLimiter;
   streamsPerAddress: number;
   maxStreams: number;
-  trustProxy: boolean;
+  /** Which peers are proxies (TRUST_PROXY; see client_address.ts). */
+  trustProxy: ProxyTrust;
   /** Streams end after about this long (jittered); 0 = never. */
   streamMaxAgeMs: number;
 }

@@ -630,7 +630,7 @@ Deno.test("with TRUST_PROXY, each X-Forwarded-For client has its own budget", as
     },
     60_000,
     [],
-    { post, trustProxy: true },
+    { post, trustProxy: { kind: "hops", hops: 1 } },
   );
 });
 
@@ -742,7 +742,7 @@ Deno.test("wrong ADMIN_TOKEN / METRICS_TOKEN attempts are limited per address: t
             perSecond: 1 / 60,
             now: () => now,
           }),
-          trustProxy: true,
+          trustProxy: { kind: "hops", hops: 1 },
         }),
         adminToken,
         metricsToken,

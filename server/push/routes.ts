@@ -5,6 +5,7 @@
  * route, never a 500.
  */
 import type { Context, Hono } from "hono";
+import type { ProxyTrust } from "../config.ts";
 import type { AppEnv } from "../http/app_env.ts";
 import { clientAddress } from "../http/client_address.ts";
 import { errorResponse } from "../http/http_error.ts";
@@ -39,7 +40,7 @@ export interface PushRoutes {
 
 /** Settings the push routes share with the rest of the app. */
 export interface PushRouteContext {
-  trustProxy: boolean;
+  trustProxy: ProxyTrust;
   /** True once the instance is shutting down (see readFields). */
   stopping: () => boolean;
 }

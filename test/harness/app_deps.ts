@@ -1,3 +1,4 @@
+import { TRUST_NO_PROXY } from "../../server/config.ts";
 import type { AppDependencies } from "../../server/http/app.ts";
 import type { AppLimits } from "../../server/http/app_env.ts";
 import type { Database } from "../../db/database.ts";
@@ -13,7 +14,7 @@ export function testLimits(overrides: Partial<AppLimits> = {}): AppLimits {
     authFailures: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
     streamsPerAddress: 100,
     maxStreams: 1000,
-    trustProxy: false,
+    trustProxy: TRUST_NO_PROXY,
     streamMaxAgeMs: 0,
     ...overrides,
   };

@@ -27,14 +27,19 @@ export interface SseClient {
 /** Opens `url` as an event stream; `lastEventId` is sent as the Last-Event-ID header. */
 export async function openSse(
   url: string,
-  options: { lastEventId?: string | number; headers?: HeadersInit } = {},
+  options: {
+    lastEventId?: string | number;
+    headers?: HeadersInit;
+    /** E.g. one with its own localAddress, to connect as another client. */
+    client?: Deno.HttpClient;
+  } = {},
 ): Promise<SseClient> {
   const headers = new Headers(options.headers);
   headers.set("Accept", "text/event-stream");
   if (options.lastEventId !== undefined) {
     headers.set("Last-Event-ID", String(options.lastEventId));
   }
-  const response = await fetch(url, { headers });
+  const response = await fetch(url, { headers, client: options.client });
   const events: SseEvent[] = [];
   const comments: string[] = [];
   const waiters = new Set<
