@@ -41,12 +41,40 @@ export function parseHostPattern(raw: string): string | null {
   return EXACT.test(pattern) || WILDCARD.test(pattern) ? pattern : null;
 }
 
+/**
+ * The variables Deno Deploy sets itself (denoland/docs
+ * deploy/reference/env_vars_and_contexts.md, "Predefined environment
+ * variables", and builds.md, "Build environment"). Any one of them means
+ * Deploy: builds get DENO_DEPLOY, the ORG/APP ids and DENO_DEPLOY_BUILD_ID
+ * but no DENO_TIMELINE; the pre-deploy command and the running app get
+ * DENO_TIMELINE too. Not DENO_DEPLOY_TOKEN or DENO_DEPLOY_ENDPOINT: users set
+ * those for the `deno deploy` CLI on their own machines.
+ */
+export const DENO_DEPLOY_VARIABLES: readonly string[] = [
+  "DENO_DEPLOY",
+  "DENO_DEPLOYMENT_ID",
+  "DENO_DEPLOY_BUILD_ID",
+  "DENO_TIMELINE",
+  "DENO_DEPLOY_ORG_ID",
+  "DENO_DEPLOY_ORG_SLUG",
+  "DENO_DEPLOY_APP_ID",
+  "DENO_DEPLOY_APP_SLUG",
+];
+
+/** True when `env` is Deno Deploy's (build, pre-deploy or run time). */
+export function onDenoDeploy(env: Env): boolean {
+  // Whether set, not to what: the docs say DENO_DEPLOY=true, the changelog 1.
+  return DENO_DEPLOY_VARIABLES.some((name) => text(env, name) !== null);
+}
+
 /** Everything Plaza reads from its environment, parsed once at start-up. */
 export interface Config {
   /** TCP port to serve on (`PORT`, default 8000). */
   port: number;
   /** Interface to bind (`HOST`, default 0.0.0.0). Not HOSTNAME: Docker and shells set that to the machine name. */
   hostname: string;
+  /** Running on Deno Deploy (any of DENO_DEPLOY_VARIABLES set). */
+  denoDeploy: boolean;
   /** External Postgres (`DATABASE_URL`); when absent an embedded PGlite is used. */
   databaseUrl: string | null;
   /** Where the embedded database keeps its files (`DATA_DIR`, default ./data). */
@@ -300,11 +328,12 @@ function push(env: Env): PushConfig {
 /** Parses and checks the environment; throws ConfigError saying which variable is wrong. */
 export function loadConfig(env: Env): Config {
   const databaseUrl = text(env, "DATABASE_URL");
-  if (text(env, "DENO_DEPLOYMENT_ID") !== null && databaseUrl === null) {
-    // Each Deploy isolate would get its own embedded database: a room per
-    // isolate, silently. Refuse instead.
+  const denoDeploy = onDenoDeploy(env);
+  if (denoDeploy && databaseUrl === null) {
+    // Each Deploy instance would get its own embedded database, lost when it
+    // scales to zero: a room per instance, silently. Refuse instead.
     throw new ConfigError(
-      "on Deno Deploy Plaza needs DATABASE_URL (a direct or session-mode Postgres connection string); the embedded database would be separate in every isolate.",
+      "on Deno Deploy Plaza needs DATABASE_URL, and this context has none. Attach a Postgres database to the app (its Databases tab: Deploy then sets DATABASE_URL for every timeline), or set DATABASE_URL yourself for both the Production and the Development context (preview builds boot in Development). The embedded database would be separate in every instance and lost when it stops.",
     );
   }
   const adminToken = text(env, "ADMIN_TOKEN");
@@ -327,6 +356,7 @@ export function loadConfig(env: Env): Config {
   return {
     port: integer(env, "PORT", 8000, 0, 65535),
     hostname: text(env, "HOST") ?? "0.0.0.0",
+    denoDeploy,
     databaseUrl,
     dataDir: text(env, "DATA_DIR") ?? "./data",
     heartbeatMs: integer(env, "HEARTBEAT_MS", 15_000, 10, 3_600_000),

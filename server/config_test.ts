@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "./config.ts";
+import {
+  ConfigError,
+  DENO_DEPLOY_VARIABLES,
+  loadConfig,
+  onDenoDeploy,
+} from "./config.ts";
 
 Deno.test("loadConfig gives the documented defaults", () => {
   const config = loadConfig({});
@@ -120,16 +125,48 @@ Deno.test("loadConfig takes ADMIN_TOKEN only when it is long enough", () => {
   );
 });
 
-Deno.test("on Deno Deploy, loadConfig refuses to fall back to the embedded database", () => {
-  assert.throws(
-    () => loadConfig({ DENO_DEPLOYMENT_ID: "abc123" }),
-    /on Deno Deploy Plaza needs DATABASE_URL/,
+Deno.test("on Deno Deploy, loadConfig refuses to fall back to the embedded database, whichever documented variable says Deploy", () => {
+  // Build (no DENO_TIMELINE), pre-deploy and run time each set a different
+  // subset; any one variable must do.
+  for (const name of DENO_DEPLOY_VARIABLES) {
+    assert.throws(
+      () => loadConfig({ [name]: "x" }),
+      /on Deno Deploy Plaza needs DATABASE_URL.*Production and the Development context/,
+      name,
+    );
+    const config = loadConfig({
+      [name]: "x",
+      DATABASE_URL: "postgres://u@db/plaza",
+    });
+    assert.equal(config.databaseUrl, "postgres://u@db/plaza");
+    assert.equal(config.denoDeploy, true);
+  }
+  for (
+    const name of [
+      "DENO_DEPLOY",
+      "DENO_DEPLOYMENT_ID",
+      "DENO_DEPLOY_BUILD_ID",
+      "DENO_TIMELINE",
+      "DENO_DEPLOY_ORG_ID",
+      "DENO_DEPLOY_ORG_SLUG",
+      "DENO_DEPLOY_APP_ID",
+      "DENO_DEPLOY_APP_SLUG",
+    ]
+  ) {
+    assert.ok(DENO_DEPLOY_VARIABLES.includes(name), name);
+  }
+  // The documented values: DENO_DEPLOY=true, an id, a timeline.
+  assert.ok(onDenoDeploy({ DENO_DEPLOY: "true" }));
+  assert.ok(onDenoDeploy({ DENO_DEPLOY: "1" }));
+  assert.ok(onDenoDeploy({ DENO_TIMELINE: "preview/abc" }));
+  // Not Deploy: nothing set, empty values, or the deploy CLI's own token.
+  assert.equal(onDenoDeploy({}), false);
+  assert.equal(onDenoDeploy({ DENO_DEPLOY: " " }), false);
+  assert.equal(
+    onDenoDeploy({ DENO_DEPLOY_TOKEN: "ddp_x", DENO_DEPLOY_ENDPOINT: "x" }),
+    false,
   );
-  const config = loadConfig({
-    DENO_DEPLOYMENT_ID: "abc123",
-    DATABASE_URL: "postgres://u@db/plaza",
-  });
-  assert.equal(config.databaseUrl, "postgres://u@db/plaza");
+  assert.equal(loadConfig({ DENO_DEPLOY_TOKEN: "ddp_x" }).denoDeploy, false);
 });
 
 Deno.test("loadConfig reads LOG_LEVEL (default info) and refuses unknown levels", () => {
