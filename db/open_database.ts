@@ -1,5 +1,4 @@
 import type { Database } from "./database.ts";
-import { createPgliteDatabase } from "./pglite_database.ts";
 import { createPostgresDatabase } from "./postgres_database.ts";
 
 /** Where the database is: Plaza's Config has these fields. */
@@ -17,6 +16,11 @@ export async function openDatabase(
   if (config.databaseUrl !== null) {
     return createPostgresDatabase(config.databaseUrl);
   }
+  // Imported only here: PGlite is megabytes of JavaScript and WASM that a
+  // Postgres deployment never runs, and Deno Deploy starts an instance per
+  // cold request (denoland/docs deploy/reference/runtime.md, "Cold starts":
+  // load rarely used dependencies lazily with dynamic import()).
+  const { createPgliteDatabase } = await import("./pglite_database.ts");
   await Deno.mkdir(config.dataDir, { recursive: true });
   return await createPgliteDatabase(config.dataDir);
 }
