@@ -1,10 +1,15 @@
 import type { Database } from "./database.ts";
-import { createPostgresDatabase } from "./postgres_database.ts";
+import {
+  createPostgresDatabase,
+  type PostgresTls,
+} from "./postgres_database.ts";
 
 /** Where the database is: Plaza's Config has these fields. */
 export interface DatabaseLocation {
   /** An external Postgres; null for the embedded one. */
   databaseUrl: string | null;
+  /** TLS towards it; null or absent = none. */
+  databaseTls?: PostgresTls | null;
   /** Where the embedded database keeps its files. */
   dataDir: string;
 }
@@ -14,7 +19,9 @@ export async function openDatabase(
   config: DatabaseLocation,
 ): Promise<Database> {
   if (config.databaseUrl !== null) {
-    return createPostgresDatabase(config.databaseUrl);
+    return createPostgresDatabase(config.databaseUrl, {
+      tls: config.databaseTls,
+    });
   }
   // Imported only here: PGlite is megabytes of JavaScript and WASM that a
   // Postgres deployment never runs, and Deno Deploy starts an instance per

@@ -241,3 +241,132 @@ Deno.test("loadConfig reads PUSH_SERVICE_HOSTS: the browsers' push services by d
     /PUSH_SERVICE_HOSTS must list at least one host.*unset it/,
   );
 });
+
+Deno.test("loadConfig reads TLS for DATABASE_URL: sslmode in the URL, else PGSSLMODE, else off for a local server and verify-full for any other", () => {
+  const tls = (env: Record<string, string>) => loadConfig(env).databaseTls;
+  assert.equal(loadConfig({}).databaseTls, null);
+  // Local: loopback names and addresses, a unix socket, no host at all.
+  for (
+    const url of [
+      "postgres://u@localhost:5432/plaza",
+      "postgres://u@127.0.0.1/plaza",
+      "postgres://u@[::1]:5432/plaza",
+      "postgres://u@%2Fvar%2Frun%2Fpostgresql/plaza",
+      "postgres:///plaza",
+      "postgres://u@localhost:5432,127.0.0.1:5433/plaza",
+    ]
+  ) {
+    assert.equal(tls({ DATABASE_URL: url })?.mode, "disable", url);
+  }
+  // Anything else gets TLS, verified, by default.
+  for (
+    const url of [
+      "postgresql://u:p@db.example.com:5432/plaza",
+      "postgres://u@10.0.0.5/plaza",
+      "postgres://u@postgres/plaza",
+      "postgres://u@localhost:5432,db.example.com:5432/plaza",
+    ]
+  ) {
+    assert.equal(tls({ DATABASE_URL: url })?.mode, "verify-full", url);
+  }
+  assert.deepEqual(
+    tls({ DATABASE_URL: "postgres://u:p%40ss@db.example.com:6543/plaza" }),
+    { mode: "verify-full", ca: null, hosts: ["db.example.com"] },
+  );
+  assert.deepEqual(
+    tls({ DATABASE_URL: "postgres://u@a.example:1,b.example:2/plaza" })?.hosts,
+    ["a.example", "b.example"],
+  );
+  assert.deepEqual(
+    tls({ DATABASE_URL: "postgres:///plaza", PGHOST: "db.internal" }),
+    { mode: "verify-full", ca: null, hosts: ["db.internal"] },
+  );
+  // Every libpq mode, from the URL or PGSSLMODE; the URL wins.
+  for (
+    const mode of [
+      "disable",
+      "allow",
+      "prefer",
+      "require",
+      "verify-ca",
+      "verify-full",
+    ]
+  ) {
+    assert.equal(
+      tls({ DATABASE_URL: `postgres://u@db.example.com/p?sslmode=${mode}` })
+        ?.mode,
+      mode,
+    );
+    assert.equal(
+      tls({ DATABASE_URL: "postgres://u@127.0.0.1/p", PGSSLMODE: mode })?.mode,
+      mode,
+    );
+  }
+  assert.equal(
+    tls({
+      DATABASE_URL: "postgres://u@db.example.com/p?sslmode=require",
+      PGSSLMODE: "disable",
+    })?.mode,
+    "require",
+  );
+  assert.throws(
+    () => tls({ DATABASE_URL: "postgres://u@db/p?sslmode=on" }),
+    /^ConfigError: sslmode in DATABASE_URL must be one of disable, allow, prefer, require, verify-ca, verify-full, got "on"/,
+  );
+  assert.throws(
+    () => tls({ DATABASE_URL: "postgres://u@db/p", PGSSLMODE: "true" }),
+    /PGSSLMODE must be one of/,
+  );
+});
+
+Deno.test("loadConfig reads the CA to trust from sslrootcert or PGSSLROOTCERT, and refuses one it cannot use", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "plaza_ca_" });
+  try {
+    const pem =
+      "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    await Deno.writeTextFile(`${dir}/ca.pem`, pem);
+    await Deno.writeTextFile(`${dir}/not.pem`, "hello");
+    const url = "postgres://u@db.example.com/p";
+    assert.deepEqual(
+      loadConfig({
+        DATABASE_URL: `${url}?sslmode=verify-ca&sslrootcert=${dir}/ca.pem`,
+      }).databaseTls,
+      { mode: "verify-ca", ca: pem, hosts: ["db.example.com"] },
+    );
+    assert.equal(
+      loadConfig({ DATABASE_URL: url, PGSSLROOTCERT: `${dir}/ca.pem` })
+        .databaseTls?.ca,
+      pem,
+    );
+    // A root certificate makes a local server's default verify-full too.
+    assert.equal(
+      loadConfig({
+        DATABASE_URL: `postgres://u@127.0.0.1/p?sslrootcert=${dir}/ca.pem`,
+      }).databaseTls?.mode,
+      "verify-full",
+    );
+    assert.throws(
+      () =>
+        loadConfig({ DATABASE_URL: `${url}?sslrootcert=${dir}/missing.pem` }),
+      /^ConfigError: sslrootcert in DATABASE_URL names .*missing\.pem, which cannot be read/,
+    );
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: url, PGSSLROOTCERT: `${dir}/not.pem` }),
+      /PGSSLROOTCERT names .*not\.pem, which holds no PEM certificate/,
+    );
+    // libpq 16's sslrootcert=system: Deno's own store, verify-full only.
+    assert.deepEqual(
+      loadConfig({ DATABASE_URL: `${url}?sslrootcert=system` }).databaseTls,
+      { mode: "verify-full", ca: null, hosts: ["db.example.com"] },
+    );
+    assert.throws(
+      () =>
+        loadConfig({
+          DATABASE_URL: `${url}?sslrootcert=system&sslmode=require`,
+        }),
+      /sslrootcert in DATABASE_URL=system needs sslmode=verify-full/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
