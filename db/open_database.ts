@@ -10,6 +10,8 @@ export interface DatabaseLocation {
   databaseUrl: string | null;
   /** TLS towards it; null or absent = none. */
   databaseTls?: PostgresTls | null;
+  /** Query connections at most; LISTEN takes one more. */
+  databasePoolMax?: number;
   /** Where the embedded database keeps its files. */
   dataDir: string;
 }
@@ -21,6 +23,7 @@ export async function openDatabase(
   if (config.databaseUrl !== null) {
     return createPostgresDatabase(config.databaseUrl, {
       tls: config.databaseTls,
+      max: config.databasePoolMax,
     });
   }
   // Imported only here: PGlite is megabytes of JavaScript and WASM that a

@@ -54,6 +54,9 @@ function queryable(
   };
 }
 
+/** Query connections when the caller names no pool size (server/config.ts's DATABASE_POOL_MAX default matches). */
+export const DEFAULT_POOL_MAX = 5;
+
 /** TLS settings in libpq's terms (server/config.ts's DatabaseTls has this shape). */
 export interface PostgresTls {
   /** libpq's sslmode. */
@@ -72,7 +75,7 @@ export interface PostgresTls {
 
 /** Options for connecting to a Postgres server. */
 export interface PostgresOptions {
-  /** Pool size for queries; LISTEN uses its own extra connection. */
+  /** Pool size for queries (default DEFAULT_POOL_MAX); LISTEN uses its own extra connection. */
   max?: number;
   /** TLS; absent = none (tests against a local server). */
   tls?: PostgresTls | null;
@@ -155,7 +158,7 @@ export function createPostgresDatabase(
   const ssl = postgresSsl(options.tls);
   url = withoutTlsParams(url);
   const sql = postgres(url, {
-    max: options.max ?? 10,
+    max: options.max ?? DEFAULT_POOL_MAX,
     ssl,
     onnotice: () => {},
     // A connection attempt against a dead server should fail fast so callers

@@ -12,6 +12,14 @@ export const LOG_LEVELS: readonly LogLevel[] = [
   "error",
 ];
 
+/**
+ * Connections in each instance's query pool (`DATABASE_POOL_MAX`'s default).
+ * The instance holds one more for LISTEN. Small, because managed Postgres
+ * plans allow few connections and every instance of a scaled-out app takes
+ * its own pool; queries are short, and commits go one at a time anyway.
+ */
+export const DEFAULT_DATABASE_POOL_MAX = 5;
+
 /** How long a request body may take to arrive (`BODY_TIMEOUT_MS`'s default). */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
@@ -193,6 +201,8 @@ export interface Config {
   databaseUrl: string | null;
   /** TLS towards that Postgres (`sslmode`/`PGSSLMODE`, `sslrootcert`/`PGSSLROOTCERT`); null without DATABASE_URL. */
   databaseTls: DatabaseTls | null;
+  /** Query connections per instance (`DATABASE_POOL_MAX`, default 5); LISTEN takes one more. */
+  databasePoolMax: number;
   /** Where the embedded database keeps its files (`DATA_DIR`, default ./data). */
   dataDir: string;
   /** Interval between SSE heartbeat comments (`HEARTBEAT_MS`, default 15000). */
@@ -475,6 +485,13 @@ export function loadConfig(env: Env): Config {
     denoDeploy,
     databaseUrl,
     databaseTls: databaseUrl === null ? null : databaseTls(databaseUrl, env),
+    databasePoolMax: integer(
+      env,
+      "DATABASE_POOL_MAX",
+      DEFAULT_DATABASE_POOL_MAX,
+      1,
+      1_000,
+    ),
     dataDir: text(env, "DATA_DIR") ?? "./data",
     heartbeatMs: integer(env, "HEARTBEAT_MS", 15_000, 10, 3_600_000),
     sseRetryMs: integer(env, "SSE_RETRY_MS", 2_000, 0, 600_000),

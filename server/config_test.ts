@@ -370,3 +370,13 @@ Deno.test("loadConfig reads the CA to trust from sslrootcert or PGSSLROOTCERT, a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("loadConfig reads DATABASE_POOL_MAX: 5 by default, a whole number from 1", () => {
+  assert.equal(loadConfig({}).databasePoolMax, 5);
+  assert.equal(loadConfig({ DATABASE_POOL_MAX: "2" }).databasePoolMax, 2);
+  assert.throws(
+    () => loadConfig({ DATABASE_POOL_MAX: "0" }),
+    /^ConfigError: DATABASE_POOL_MAX must be a whole number from 1 to 1000/,
+  );
+  assert.throws(() => loadConfig({ DATABASE_POOL_MAX: "many" }), /POOL_MAX/);
+});
