@@ -1,6 +1,11 @@
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
 import { startPlaza, StartupError } from "./plaza.ts";
+import { registerPushCron } from "./push/cron.ts";
+
+// Here, at module top level, before main() serves: the only place Deno
+// Deploy looks for crons (server/push/cron.ts says why there is one).
+const pushCron = registerPushCron(Deno);
 
 function fail(logger: Logger, message: string): never {
   logger.error("start_failed", { message: `Cannot start server: ${message}` });
@@ -23,6 +28,7 @@ export async function main(): Promise<void> {
           url,
           message: `Plaza is listening on ${url} (pid ${Deno.pid})`,
           database: config.databaseUrl === null ? "embedded" : "postgres",
+          pushCron,
         }),
       logger,
     });
