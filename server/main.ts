@@ -28,6 +28,7 @@ export async function main(): Promise<void> {
           url,
           message: `Plaza is listening on ${url} (pid ${Deno.pid})`,
           database: config.databaseUrl === null ? "embedded" : "postgres",
+          deno: Deno.version.deno,
           pushCron,
         }),
       logger,

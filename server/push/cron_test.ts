@@ -69,6 +69,7 @@ Deno.test("server/main.ts registers the push cron at module top level (where Dep
       assert.ok(listening, `no listening line:\n${out}\n${await stderr}`);
       await stderr;
       assert.equal(listening.pushCron, expected, JSON.stringify(flags));
+      assert.equal(listening.deno, Deno.version.deno);
     }
   });
 });
