@@ -20,6 +20,43 @@ export const LOG_LEVELS: readonly LogLevel[] = [
  */
 export const DEFAULT_DATABASE_POOL_MAX = 5;
 
+const MiB = 1024 * 1024;
+
+/** Deno Deploy's runtime memory limit unless raised (denoland/docs deploy/reference/builds.md, "Runtime memory limit"). */
+export const DENO_DEPLOY_MEMORY_LIMIT_MB = 768;
+/** Memory one open stream costs, idle (docs/benchmarks.md: 64.7 KB each at 19,909 streams). */
+export const STREAM_MEMORY_BYTES = 65 * 1024;
+/** An instance on Postgres before any stream (66–81 MiB measured), rounded up. */
+export const BASE_MEMORY_BYTES = 96 * MiB;
+/** What the embedded database adds (PGlite: about 530 MiB measured at start), rounded up. */
+export const EMBEDDED_DATABASE_MEMORY_BYTES = 576 * MiB;
+/** Share of the memory limit kept free of streams: bursts of messages, slow clients' buffers, garbage not yet collected. */
+export const MEMORY_HEADROOM_SHARE = 0.25;
+/** `MAX_STREAMS` when the memory limit is not known either. */
+export const DEFAULT_MAX_STREAMS = 20_000;
+
+/**
+ * Streams that fit in `memoryBytes` (MAX_STREAMS's default): what is left
+ * after the headroom, the instance itself and the embedded database, at
+ * STREAM_MEMORY_BYTES each; at least 1. Beyond it new streams get 503 with
+ * Retry-After instead of the instance running out of memory.
+ */
+export function streamsForMemory(
+  memoryBytes: number,
+  embeddedDatabase: boolean,
+): number {
+  const usable = memoryBytes * (1 - MEMORY_HEADROOM_SHARE) -
+    BASE_MEMORY_BYTES -
+    (embeddedDatabase ? EMBEDDED_DATABASE_MEMORY_BYTES : 0);
+  return Math.max(1, Math.floor(usable / STREAM_MEMORY_BYTES));
+}
+
+/** What the caller measured of the machine; loadConfig itself reads only the environment. */
+export interface SystemFacts {
+  /** Memory this process may use (its cgroup's limit, else the machine's total), in bytes; null = unknown. */
+  memoryBytes?: number | null;
+}
+
 /** How long a request body may take to arrive (`BODY_TIMEOUT_MS`'s default). */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
@@ -225,7 +262,9 @@ export interface Config {
   authFailureLimit: RateLimit | null;
   /** Open streams per client address (`STREAMS_PER_ADDRESS`, default 20; `off` = Infinity). */
   streamsPerAddress: number;
-  /** Open streams on this instance before new ones get 503 (`MAX_STREAMS`, default 20000; `off` = Infinity). */
+  /** Memory the instance may use, in MiB (`MEMORY_LIMIT_MB`; default 768 on Deno Deploy, else the cgroup limit or total memory); null = unknown. */
+  memoryLimitMb: number | null;
+  /** Open streams on this instance before new ones get 503 (`MAX_STREAMS`; default streamsForMemory(memoryLimitMb), or 20000 when unknown; `off` = Infinity). */
   maxStreams: number;
   /** Whether to take the client address from X-Forwarded-For (`TRUST_PROXY`, default false). */
   trustProxy: boolean;
@@ -452,7 +491,7 @@ function push(env: Env): PushConfig {
 }
 
 /** Parses and checks the environment; throws ConfigError saying which variable is wrong. */
-export function loadConfig(env: Env): Config {
+export function loadConfig(env: Env, system: SystemFacts = {}): Config {
   const databaseUrl = text(env, "DATABASE_URL");
   const denoDeploy = onDenoDeploy(env);
   if (denoDeploy && databaseUrl === null) {
@@ -479,6 +518,23 @@ export function loadConfig(env: Env): Config {
       "DATABASE_URL must start with postgres:// or postgresql://.",
     );
   }
+  // Deploy's limit is a setting of the app, not something the instance can
+  // read: its default, unless MEMORY_LIMIT_MB says it was raised.
+  const memoryLimitMb = env.MEMORY_LIMIT_MB?.trim()
+    ? integer(env, "MEMORY_LIMIT_MB", 0, 64, 1_048_576)
+    : denoDeploy
+    ? DENO_DEPLOY_MEMORY_LIMIT_MB
+    : typeof system.memoryBytes === "number" && system.memoryBytes > 0
+    ? Math.floor(system.memoryBytes / MiB)
+    : null;
+  const maxStreams = limit(
+    env,
+    "MAX_STREAMS",
+    memoryLimitMb === null
+      ? DEFAULT_MAX_STREAMS
+      : streamsForMemory(memoryLimitMb * MiB, databaseUrl === null),
+    10_000_000,
+  );
   return {
     port: integer(env, "PORT", 8000, 0, 65535),
     hostname: text(env, "HOST") ?? "0.0.0.0",
@@ -521,7 +577,8 @@ export function loadConfig(env: Env): Config {
       10,
     ),
     streamsPerAddress: limit(env, "STREAMS_PER_ADDRESS", 20, 1_000_000),
-    maxStreams: limit(env, "MAX_STREAMS", 20_000, 10_000_000),
+    memoryLimitMb,
+    maxStreams,
     trustProxy: flag(env, "TRUST_PROXY"),
     streamMaxAgeMs: integer(
       env,

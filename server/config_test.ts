@@ -4,6 +4,7 @@ import {
   DENO_DEPLOY_VARIABLES,
   loadConfig,
   onDenoDeploy,
+  streamsForMemory,
 } from "./config.ts";
 
 Deno.test("loadConfig gives the documented defaults", () => {
@@ -379,4 +380,71 @@ Deno.test("loadConfig reads DATABASE_POOL_MAX: 5 by default, a whole number from
     /^ConfigError: DATABASE_POOL_MAX must be a whole number from 1 to 1000/,
   );
   assert.throws(() => loadConfig({ DATABASE_POOL_MAX: "many" }), /POOL_MAX/);
+});
+
+const MiB = 1024 * 1024;
+
+Deno.test("streamsForMemory: a quarter kept free, the instance's own base, 65 KB per stream; less with the embedded database", () => {
+  // Deno Deploy's default 768 MB: (576 - 96) MiB / 65 KiB.
+  assert.equal(streamsForMemory(768 * MiB, false), 7561);
+  assert.equal(
+    streamsForMemory(768 * MiB, false),
+    Math.floor((768 * 0.75 - 96) * 1024 / 65),
+  );
+  // What the streams use, with the base, stays within three quarters.
+  assert.ok(7561 * 65 * 1024 + 96 * MiB <= 0.75 * 768 * MiB);
+  assert.equal(streamsForMemory(4096 * MiB, false), 46_883);
+  assert.equal(streamsForMemory(512 * MiB, false), 4537);
+  // PGlite's half a gigabyte comes off the top.
+  assert.equal(streamsForMemory(1024 * MiB, true), 1512);
+  // Too little memory for any: one stream, not zero or negative.
+  assert.equal(streamsForMemory(64 * MiB, false), 1);
+  assert.equal(streamsForMemory(768 * MiB, true), 1);
+  for (let mb = 128; mb < 8192; mb *= 2) {
+    assert.ok(
+      streamsForMemory(2 * mb * MiB, false) > streamsForMemory(mb * MiB, false),
+    );
+  }
+});
+
+Deno.test("MAX_STREAMS defaults to what the memory limit holds: 768 MB on Deno Deploy, MEMORY_LIMIT_MB when set, else the measured limit", () => {
+  const url = { DATABASE_URL: "postgres://u@127.0.0.1/p" };
+  const deploy = loadConfig({ ...url, DENO_DEPLOY: "true" });
+  assert.equal(deploy.memoryLimitMb, 768);
+  assert.equal(deploy.maxStreams, 7561);
+  // The operator raised the app's limit to 2 GB (and says so).
+  const raised = loadConfig({
+    ...url,
+    DENO_DEPLOY: "true",
+    MEMORY_LIMIT_MB: "2048",
+  });
+  assert.equal(raised.memoryLimitMb, 2048);
+  assert.equal(raised.maxStreams, streamsForMemory(2048 * MiB, false));
+  // Elsewhere: what the caller measured (cgroup limit or total memory).
+  const measured = loadConfig(url, { memoryBytes: 1024 * MiB + 5 });
+  assert.equal(measured.memoryLimitMb, 1024);
+  assert.equal(measured.maxStreams, streamsForMemory(1024 * MiB, false));
+  assert.equal(
+    loadConfig({ ...url, MEMORY_LIMIT_MB: "512" }, { memoryBytes: 1e12 })
+      .maxStreams,
+    4537,
+  );
+  // The embedded database's share counts.
+  assert.equal(
+    loadConfig({}, { memoryBytes: 1024 * MiB }).maxStreams,
+    1512,
+  );
+  // MAX_STREAMS wins; nothing known keeps the old 20,000.
+  assert.equal(
+    loadConfig({ ...url, DENO_DEPLOY: "true", MAX_STREAMS: "100" }).maxStreams,
+    100,
+  );
+  assert.equal(loadConfig({}).memoryLimitMb, null);
+  assert.equal(loadConfig({}).maxStreams, 20_000);
+  assert.equal(loadConfig({}, { memoryBytes: null }).maxStreams, 20_000);
+  assert.throws(
+    () => loadConfig({ MEMORY_LIMIT_MB: "32" }),
+    /^ConfigError: MEMORY_LIMIT_MB must be a whole number from 64 to 1048576/,
+  );
+  assert.throws(() => loadConfig({ MEMORY_LIMIT_MB: "1GB" }), /MEMORY_LIMIT/);
 });

@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
 import { startPlaza, StartupError } from "./plaza.ts";
 import { registerPushCron } from "./push/cron.ts";
+import { availableMemoryBytes } from "./limits/memory.ts";
 
 // Here, at module top level, before main() serves: the only place Deno
 // Deploy looks for crons (server/push/cron.ts says why there is one).
@@ -18,7 +19,9 @@ export async function main(): Promise<void> {
   // Until the config says otherwise (a bad LOG_LEVEL must still be reported).
   let logger = createLogger({ level: "info" });
   try {
-    const config = loadConfig(Deno.env.toObject());
+    const config = loadConfig(Deno.env.toObject(), {
+      memoryBytes: await availableMemoryBytes(),
+    });
     logger = createLogger({ level: config.logLevel });
     plaza = await startPlaza(config, {
       // The message keeps a space after the URL: scripts and tests find it
@@ -30,6 +33,8 @@ export async function main(): Promise<void> {
           database: config.databaseUrl === null ? "embedded" : "postgres",
           deno: Deno.version.deno,
           pushCron,
+          memoryLimitMb: config.memoryLimitMb,
+          maxStreams: config.maxStreams,
         }),
       logger,
     });
