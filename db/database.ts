@@ -44,6 +44,19 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
+/** Error codes of a TLS connection the database server refused, or whose certificate failed the check. */
+export const TLS_FAILURE_CODES: readonly string[] = [
+  "SSL_NOT_SUPPORTED",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+];
+
 // Connection-level failures, as reported by postgres.js and by the server
 // (SQLSTATE class 08 connection exception, 57P0x shutdown/cannot connect,
 // 53300 too many connections).
@@ -62,6 +75,10 @@ const UNAVAILABLE_CODES = new Set([
   "57P02",
   "57P03",
   "53300",
+  // The server refused TLS, or its certificate failed the check (expired,
+  // replaced by one the trust store does not know): nothing a retried query
+  // fixes, but no fault of the request either.
+  ...TLS_FAILURE_CODES,
 ]);
 
 /** True when `error` means the database is unreachable rather than the query wrong. */

@@ -3,8 +3,16 @@
 // how), these cases ended the whole process or broke the pooled connection.
 import assert from "node:assert/strict";
 import net from "node:net";
+import type { PeerCertificate } from "node:tls";
 import postgres from "postgres";
-import { createPostgresDatabase } from "./postgres_database.ts";
+import {
+  createPostgresDatabase,
+  explainTlsFailure,
+  postgresSsl,
+  type PostgresTls,
+  withoutTlsParams,
+} from "./postgres_database.ts";
+import { isUnavailableError } from "./database.ts";
 import { withTestDatabase } from "../test/harness/fixtures.ts";
 import { startTcpProxy, type TcpProxy } from "../test/harness/tcp_proxy.ts";
 import { until } from "../test/harness/wait.ts";
@@ -163,4 +171,80 @@ Deno.test("a connection reset while it reads the server's types fails its query,
       await proxy.close();
     }
   });
+});
+
+Deno.test("sslmode maps onto postgres.js's ssl option: plain, TLS unverified, or verified against the CA and the URL's hosts", () => {
+  const tls = (mode: PostgresTls["mode"], ca: string | null = null) => ({
+    mode,
+    ca,
+    hosts: ["127.0.0.1"],
+  });
+  assert.equal(postgresSsl(null), false);
+  assert.equal(postgresSsl(tls("disable")), false);
+  assert.equal(postgresSsl(tls("allow")), "prefer");
+  assert.equal(postgresSsl(tls("prefer")), "prefer");
+  assert.equal(postgresSsl(tls("require")), "require");
+  // What Node's checkServerIdentity reads of a certificate.
+  const cert = (names: string) =>
+    ({ subject: {}, subjectaltname: names }) as unknown as PeerCertificate;
+  const full = postgresSsl(tls("verify-full", "PEM"));
+  assert.ok(typeof full === "object" && full !== null);
+  assert.equal(full.rejectUnauthorized, true);
+  assert.equal(full.ca, "PEM");
+  // The name postgres.js hands over for an IP host is "localhost": the check
+  // must be against the URL's host instead.
+  assert.equal(
+    full.checkServerIdentity("localhost", cert("IP Address:127.0.0.1")),
+    undefined,
+  );
+  assert.ok(
+    full.checkServerIdentity("localhost", cert("DNS:localhost")) instanceof
+      Error,
+  );
+  const ca = postgresSsl(tls("verify-ca"));
+  assert.ok(typeof ca === "object" && ca !== null);
+  assert.equal("ca" in ca, false, "no CA given: Deno's own store");
+  assert.equal(
+    ca.checkServerIdentity("localhost", cert("DNS:elsewhere.example")),
+    undefined,
+  );
+  // libpq: require with a root certificate checks the chain (verify-ca).
+  const required = postgresSsl(tls("require", "PEM"));
+  assert.ok(typeof required === "object" && required !== null);
+  assert.equal(required.ca, "PEM");
+});
+
+Deno.test("the libpq TLS parameters are taken out of the URL postgres.js gets (it would send them to the server as settings)", () => {
+  assert.equal(
+    withoutTlsParams("postgres://u@h/db?sslmode=require&sslrootcert=/ca.pem"),
+    "postgres://u@h/db",
+  );
+  assert.equal(
+    withoutTlsParams("postgres://u@h/db?sslmode=require&application_name=x"),
+    "postgres://u@h/db?application_name=x",
+  );
+  assert.equal(withoutTlsParams("postgres://u@h/db"), "postgres://u@h/db");
+});
+
+Deno.test("a TLS failure says what to change and counts as the database being unavailable", () => {
+  const refused = Object.assign(new Error("SSL_NOT_SUPPORTED: no TLS"), {
+    code: "SSL_NOT_SUPPORTED",
+  });
+  assert.equal(explainTlsFailure(refused, "require"), refused);
+  assert.match(refused.message, /no TLS \(sslmode=disable.*private network\)$/);
+  const unknown = Object.assign(new Error("unable to verify"), {
+    code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  });
+  explainTlsFailure(unknown, "verify-full");
+  explainTlsFailure(unknown, "verify-full");
+  assert.equal(
+    unknown.message,
+    "unable to verify (sslmode=verify-full checks the server's certificate: trust its CA with sslrootcert=/path/ca.pem in DATABASE_URL, PGSSLROOTCERT or NODE_EXTRA_CA_CERTS, or set sslmode=require to encrypt without checking)",
+  );
+  const other = Object.assign(new Error("syntax"), { code: "42601" });
+  explainTlsFailure(other, "verify-full");
+  assert.equal(other.message, "syntax");
+  assert.ok(isUnavailableError(refused));
+  assert.ok(isUnavailableError(unknown));
+  assert.equal(isUnavailableError(other), false);
 });

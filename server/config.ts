@@ -12,6 +12,51 @@ export const LOG_LEVELS: readonly LogLevel[] = [
   "error",
 ];
 
+/**
+ * Connections in each instance's query pool (`DATABASE_POOL_MAX`'s default).
+ * The instance holds one more for LISTEN. Small, because managed Postgres
+ * plans allow few connections and every instance of a scaled-out app takes
+ * its own pool; queries are short, and commits go one at a time anyway.
+ */
+export const DEFAULT_DATABASE_POOL_MAX = 5;
+
+const MiB = 1024 * 1024;
+
+/** Deno Deploy's runtime memory limit unless raised (denoland/docs deploy/reference/builds.md, "Runtime memory limit"). */
+export const DENO_DEPLOY_MEMORY_LIMIT_MB = 768;
+/** Memory one open stream costs, idle (docs/benchmarks.md: 64.7 KB each at 19,909 streams). */
+export const STREAM_MEMORY_BYTES = 65 * 1024;
+/** An instance on Postgres before any stream (66–81 MiB measured), rounded up. */
+export const BASE_MEMORY_BYTES = 96 * MiB;
+/** What the embedded database adds (PGlite: about 530 MiB measured at start), rounded up. */
+export const EMBEDDED_DATABASE_MEMORY_BYTES = 576 * MiB;
+/** Share of the memory limit kept free of streams: bursts of messages, slow clients' buffers, garbage not yet collected. */
+export const MEMORY_HEADROOM_SHARE = 0.25;
+/** `MAX_STREAMS` when the memory limit is not known either. */
+export const DEFAULT_MAX_STREAMS = 20_000;
+
+/**
+ * Streams that fit in `memoryBytes` (MAX_STREAMS's default): what is left
+ * after the headroom, the instance itself and the embedded database, at
+ * STREAM_MEMORY_BYTES each; at least 1. Beyond it new streams get 503 with
+ * Retry-After instead of the instance running out of memory.
+ */
+export function streamsForMemory(
+  memoryBytes: number,
+  embeddedDatabase: boolean,
+): number {
+  const usable = memoryBytes * (1 - MEMORY_HEADROOM_SHARE) -
+    BASE_MEMORY_BYTES -
+    (embeddedDatabase ? EMBEDDED_DATABASE_MEMORY_BYTES : 0);
+  return Math.max(1, Math.floor(usable / STREAM_MEMORY_BYTES));
+}
+
+/** What the caller measured of the machine; loadConfig itself reads only the environment. */
+export interface SystemFacts {
+  /** Memory this process may use (its cgroup's limit, else the machine's total), in bytes; null = unknown. */
+  memoryBytes?: number | null;
+}
+
 /** How long a request body may take to arrive (`BODY_TIMEOUT_MS`'s default). */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
@@ -178,14 +223,160 @@ export function inAddressRange(
   return true;
 }
 
+/**
+ * The variables Deno Deploy sets itself (denoland/docs
+ * deploy/reference/env_vars_and_contexts.md, "Predefined environment
+ * variables", and builds.md, "Build environment"). Any one of them means
+ * Deploy: builds get DENO_DEPLOY, the ORG/APP ids and DENO_DEPLOY_BUILD_ID
+ * but no DENO_TIMELINE; the pre-deploy command and the running app get
+ * DENO_TIMELINE too. Not DENO_DEPLOY_TOKEN or DENO_DEPLOY_ENDPOINT: users set
+ * those for the `deno deploy` CLI on their own machines.
+ */
+export const DENO_DEPLOY_VARIABLES: readonly string[] = [
+  "DENO_DEPLOY",
+  "DENO_DEPLOYMENT_ID",
+  "DENO_DEPLOY_BUILD_ID",
+  "DENO_TIMELINE",
+  "DENO_DEPLOY_ORG_ID",
+  "DENO_DEPLOY_ORG_SLUG",
+  "DENO_DEPLOY_APP_ID",
+  "DENO_DEPLOY_APP_SLUG",
+];
+
+/** True when `env` is Deno Deploy's (build, pre-deploy or run time). */
+export function onDenoDeploy(env: Env): boolean {
+  // Whether set, not to what: the docs say DENO_DEPLOY=true, the changelog 1.
+  return DENO_DEPLOY_VARIABLES.some((name) => text(env, name) !== null);
+}
+
+/** libpq's sslmode values, weakest first. */
+export const SSL_MODES = [
+  "disable",
+  "allow",
+  "prefer",
+  "require",
+  "verify-ca",
+  "verify-full",
+] as const;
+
+/** How strictly the Postgres connection uses TLS, in libpq's words. */
+export type SslMode = typeof SSL_MODES[number];
+
+/** TLS towards DATABASE_URL's server (db/postgres_database.ts maps it onto postgres.js). */
+export interface DatabaseTls {
+  /** `sslmode` in DATABASE_URL, else `PGSSLMODE`, else disable for a local server and verify-full for any other. */
+  mode: SslMode;
+  /** PEM of the CAs to trust, read from `sslrootcert` (or `PGSSLROOTCERT`); null = Deno's own store. */
+  ca: string | null;
+  /** DATABASE_URL's host names, which the server's certificate must match under verify-full. */
+  hosts: string[];
+}
+
+/** Every host a postgres:// URL names (several when comma-separated), as postgres.js reads them. */
+export function databaseHosts(url: string, env: Env): string[] {
+  // postgres.js's own parsing (parseUrl): the part between :// and the first
+  // / or ?, after the last credential's @.
+  let hostPart = url.slice(url.indexOf("://") + 3).split(/[?/]/)[0];
+  hostPart = hostPart.slice(hostPart.lastIndexOf("@") + 1);
+  try {
+    hostPart = decodeURIComponent(hostPart);
+  } catch {
+    // Left as written; a bad escape fails the connection itself.
+  }
+  const hosts = hostPart.split(",").map((h) =>
+    // [::1]:5432 → ::1; host:5432 → host.
+    h.startsWith("[") ? h.slice(1, h.indexOf("]")) : h.split(":")[0]
+  ).filter((h) => h !== "");
+  // No host in the URL: postgres.js takes PGHOST, then localhost.
+  return hosts.length > 0 ? hosts : [text(env, "PGHOST") ?? "localhost"];
+}
+
+/** True for a server on this machine: loopback names and addresses, or a unix socket. */
+export function isLocalHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === "localhost" || h.endsWith(".localhost") || h === "::1" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h.startsWith("/");
+}
+
+/** The value of query parameter `name` in a postgres:// URL, or null. */
+function urlParam(url: string, name: string): string | null {
+  const q = url.indexOf("?");
+  if (q < 0) return null;
+  const value = new URLSearchParams(url.slice(q + 1)).get(name)?.trim();
+  return value ? value : null;
+}
+
+function databaseTls(url: string, env: Env): DatabaseTls {
+  const hosts = databaseHosts(url, env);
+  const fromUrl = urlParam(url, "sslmode");
+  const raw = fromUrl ?? text(env, "PGSSLMODE");
+  const source = fromUrl !== null ? "sslmode in DATABASE_URL" : "PGSSLMODE";
+  const rootFromUrl = urlParam(url, "sslrootcert");
+  const rootCert = rootFromUrl ?? text(env, "PGSSLROOTCERT");
+  const rootSource = rootFromUrl !== null
+    ? "sslrootcert in DATABASE_URL"
+    : "PGSSLROOTCERT";
+  let mode: SslMode;
+  if (raw === null) {
+    // Nothing said: TLS, verified, unless the server is on this machine.
+    // sslrootcert=system asks for verify-full too (libpq 16 does the same).
+    mode = hosts.every(isLocalHost) && rootCert === null
+      ? "disable"
+      : "verify-full";
+  } else {
+    const found = SSL_MODES.find((m) => m === raw.toLowerCase());
+    if (found === undefined) {
+      throw new ConfigError(
+        `${source} must be one of ${SSL_MODES.join(", ")}, got "${raw}".`,
+      );
+    }
+    mode = found;
+  }
+  if (rootCert === null) return { mode, ca: null, hosts };
+  if (rootCert === "system") {
+    // libpq refuses a weaker mode with the system store: a check that
+    // cannot fail would be no check.
+    if (mode !== "verify-full") {
+      throw new ConfigError(
+        `${rootSource}=system needs sslmode=verify-full (or no sslmode), got ${source}=${mode}.`,
+      );
+    }
+    return { mode, ca: null, hosts };
+  }
+  // Read here, not at connect time: a wrong path stops start-up with one
+  // line naming the variable, like any other bad value.
+  let ca: string;
+  try {
+    ca = Deno.readTextFileSync(rootCert);
+  } catch (error) {
+    throw new ConfigError(
+      `${rootSource} names ${rootCert}, which cannot be read (${
+        error instanceof Error ? error.message : String(error)
+      }).`,
+    );
+  }
+  if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new ConfigError(
+      `${rootSource} names ${rootCert}, which holds no PEM certificate (-----BEGIN CERTIFICATE-----).`,
+    );
+  }
+  return { mode, ca, hosts };
+}
+
 /** Everything Plaza reads from its environment, parsed once at start-up. */
 export interface Config {
   /** TCP port to serve on (`PORT`, default 8000). */
   port: number;
   /** Interface to bind (`HOST`, default 0.0.0.0). Not HOSTNAME: Docker and shells set that to the machine name. */
   hostname: string;
+  /** Running on Deno Deploy (any of DENO_DEPLOY_VARIABLES set). */
+  denoDeploy: boolean;
   /** External Postgres (`DATABASE_URL`); when absent an embedded PGlite is used. */
   databaseUrl: string | null;
+  /** TLS towards that Postgres (`sslmode`/`PGSSLMODE`, `sslrootcert`/`PGSSLROOTCERT`); null without DATABASE_URL. */
+  databaseTls: DatabaseTls | null;
+  /** Query connections per instance (`DATABASE_POOL_MAX`, default 5); LISTEN takes one more. */
+  databasePoolMax: number;
   /** Where the embedded database keeps its files (`DATA_DIR`, default ./data). */
   dataDir: string;
   /** Interval between SSE heartbeat comments (`HEARTBEAT_MS`, default 15000). */
@@ -212,7 +403,9 @@ export interface Config {
   authFailureLimit: RateLimit | null;
   /** Open streams per client address (`STREAMS_PER_ADDRESS`, default 20; `off` = Infinity). */
   streamsPerAddress: number;
-  /** Open streams on this instance before new ones get 503 (`MAX_STREAMS`, default 20000; `off` = Infinity). */
+  /** Memory the instance may use, in MiB (`MEMORY_LIMIT_MB`; default 768 on Deno Deploy, else the cgroup limit or total memory); null = unknown. */
+  memoryLimitMb: number | null;
+  /** Open streams on this instance before new ones get 503 (`MAX_STREAMS`; default streamsForMemory(memoryLimitMb), or 20000 when unknown; `off` = Infinity). */
   maxStreams: number;
   /** Which peers are proxies whose X-Forwarded-* headers count (`TRUST_PROXY`: addresses/CIDRs, a hop count, true or false). */
   trustProxy: ProxyTrust;
@@ -502,13 +695,14 @@ function push(env: Env): PushConfig {
 }
 
 /** Parses and checks the environment; throws ConfigError saying which variable is wrong. */
-export function loadConfig(env: Env): Config {
+export function loadConfig(env: Env, system: SystemFacts = {}): Config {
   const databaseUrl = text(env, "DATABASE_URL");
-  if (text(env, "DENO_DEPLOYMENT_ID") !== null && databaseUrl === null) {
-    // Each Deploy isolate would get its own embedded database: a room per
-    // isolate, silently. Refuse instead.
+  const denoDeploy = onDenoDeploy(env);
+  if (denoDeploy && databaseUrl === null) {
+    // Each Deploy instance would get its own embedded database, lost when it
+    // scales to zero: a room per instance, silently. Refuse instead.
     throw new ConfigError(
-      "on Deno Deploy Plaza needs DATABASE_URL (a direct or session-mode Postgres connection string); the embedded database would be separate in every isolate.",
+      "on Deno Deploy Plaza needs DATABASE_URL, and this context has none. Attach a Postgres database to the app (its Databases tab: Deploy then sets DATABASE_URL for every timeline), or set DATABASE_URL yourself for both the Production and the Development context (preview builds boot in Development). The embedded database would be separate in every instance and lost when it stops.",
     );
   }
   const adminToken = text(env, "ADMIN_TOKEN");
@@ -528,10 +722,36 @@ export function loadConfig(env: Env): Config {
       "DATABASE_URL must start with postgres:// or postgresql://.",
     );
   }
+  // Deploy's limit is a setting of the app, not something the instance can
+  // read: its default, unless MEMORY_LIMIT_MB says it was raised.
+  const memoryLimitMb = env.MEMORY_LIMIT_MB?.trim()
+    ? integer(env, "MEMORY_LIMIT_MB", 0, 64, 1_048_576)
+    : denoDeploy
+    ? DENO_DEPLOY_MEMORY_LIMIT_MB
+    : typeof system.memoryBytes === "number" && system.memoryBytes > 0
+    ? Math.floor(system.memoryBytes / MiB)
+    : null;
+  const maxStreams = limit(
+    env,
+    "MAX_STREAMS",
+    memoryLimitMb === null
+      ? DEFAULT_MAX_STREAMS
+      : streamsForMemory(memoryLimitMb * MiB, databaseUrl === null),
+    10_000_000,
+  );
   return {
     port: integer(env, "PORT", 8000, 0, 65535),
     hostname: text(env, "HOST") ?? "0.0.0.0",
+    denoDeploy,
     databaseUrl,
+    databaseTls: databaseUrl === null ? null : databaseTls(databaseUrl, env),
+    databasePoolMax: integer(
+      env,
+      "DATABASE_POOL_MAX",
+      DEFAULT_DATABASE_POOL_MAX,
+      1,
+      1_000,
+    ),
     dataDir: text(env, "DATA_DIR") ?? "./data",
     heartbeatMs: integer(env, "HEARTBEAT_MS", 15_000, 10, 3_600_000),
     sseRetryMs: integer(env, "SSE_RETRY_MS", 2_000, 0, 600_000),
@@ -563,7 +783,8 @@ export function loadConfig(env: Env): Config {
       10,
     ),
     streamsPerAddress: limit(env, "STREAMS_PER_ADDRESS", 20, 1_000_000),
-    maxStreams: limit(env, "MAX_STREAMS", 20_000, 10_000_000),
+    memoryLimitMb,
+    maxStreams,
     trustProxy: proxyTrust(env, "TRUST_PROXY"),
     streamMaxAgeMs: integer(
       env,

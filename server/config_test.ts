@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import {
   ConfigError,
+  DENO_DEPLOY_VARIABLES,
   inAddressRange,
   loadConfig,
+  onDenoDeploy,
   parseIpAddress,
   proxyTrustWarning,
+  streamsForMemory,
 } from "./config.ts";
 
 Deno.test("loadConfig gives the documented defaults", () => {
@@ -248,16 +251,48 @@ Deno.test("loadConfig takes ADMIN_TOKEN only when it is long enough", () => {
   );
 });
 
-Deno.test("on Deno Deploy, loadConfig refuses to fall back to the embedded database", () => {
-  assert.throws(
-    () => loadConfig({ DENO_DEPLOYMENT_ID: "abc123" }),
-    /on Deno Deploy Plaza needs DATABASE_URL/,
+Deno.test("on Deno Deploy, loadConfig refuses to fall back to the embedded database, whichever documented variable says Deploy", () => {
+  // Build (no DENO_TIMELINE), pre-deploy and run time each set a different
+  // subset; any one variable must do.
+  for (const name of DENO_DEPLOY_VARIABLES) {
+    assert.throws(
+      () => loadConfig({ [name]: "x" }),
+      /on Deno Deploy Plaza needs DATABASE_URL.*Production and the Development context/,
+      name,
+    );
+    const config = loadConfig({
+      [name]: "x",
+      DATABASE_URL: "postgres://u@db/plaza",
+    });
+    assert.equal(config.databaseUrl, "postgres://u@db/plaza");
+    assert.equal(config.denoDeploy, true);
+  }
+  for (
+    const name of [
+      "DENO_DEPLOY",
+      "DENO_DEPLOYMENT_ID",
+      "DENO_DEPLOY_BUILD_ID",
+      "DENO_TIMELINE",
+      "DENO_DEPLOY_ORG_ID",
+      "DENO_DEPLOY_ORG_SLUG",
+      "DENO_DEPLOY_APP_ID",
+      "DENO_DEPLOY_APP_SLUG",
+    ]
+  ) {
+    assert.ok(DENO_DEPLOY_VARIABLES.includes(name), name);
+  }
+  // The documented values: DENO_DEPLOY=true, an id, a timeline.
+  assert.ok(onDenoDeploy({ DENO_DEPLOY: "true" }));
+  assert.ok(onDenoDeploy({ DENO_DEPLOY: "1" }));
+  assert.ok(onDenoDeploy({ DENO_TIMELINE: "preview/abc" }));
+  // Not Deploy: nothing set, empty values, or the deploy CLI's own token.
+  assert.equal(onDenoDeploy({}), false);
+  assert.equal(onDenoDeploy({ DENO_DEPLOY: " " }), false);
+  assert.equal(
+    onDenoDeploy({ DENO_DEPLOY_TOKEN: "ddp_x", DENO_DEPLOY_ENDPOINT: "x" }),
+    false,
   );
-  const config = loadConfig({
-    DENO_DEPLOYMENT_ID: "abc123",
-    DATABASE_URL: "postgres://u@db/plaza",
-  });
-  assert.equal(config.databaseUrl, "postgres://u@db/plaza");
+  assert.equal(loadConfig({ DENO_DEPLOY_TOKEN: "ddp_x" }).denoDeploy, false);
 });
 
 Deno.test("loadConfig reads LOG_LEVEL (default info) and refuses unknown levels", () => {
@@ -343,4 +378,210 @@ Deno.test("DRAIN_MS: 1500 by default, 0 turns the drain off, other values must b
       /^ConfigError: DRAIN_MS/,
     );
   }
+});
+
+Deno.test("loadConfig reads TLS for DATABASE_URL: sslmode in the URL, else PGSSLMODE, else off for a local server and verify-full for any other", () => {
+  const tls = (env: Record<string, string>) => loadConfig(env).databaseTls;
+  assert.equal(loadConfig({}).databaseTls, null);
+  // Local: loopback names and addresses, a unix socket, no host at all.
+  for (
+    const url of [
+      "postgres://u@localhost:5432/plaza",
+      "postgres://u@127.0.0.1/plaza",
+      "postgres://u@[::1]:5432/plaza",
+      "postgres://u@%2Fvar%2Frun%2Fpostgresql/plaza",
+      "postgres:///plaza",
+      "postgres://u@localhost:5432,127.0.0.1:5433/plaza",
+    ]
+  ) {
+    assert.equal(tls({ DATABASE_URL: url })?.mode, "disable", url);
+  }
+  // Anything else gets TLS, verified, by default.
+  for (
+    const url of [
+      "postgresql://u:p@db.example.com:5432/plaza",
+      "postgres://u@10.0.0.5/plaza",
+      "postgres://u@postgres/plaza",
+      "postgres://u@localhost:5432,db.example.com:5432/plaza",
+    ]
+  ) {
+    assert.equal(tls({ DATABASE_URL: url })?.mode, "verify-full", url);
+  }
+  assert.deepEqual(
+    tls({ DATABASE_URL: "postgres://u:p%40ss@db.example.com:6543/plaza" }),
+    { mode: "verify-full", ca: null, hosts: ["db.example.com"] },
+  );
+  assert.deepEqual(
+    tls({ DATABASE_URL: "postgres://u@a.example:1,b.example:2/plaza" })?.hosts,
+    ["a.example", "b.example"],
+  );
+  assert.deepEqual(
+    tls({ DATABASE_URL: "postgres:///plaza", PGHOST: "db.internal" }),
+    { mode: "verify-full", ca: null, hosts: ["db.internal"] },
+  );
+  // Every libpq mode, from the URL or PGSSLMODE; the URL wins.
+  for (
+    const mode of [
+      "disable",
+      "allow",
+      "prefer",
+      "require",
+      "verify-ca",
+      "verify-full",
+    ]
+  ) {
+    assert.equal(
+      tls({ DATABASE_URL: `postgres://u@db.example.com/p?sslmode=${mode}` })
+        ?.mode,
+      mode,
+    );
+    assert.equal(
+      tls({ DATABASE_URL: "postgres://u@127.0.0.1/p", PGSSLMODE: mode })?.mode,
+      mode,
+    );
+  }
+  assert.equal(
+    tls({
+      DATABASE_URL: "postgres://u@db.example.com/p?sslmode=require",
+      PGSSLMODE: "disable",
+    })?.mode,
+    "require",
+  );
+  assert.throws(
+    () => tls({ DATABASE_URL: "postgres://u@db/p?sslmode=on" }),
+    /^ConfigError: sslmode in DATABASE_URL must be one of disable, allow, prefer, require, verify-ca, verify-full, got "on"/,
+  );
+  assert.throws(
+    () => tls({ DATABASE_URL: "postgres://u@db/p", PGSSLMODE: "true" }),
+    /PGSSLMODE must be one of/,
+  );
+});
+
+Deno.test("loadConfig reads the CA to trust from sslrootcert or PGSSLROOTCERT, and refuses one it cannot use", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "plaza_ca_" });
+  try {
+    const pem =
+      "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    await Deno.writeTextFile(`${dir}/ca.pem`, pem);
+    await Deno.writeTextFile(`${dir}/not.pem`, "hello");
+    const url = "postgres://u@db.example.com/p";
+    assert.deepEqual(
+      loadConfig({
+        DATABASE_URL: `${url}?sslmode=verify-ca&sslrootcert=${dir}/ca.pem`,
+      }).databaseTls,
+      { mode: "verify-ca", ca: pem, hosts: ["db.example.com"] },
+    );
+    assert.equal(
+      loadConfig({ DATABASE_URL: url, PGSSLROOTCERT: `${dir}/ca.pem` })
+        .databaseTls?.ca,
+      pem,
+    );
+    // A root certificate makes a local server's default verify-full too.
+    assert.equal(
+      loadConfig({
+        DATABASE_URL: `postgres://u@127.0.0.1/p?sslrootcert=${dir}/ca.pem`,
+      }).databaseTls?.mode,
+      "verify-full",
+    );
+    assert.throws(
+      () =>
+        loadConfig({ DATABASE_URL: `${url}?sslrootcert=${dir}/missing.pem` }),
+      /^ConfigError: sslrootcert in DATABASE_URL names .*missing\.pem, which cannot be read/,
+    );
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: url, PGSSLROOTCERT: `${dir}/not.pem` }),
+      /PGSSLROOTCERT names .*not\.pem, which holds no PEM certificate/,
+    );
+    // libpq 16's sslrootcert=system: Deno's own store, verify-full only.
+    assert.deepEqual(
+      loadConfig({ DATABASE_URL: `${url}?sslrootcert=system` }).databaseTls,
+      { mode: "verify-full", ca: null, hosts: ["db.example.com"] },
+    );
+    assert.throws(
+      () =>
+        loadConfig({
+          DATABASE_URL: `${url}?sslrootcert=system&sslmode=require`,
+        }),
+      /sslrootcert in DATABASE_URL=system needs sslmode=verify-full/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadConfig reads DATABASE_POOL_MAX: 5 by default, a whole number from 1", () => {
+  assert.equal(loadConfig({}).databasePoolMax, 5);
+  assert.equal(loadConfig({ DATABASE_POOL_MAX: "2" }).databasePoolMax, 2);
+  assert.throws(
+    () => loadConfig({ DATABASE_POOL_MAX: "0" }),
+    /^ConfigError: DATABASE_POOL_MAX must be a whole number from 1 to 1000/,
+  );
+  assert.throws(() => loadConfig({ DATABASE_POOL_MAX: "many" }), /POOL_MAX/);
+});
+
+const MiB = 1024 * 1024;
+
+Deno.test("streamsForMemory: a quarter kept free, the instance's own base, 65 KB per stream; less with the embedded database", () => {
+  // Deno Deploy's default 768 MB: (576 - 96) MiB / 65 KiB.
+  assert.equal(streamsForMemory(768 * MiB, false), 7561);
+  assert.equal(
+    streamsForMemory(768 * MiB, false),
+    Math.floor((768 * 0.75 - 96) * 1024 / 65),
+  );
+  // What the streams use, with the base, stays within three quarters.
+  assert.ok(7561 * 65 * 1024 + 96 * MiB <= 0.75 * 768 * MiB);
+  assert.equal(streamsForMemory(4096 * MiB, false), 46_883);
+  assert.equal(streamsForMemory(512 * MiB, false), 4537);
+  // PGlite's half a gigabyte comes off the top.
+  assert.equal(streamsForMemory(1024 * MiB, true), 1512);
+  // Too little memory for any: one stream, not zero or negative.
+  assert.equal(streamsForMemory(64 * MiB, false), 1);
+  assert.equal(streamsForMemory(768 * MiB, true), 1);
+  for (let mb = 128; mb < 8192; mb *= 2) {
+    assert.ok(
+      streamsForMemory(2 * mb * MiB, false) > streamsForMemory(mb * MiB, false),
+    );
+  }
+});
+
+Deno.test("MAX_STREAMS defaults to what the memory limit holds: 768 MB on Deno Deploy, MEMORY_LIMIT_MB when set, else the measured limit", () => {
+  const url = { DATABASE_URL: "postgres://u@127.0.0.1/p" };
+  const deploy = loadConfig({ ...url, DENO_DEPLOY: "true" });
+  assert.equal(deploy.memoryLimitMb, 768);
+  assert.equal(deploy.maxStreams, 7561);
+  // The operator raised the app's limit to 2 GB (and says so).
+  const raised = loadConfig({
+    ...url,
+    DENO_DEPLOY: "true",
+    MEMORY_LIMIT_MB: "2048",
+  });
+  assert.equal(raised.memoryLimitMb, 2048);
+  assert.equal(raised.maxStreams, streamsForMemory(2048 * MiB, false));
+  // Elsewhere: what the caller measured (cgroup limit or total memory).
+  const measured = loadConfig(url, { memoryBytes: 1024 * MiB + 5 });
+  assert.equal(measured.memoryLimitMb, 1024);
+  assert.equal(measured.maxStreams, streamsForMemory(1024 * MiB, false));
+  assert.equal(
+    loadConfig({ ...url, MEMORY_LIMIT_MB: "512" }, { memoryBytes: 1e12 })
+      .maxStreams,
+    4537,
+  );
+  // The embedded database's share counts.
+  assert.equal(
+    loadConfig({}, { memoryBytes: 1024 * MiB }).maxStreams,
+    1512,
+  );
+  // MAX_STREAMS wins; nothing known keeps the old 20,000.
+  assert.equal(
+    loadConfig({ ...url, DENO_DEPLOY: "true", MAX_STREAMS: "100" }).maxStreams,
+    100,
+  );
+  assert.equal(loadConfig({}).memoryLimitMb, null);
+  assert.equal(loadConfig({}).maxStreams, 20_000);
+  assert.equal(loadConfig({}, { memoryBytes: null }).maxStreams, 20_000);
+  assert.throws(
+    () => loadConfig({ MEMORY_LIMIT_MB: "32" }),
+    /^ConfigError: MEMORY_LIMIT_MB must be a whole number from 64 to 1048576/,
+  );
+  assert.throws(() => loadConfig({ MEMORY_LIMIT_MB: "1GB" }), /MEMORY_LIMIT/);
 });

@@ -6,6 +6,12 @@ import {
   startPlaza,
   StartupError,
 } from "./plaza.ts";
+import { registerPushCron } from "./push/cron.ts";
+import { availableMemoryBytes } from "./limits/memory.ts";
+
+// Here, at module top level, before main() serves: the only place Deno
+// Deploy looks for crons (server/push/cron.ts says why there is one).
+const pushCron = registerPushCron(Deno);
 
 function fail(logger: Logger, message: string): never {
   logger.error("start_failed", { message: `Cannot start server: ${message}` });
@@ -19,7 +25,9 @@ export async function main(): Promise<void> {
   // Until the config says otherwise (a bad LOG_LEVEL must still be reported).
   let logger = createLogger({ level: "info" });
   try {
-    config = loadConfig(Deno.env.toObject());
+    config = loadConfig(Deno.env.toObject(), {
+      memoryBytes: await availableMemoryBytes(),
+    });
     logger = createLogger({ level: config.logLevel });
     plaza = await startPlaza(config, {
       // The message keeps a space after the URL: scripts and tests find it
@@ -29,6 +37,10 @@ export async function main(): Promise<void> {
           url,
           message: `Plaza is listening on ${url} (pid ${Deno.pid})`,
           database: config.databaseUrl === null ? "embedded" : "postgres",
+          deno: Deno.version.deno,
+          pushCron,
+          memoryLimitMb: config.memoryLimitMb,
+          maxStreams: config.maxStreams,
         }),
       logger,
     });

@@ -48,3 +48,105 @@ Deno.test("with DATABASE_URL the server needs only --allow-net --allow-env --all
     }
   });
 });
+
+// What Deno Deploy sets in each step (denoland/docs builds.md "Build
+// environment", env_vars_and_contexts.md "Predefined environment variables"):
+// DENO_TIMELINE only from the pre-deploy step on. DENO_DEPLOYMENT_ID is left
+// out on purpose: the only variable the check used to look at.
+const DEPLOY_IDS = {
+  DENO_DEPLOY: "true",
+  DENO_DEPLOY_ORG_ID: "00000000-0000-4000-8000-000000000001",
+  DENO_DEPLOY_ORG_SLUG: "org",
+  DENO_DEPLOY_APP_ID: "00000000-0000-4000-8000-000000000002",
+  DENO_DEPLOY_APP_SLUG: "plaza",
+  DENO_DEPLOY_BUILD_ID: "build1",
+};
+
+Deno.test("on Deno Deploy without DATABASE_URL, deno task migrate (the pre-deploy step) refuses and makes no embedded database", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "plaza_deploy_" });
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => errors.push(args.join(" "));
+  try {
+    for (
+      const timeline of ["production", "git-branch/main", "preview/abc"]
+    ) {
+      errors.length = 0;
+      const code = await runMigrateCommand({
+        ...DEPLOY_IDS,
+        DENO_TIMELINE: timeline,
+        DATA_DIR: `${dir}/data`,
+      });
+      assert.equal(code, 1, timeline);
+      assert.match(
+        errors.join("\n"),
+        /^Cannot migrate: on Deno Deploy Plaza needs DATABASE_URL/,
+      );
+    }
+  } finally {
+    console.error = original;
+  }
+  // Nothing was opened: the embedded database's directory was never made.
+  assert.equal(await exists(`${dir}/data`), false);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("on Deno Deploy without DATABASE_URL, the server refuses to start: at run time, and in the preview warm-up", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "plaza_deploy_" });
+  try {
+    for (const timeline of ["production", "preview/abc"]) {
+      const out = await exitOrListen({
+        ...DEPLOY_IDS,
+        DENO_TIMELINE: timeline,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        DATA_DIR: `${dir}/data`,
+      });
+      assert.equal(out.code, 1, out.stderr);
+      assert.match(
+        out.stderr,
+        /Cannot start server: on Deno Deploy Plaza needs DATABASE_URL/,
+      );
+    }
+    assert.equal(await exists(`${dir}/data`), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+
+/** Runs server/main.ts until it exits, or until it listens (then kills it: code null). */
+async function exitOrListen(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN],
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  let out = "";
+  let listened = false;
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    out += chunk;
+    if (!listened && out.includes("listening on")) {
+      listened = true;
+      child.kill("SIGKILL");
+    }
+  }
+  const status = await child.status;
+  return { code: listened ? null : status.code, stderr: await stderr };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

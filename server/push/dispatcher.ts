@@ -32,10 +32,12 @@ export const MAX_RETRY_MS = 3_600_000;
 
 /** Runs this instance's share of the push queue. */
 export interface PushDispatcher {
-  /** Starts both workers; they first catch up on whatever the queue holds. */
+  /** Starts both workers, which look at the queue at once (what a stopped instance left is due now). */
   start(): void;
   /** Something may have changed (a new message): look at the queue soon. */
   wake(): void;
+  /** Runs both workers now and resolves when that round is done (Deno.cron's handler waits on it). */
+  catchUp(): Promise<void>;
   /** Stops; in-flight sends are abandoned and left due at once for another instance. */
   close(): Promise<void>;
 }
@@ -73,16 +75,16 @@ export function retryDelayMs(
 // A round that found work it could not take (rows locked by another
 // instance) waits this long instead of spinning.
 const BUSY_MS = 50;
-// How long after start() the workers first look at the queue unwoken.
-const START_DELAY_MS = 1_000;
+/** How long catchUpPush waits for this process's Plaza to start (a cron run can boot the instance). */
+export const CATCH_UP_START_WAIT_MS = 30_000;
 // Wake-ups during a round are served this long after it: under a burst of
 // messages each instance runs a few fan-outs a second, not hundreds.
 const AGAIN_MS = 100;
 
 interface Worker {
   wake(): void;
-  /** Runs in `ms` unless woken sooner. */
-  wakeIn(ms: number): void;
+  /** Lets a running round finish, runs a fresh one and waits for it. */
+  catchUp(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -135,8 +137,12 @@ function createWorker(
   }
   return {
     wake,
-    wakeIn: (ms) => {
-      if (running === null) schedule(ms);
+    async catchUp() {
+      // A round already running may have read the queue before the work
+      // the caller cares about: wait for it, then run one of our own.
+      while (running !== null) await running;
+      wake();
+      await running;
     },
     async close() {
       closed = true;
@@ -291,22 +297,64 @@ export function createPushDispatcher(
   const sending = createWorker(sendStep, idleMs, onError("send"));
   let started = false;
 
-  return {
+  const dispatcher: PushDispatcher = {
     start() {
       started = true;
-      // New messages wake the queue at once from here on. What a stopped
-      // instance left (pending rows, leased deliveries) is picked up a
-      // moment later, so the first streams of a starting instance do not
-      // queue behind the catch-up for database connections.
-      queue.wakeIn(START_DELAY_MS);
-      sending.wakeIn(START_DELAY_MS);
+      running.add(dispatcher);
+      for (const notify of startWaiters.splice(0)) notify();
+      // At once, not after a delay: on a platform that scales to zero
+      // (Deno Deploy) the instance a visitor wakes may live only seconds,
+      // and no timer runs while none is up, so what a stopped instance
+      // left (pending rows, leased deliveries) is due now.
+      queue.wake();
+      sending.wake();
     },
     wake() {
       if (started) queue.wake();
     },
+    async catchUp() {
+      if (!started) return;
+      // Fan-out first: it makes the deliveries the sender then sends.
+      await queue.catchUp();
+      await sending.catchUp();
+    },
     async close() {
+      running.delete(dispatcher);
       stopping.abort();
       await Promise.all([queue.close(), sending.close()]);
     },
   };
+  return dispatcher;
+}
+
+// The dispatchers started in this process. Deno.cron's handler has to be
+// registered at module top level, before any Plaza exists (Deno Deploy reads
+// the crons by evaluating the entry module), so it finds the dispatcher
+// here rather than through startPlaza.
+const running = new Set<PushDispatcher>();
+const startWaiters: (() => void)[] = [];
+
+/**
+ * Catches up every push dispatcher running in this process and resolves
+ * with how many there were; waits up to `waitMs` for one to start (a cron
+ * run may be what booted the instance). 0 = none started in time.
+ */
+export async function catchUpPush(
+  waitMs = CATCH_UP_START_WAIT_MS,
+): Promise<number> {
+  if (running.size === 0) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let notify = () => {};
+    await new Promise<void>((resolve) => {
+      notify = resolve;
+      startWaiters.push(notify);
+      timer = setTimeout(resolve, waitMs);
+    });
+    clearTimeout(timer);
+    const i = startWaiters.indexOf(notify);
+    if (i >= 0) startWaiters.splice(i, 1);
+  }
+  const all = [...running];
+  await Promise.all(all.map((d) => d.catchUp()));
+  return all.length;
 }

@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import type { Plaza } from "../plaza.ts";
-import { retryDelayMs } from "./dispatcher.ts";
+import { createPushDispatcher, retryDelayMs } from "./dispatcher.ts";
+import { runPushCron } from "./cron.ts";
+import { createVisibilityStore } from "./visibility.ts";
+import type { Database } from "../../db/database.ts";
+import { migrate, readMigrations } from "../../db/migrate.ts";
+import { createPostgresDatabase } from "../../db/postgres_database.ts";
 import { parseRetryAfter } from "./send.ts";
 import {
   postJson,
@@ -412,4 +417,84 @@ Deno.test("retry delays double from PUSH_RETRY_MS, honour a longer Retry-After, 
   );
   assert.equal(parseRetryAfter("soon"), null);
   assert.equal(parseRetryAfter(null), null);
+});
+
+Deno.test("start() looks at the queue at once: an instance a visitor wakes on a scale-to-zero platform may live only seconds", async () => {
+  await withTestDatabase(async (url) => {
+    const db = createPostgresDatabase(url, { max: 2 });
+    await migrate(db, await readMigrations());
+    const calls: string[] = [];
+    const counted: Database = {
+      ...db,
+      query(text, params) {
+        calls.push(text);
+        return db.query(text, params);
+      },
+      transaction(fn) {
+        calls.push("transaction");
+        return db.transaction(fn);
+      },
+    };
+    const dispatcher = createPushDispatcher({
+      db: counted,
+      sender: { send: () => Promise.reject(new Error("nothing is queued")) },
+      visibility: createVisibilityStore(counted),
+      intervalMs: 60_000,
+      retryMs: 1_000,
+      maxAttempts: 1,
+      sendTimeoutMs: 1_000,
+      // Nothing would look at the queue for ten minutes unwoken.
+      idleMs: 600_000,
+    });
+    try {
+      assert.deepEqual(calls, []);
+      dispatcher.start();
+      // Before start() even returned: the fan-out's transaction and the
+      // sender's claim, not a timer set for later.
+      assert.equal(calls.length, 2, JSON.stringify(calls));
+    } finally {
+      await dispatcher.close();
+      await db.close();
+    }
+  });
+});
+
+Deno.test("the Deno.cron run sends a notification that came due while no timer ran, and returns once it is sent", async () => {
+  await withTestDatabase(async (url) => {
+    const service = startTestPushService();
+    // Unwoken, this instance would look at the queue in ten minutes.
+    const plaza = await startTestInstance(url, {
+      ...PUSH_ENV,
+      PUSH_POLL_MS: "600000",
+    });
+    const sql = postgres(url, { onnotice: () => {} });
+    try {
+      const carol = await service.subscribe();
+      await subscribe(plaza.url, carol, "carol");
+      const hi = await postJson(plaza.url, "ada", "hi");
+      await service.waitForCount(1, carol.endpoint);
+      const later = await postJson(plaza.url, "ada", "later");
+      await until(async () => {
+        const s = await queueState(sql);
+        return s.cursor >= later.id && s.pending === 1;
+      }, {
+        intervalMs: 20,
+        what: "ada's second message to wait for the minute",
+      });
+      // The minute passes while, on Deploy, no instance would be running:
+      // the instance's own timer is still a minute away.
+      await sql`update push_subscriptions set last_notified_at = now() - interval '2 minutes'`;
+      await runPushCron(0);
+      assert.deepEqual(bodies(service, carol), [
+        payloadFor(hi.id, "ada: hi"),
+        payloadFor(later.id, "ada: later"),
+      ]);
+    } finally {
+      await plaza.close();
+      await sql.end({ timeout: 1 });
+      await service.close();
+    }
+    // With no Plaza running in the process, the run fails visibly.
+    await assert.rejects(runPushCron(0), /Plaza did not start in this process/);
+  });
 });

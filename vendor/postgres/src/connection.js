@@ -278,6 +278,19 @@ function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose
 
       if (!canSSL && ssl === 'prefer')
         return connected()
+
+      // Plaza patch 5: a server that answers N (no TLS) when TLS is required
+      // is refused here with a message saying so. Unpatched, the TLS
+      // handshake went on over the plain connection and failed as
+      // ECONNRESET "socket disconnected before secure TLS connection".
+      if (!canSSL) {
+        errored(Object.assign(Errors.generic('SSL_NOT_SUPPORTED',
+          'the server at ' + (socket.host ? socket.host + ':' + socket.port : 'the unix socket') +
+          ' does not accept TLS connections, but sslmode=' +
+          (typeof ssl === 'string' ? ssl : 'verify-ca or verify-full') +
+          ' requires TLS'), { address: socket.host, port: socket.port }))
+        return socket.destroy()
+      }
     }
 
     const options = {
