@@ -1,9 +1,5 @@
-import { DELETE_EVENT, TYPING_EVENT } from "../protocol/events.ts";
-import {
-  DELETES_CHANNEL,
-  PRESENCE_CHANNEL,
-  TYPING_CHANNEL,
-} from "../db/channels.ts";
+import { TYPING_EVENT } from "../protocol/events.ts";
+import { PRESENCE_CHANNEL, TYPING_CHANNEL } from "../db/channels.ts";
 import { createApp } from "./http/app.ts";
 import { loadClientAssets } from "./http/client_assets.ts";
 import { type Config, ConfigError } from "./config.ts";
@@ -11,6 +7,7 @@ import { createHub } from "./live/hub.ts";
 import { describeError, type Logger, silentLogger } from "./observe/logger.ts";
 import { createPlazaMetrics } from "./observe/metrics.ts";
 import { createMessageStore } from "./store/message_store.ts";
+import { createChangeFeed } from "./store/change_feed.ts";
 import { migrate, readMigrations } from "../db/migrate.ts";
 import { type Message, validateTypingInput } from "../protocol/message.ts";
 import { createNotifyListener } from "./live/notify_listener.ts";
@@ -143,13 +140,16 @@ export async function startPlaza(
     onError: databaseError("presence_error"),
   });
   let everLive = false;
+  const changes = createChangeFeed(db);
   const listener = createNotifyListener({
     db,
-    store,
+    changes,
     hub,
     // Every message the listener publishes also wakes the push dispatcher:
     // no second LISTEN connection and no extra NOTIFY per post.
-    onPublish: () => push.wake(),
+    onPublish: (change) => {
+      if (change.kind === "message") push.wake();
+    },
     onError: databaseError("listen_error"),
     onLiveChange: (live) => {
       if (live) {
@@ -162,13 +162,6 @@ export async function startPlaza(
     },
     signals: {
       [PRESENCE_CHANNEL]: () => presence.onNotify(),
-      [DELETES_CHANNEL]: (payload) => {
-        // The delete trigger sends the bare id.
-        const id = Number(payload);
-        if (Number.isSafeInteger(id) && id > 0) {
-          hub.signal(DELETE_EVENT, { id });
-        }
-      },
       [TYPING_CHANNEL]: (payload) => {
         // Anyone can NOTIFY this channel: pass on only a valid name.
         let author;
@@ -217,6 +210,8 @@ export async function startPlaza(
   let closing: Promise<void> | null = null;
   const app = createApp({
     store,
+    changes,
+    nameIdleDays: config.nameIdleDays,
     db,
     limits: {
       post: config.postLimit === null ? noRateLimit : createRateLimiter({

@@ -8,7 +8,11 @@ import {
 } from "./http_error.ts";
 import type { Hub } from "../live/hub.ts";
 import type { MessageStore } from "../store/message_store.ts";
-import { checkAdmin, checkBearer } from "./admin_auth.ts";
+import { type ChangeFeed, createChangeFeed } from "../store/change_feed.ts";
+import { createNameStore, type NameStore } from "../store/name_store.ts";
+import { checkBearer } from "./admin_auth.ts";
+import { registerNameRoutes } from "./name_routes.ts";
+import { registerMessageChangeRoutes } from "./message_change_routes.ts";
 import { describeError, type Logger, silentLogger } from "../observe/logger.ts";
 import {
   createPlazaMetrics,
@@ -58,6 +62,12 @@ export interface AppDependencies {
   metricsToken?: string | null;
   /** Web Push routes (/push/…); absent, they do not exist. */
   push?: PushRoutes;
+  /** Claimed names; over `db` when absent. */
+  names?: NameStore;
+  /** The change log streams replay; over `db` when absent. */
+  changes?: ChangeFeed;
+  /** NAME_IDLE_DAYS (0 = names are never released for idleness; the default). */
+  nameIdleDays?: number;
 }
 
 /** Header carrying the request id, taken from a proxy or made up here. */
@@ -81,6 +91,8 @@ function methodNotAllowed(allow: string) {
 /** Builds the Hono app: the HTML client, POST /messages, GET /stream, scrollback and health. */
 export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const { store, hub, limits } = deps;
+  const names = deps.names ?? createNameStore(deps.db);
+  const changes = deps.changes ?? createChangeFeed(deps.db);
   const bearerGuard = {
     failures: limits.authFailures,
     trustProxy: limits.trustProxy,
@@ -204,7 +216,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     metrics.streamsOpened.inc();
     const body = createSseStream({
       hub,
-      store,
+      changes,
       start,
       retryMs: deps.retryMs,
       heartbeatMs: deps.heartbeatMs,
@@ -223,7 +235,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.all("/stream", methodNotAllowed("GET, HEAD"));
 
   const stopping = deps.stopping ?? (() => false);
-  app.post("/messages", postMessage(store, limits, stopping, metrics));
+  app.post("/messages", postMessage(store, names, limits, stopping, metrics));
   app.get("/messages", async (c) => {
     const limit = parseIntParam(
       c.req.query("limit"),
@@ -267,24 +279,20 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     }
     return c.json(message);
   });
-  const adminToken = deps.adminToken ?? null;
-  if (adminToken !== null) {
-    app.delete("/messages/:id", async (c) => {
-      const refused = checkAdmin(c, adminToken, bearerGuard);
-      if (refused) return refused;
-      const id = parseId(c.req.param("id"), "The message id");
-      if (!id.ok) return errorResponse(400, id.error);
-      if (!(await store.remove(id.value))) {
-        return errorResponse(404, `There is no message ${id.value}.`);
-      }
-      // The delete trigger tells every instance's streams.
-      return new Response(null, { status: 204 });
-    });
-  }
-  app.all(
-    "/messages/:id",
-    methodNotAllowed(adminToken === null ? "GET, HEAD" : "GET, HEAD, DELETE"),
-  );
+  registerMessageChangeRoutes(app, {
+    store,
+    names,
+    limits,
+    stopping,
+    adminToken: deps.adminToken ?? null,
+  });
+  app.all("/messages/:id", methodNotAllowed("GET, HEAD, PATCH, DELETE"));
+  registerNameRoutes(app, {
+    names,
+    limits,
+    stopping,
+    idleDays: deps.nameIdleDays ?? 0,
+  });
 
   app.post("/typing", postTyping(deps.db, limits, stopping, metrics));
   app.all("/typing", methodNotAllowed("POST"));
