@@ -10,6 +10,7 @@ import type { Plaza } from "../plaza.ts";
 import { retryDelayMs } from "./dispatcher.ts";
 import { parseRetryAfter } from "./send.ts";
 import {
+  claimName,
   postJson,
   startTestInstance,
   withTestDatabase,
@@ -144,8 +145,11 @@ Deno.test("two instances: each eligible subscriber gets exactly one notification
     await subscribe(b.url, ada, "ada");
     // erin has Plaza open in a tab (reported to the other instance).
     await reportVisible(b.url, erin, "tab-1", true);
+    // ada's messages are her own (not notified to her) because she posts
+    // with her claimed name's token.
+    const adaToken = await claimName(b.url, "ada");
 
-    const hello = await postJson(a.url, "ada", "hello");
+    const hello = await postJson(a.url, "ada", "hello", adaToken);
     await service.waitFor(
       () =>
         bodies(service, carol).length === 1 &&
@@ -165,9 +169,9 @@ Deno.test("two instances: each eligible subscriber gets exactly one notification
 
     // A burst within the minute, through both instances.
     const burst = [
-      await postJson(a.url, "ada", "one"),
+      await postJson(a.url, "ada", "one", adaToken),
       await postJson(b.url, "bob", "two, to nobody in particular"),
-      await postJson(a.url, "ada", "three"),
+      await postJson(a.url, "ada", "three", adaToken),
     ];
     // ada was never notified: bob's message (her only one from someone
     // else) goes to her at once.
