@@ -26,6 +26,7 @@ import {
   hashSecret,
   newToken,
   newTransferCode,
+  noteUse,
   refuseSecret,
   tokenMissing,
 } from "./name_auth.ts";
@@ -177,6 +178,7 @@ export function registerNameRoutes(
     if (!own.ok) return own.res;
     const limited = tooFast(c);
     if (limited) return limited;
+    await noteUse(names, own.claim);
     const code = newTransferCode();
     const expiresAt = await names.startTransfer(
       own.claim.id,
