@@ -284,3 +284,43 @@ Deno.test("a new stream never gets the same presence twice in a row (its opening
   await c.cancel();
   hub.close();
 });
+
+Deno.test("a stream that starts with history skips live changes its history already holds, and sends edits, reactions and deletes with their numbers", async () => {
+  const rows = [message(1), message(2), message(5, "edited")];
+  const hub = createHub({ heartbeatMs: 60_000 });
+  // The history is read as of change 9: it holds the edit of message 5
+  // (change 9) already.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const feed = memoryStore(rows);
+  const stream = createSseStream({
+    hub,
+    changes: {
+      ...feed,
+      latest: async (limit) => {
+        await held;
+        return { messages: rows.slice(-limit), lastSeq: 9 };
+      },
+    },
+    start: { history: 50 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: 64 * 1024,
+  });
+  // Published while the history is read: the edit it holds, then newer ones.
+  hub.publish({ seq: 9, kind: "edit", message: message(5, "edited") });
+  hub.publish({ seq: 10, kind: "reaction", id: 5, reactions: [] });
+  hub.publish({ seq: 11, kind: "delete", id: 2 });
+  await endOfTick();
+  release();
+  const reader = stream.getReader();
+  const text = await readUntil(reader, "id: 11\n");
+  await reader.cancel();
+  assert.deepEqual(
+    [...text.matchAll(/^id: (\d+)\nevent: (\w+)$/gm)].map((m) =>
+      `${m[1]} ${m[2]}`
+    ),
+    ["1 message", "2 message", "5 message", "10 reaction", "11 delete"],
+  );
+  hub.close();
+});
