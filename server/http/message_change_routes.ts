@@ -189,6 +189,10 @@ export function registerMessageChangeRoutes(
       ));
     } catch (error) {
       if (error instanceof MissingReferenceError) return noMessage(id.value);
+      // The table's CHECKs (the emoji set) refused what passed here.
+      if (error instanceof MessageRejectedError) {
+        return errorResponse(400, error.message);
+      }
       throw error;
     }
     const message = await store.get(id.value);
