@@ -8,9 +8,9 @@
  */
 import { createHub } from "../server/live/hub.ts";
 import type { Message } from "../protocol/message.ts";
-import type { MessageStore } from "../server/store/message_store.ts";
 import { encodeMessageEvent } from "../server/live/sse_format.ts";
 import { createSseStream } from "../server/live/sse_stream.ts";
+import { type ChangeFeed, messageChange } from "../server/store/change_feed.ts";
 
 const streams = Number(Deno.args[0] ?? 10_000);
 const MESSAGES = 100;
@@ -25,15 +25,11 @@ const message = (id: number): Message => ({
 
 // Enough of a store for live streams that start with no history.
 const unused = () => Promise.reject(new Error("not used by the bench"));
-const store: MessageStore = {
-  insert: unused,
-  get: unused,
+const changes: ChangeFeed = {
   after: () => Promise.resolve([]),
-  before: () => Promise.resolve({ messages: [], hasMore: false }),
-  maxId: () => Promise.resolve(0),
-  remove: unused,
-  recentDeletes: () => Promise.resolve([]),
-  ping: () => Promise.resolve(),
+  at: unused,
+  latest: () => Promise.resolve({ messages: [], lastSeq: 0 }),
+  lastSeq: () => Promise.resolve(0),
 };
 
 /** Reads until the stream ends, as Deno.serve does with a response body. */
@@ -93,7 +89,7 @@ const hub = createHub({ heartbeatMs: 3_600_000 });
 for (let i = 0; i < streams; i++) {
   drain(createSseStream({
     hub,
-    store,
+    changes,
     start: { history: 0 },
     retryMs: 1000,
     heartbeatMs: 3_600_000,
@@ -102,7 +98,7 @@ for (let i = 0; i < streams; i++) {
 }
 await tick(200);
 await time("plaza", async (id) => {
-  hub.publish(message(id));
+  hub.publish(messageChange(message(id)));
   await Promise.resolve();
 });
 hub.close();

@@ -1,4 +1,5 @@
 import { bidiControl, strayIgnorable } from "./name_rules.ts";
+import type { Reaction } from "./reactions.ts";
 import {
   CONTROL_CHARACTERS,
   MAX_AUTHOR_LENGTH,
@@ -16,6 +17,31 @@ export interface Message {
   createdAt: string;
   /** The sender's idempotency key (a lowercase UUID), or null. */
   clientId: string | null;
+  // The fields below are always sent by servers since db/migrations/005;
+  // they are optional so that code written against the older shape (and
+  // messages saved by an older client) still type-check.
+  /** True when posted with the token of the claimed name (POST /names); only such messages can be edited. */
+  verified?: boolean;
+  /** When the text was last edited (same format as createdAt), or null. */
+  editedAt?: string | null;
+  /** The message this one answers, quoted as it is now; null when it answers none. */
+  replyTo?: ReplyQuote | null;
+  /** Reactions, one entry per emoji chosen at least once, in REACTION_EMOJIS order. */
+  reactions?: Reaction[];
+}
+
+/** Most characters (code points) of the quoted text in a reply; a longer text is cut and ends with "…". */
+export const REPLY_QUOTE_LENGTH = 100;
+
+/**
+ * The message a reply answers, so a client can show it without fetching it.
+ * `author` and `text` are null once that message has been deleted.
+ */
+export interface ReplyQuote {
+  id: number;
+  author: string | null;
+  /** The first REPLY_QUOTE_LENGTH characters of its current text. */
+  text: string | null;
 }
 
 /** What a client sends to post a message, after validation. */
@@ -24,6 +50,8 @@ export interface MessageInput {
   text: string;
   /** Makes the send idempotent: a repeat with the same key finds the original. */
   clientId?: string | null;
+  /** The id of the message this one answers. */
+  replyTo?: number | null;
 }
 
 /** Result of validating untrusted input: the cleaned value or a human sentence. */
@@ -159,6 +187,41 @@ export function validateAuthor(value: unknown): Validated<string> {
   });
 }
 
+/** Checks a message text (1–2000 characters once trimmed, NFC, no control characters but newlines). */
+export function validateText(value: unknown): Validated<string> {
+  return cleanField(value, "text", {
+    max: MAX_TEXT_LENGTH,
+    maxMarks: MAX_MARKS_IN_TEXT,
+    isName: false,
+  });
+}
+
+/** Checks the body of PATCH /messages/<id>: `{"text": …}`, under the same rules as a post. */
+export function validateEditInput(input: unknown): Validated<string> {
+  const fields = asObject(input);
+  if (fields === null) {
+    return { ok: false, error: 'Body must be an object with "text".' };
+  }
+  return validateText(fields.text);
+}
+
+/** Checks an optional message id to reply to: a positive whole number (a string of digits from a form). */
+function validateReplyTo(value: unknown): Validated<number | null> {
+  if (value === undefined || value === null || value === "") {
+    return { ok: true, value: null };
+  }
+  const id = typeof value === "string" && /^\d{1,16}$/.test(value)
+    ? Number(value)
+    : value;
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) {
+    return {
+      ok: false,
+      error: 'Field "replyTo" must be the id of a message (a whole number).',
+    };
+  }
+  return { ok: true, value: id };
+}
+
 /** Checks and normalises a message a client wants to post (NFC, trimmed, limits). */
 export function validateMessageInput(input: unknown): Validated<MessageInput> {
   const fields = asObject(input);
@@ -170,11 +233,7 @@ export function validateMessageInput(input: unknown): Validated<MessageInput> {
   }
   const author = validateAuthor(fields.author);
   if (!author.ok) return author;
-  const text = cleanField(fields.text, "text", {
-    max: MAX_TEXT_LENGTH,
-    maxMarks: MAX_MARKS_IN_TEXT,
-    isName: false,
-  });
+  const text = validateText(fields.text);
   if (!text.ok) return text;
   let clientId: string | null = null;
   if (fields.clientId !== undefined && fields.clientId !== null) {
@@ -187,10 +246,15 @@ export function validateMessageInput(input: unknown): Validated<MessageInput> {
     }
     clientId = fields.clientId.toLowerCase();
   }
-  return {
-    ok: true,
-    value: { author: author.value, text: text.value, clientId },
+  const replyTo = validateReplyTo(fields.replyTo);
+  if (!replyTo.ok) return replyTo;
+  const value: MessageInput = {
+    author: author.value,
+    text: text.value,
+    clientId,
   };
+  if (replyTo.value !== null) value.replyTo = replyTo.value;
+  return { ok: true, value };
 }
 
 /** Checks the body of POST /typing: who is typing. */

@@ -419,6 +419,8 @@ export interface Config {
   metricsToken: string | null;
   /** Web Push: VAPID identity and the notification dispatcher's timings. */
   push: PushConfig;
+  /** A claimed name unused this many days (no post, edit or reaction with its token) goes to the next who claims it (`NAME_IDLE_DAYS`, default 180; 0 = never). */
+  nameIdleDays: number;
 }
 
 /** Web Push settings (`VAPID_*`, `PUSH_*`). */
@@ -797,5 +799,6 @@ export function loadConfig(env: Env, system: SystemFacts = {}): Config {
     logLevel: logLevel(env, "LOG_LEVEL"),
     metricsToken,
     push: push(env),
+    nameIdleDays: integer(env, "NAME_IDLE_DAYS", 180, 0, 36_500),
   };
 }

@@ -17,6 +17,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "002_client_id_presence.sql",
         "003_deletes.sql",
         "004_push.sql",
+        "005_names_and_changes.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });

@@ -1,9 +1,6 @@
-import { DELETE_EVENT, TYPING_EVENT } from "../protocol/events.ts";
-import {
-  DELETES_CHANNEL,
-  PRESENCE_CHANNEL,
-  TYPING_CHANNEL,
-} from "../db/channels.ts";
+import { TYPING_EVENT } from "../protocol/events.ts";
+import { PRESENCE_CHANNEL, TYPING_CHANNEL } from "../db/channels.ts";
+import { createChangeFeed } from "./store/change_feed.ts";
 import { createApp } from "./http/app.ts";
 import type { AppLimits } from "./http/app_env.ts";
 import { loadClientAssets } from "./http/client_assets.ts";
@@ -163,15 +160,17 @@ export async function startPlaza(
       onError: databaseError("presence_error"),
     });
     opened.defer(() => presence.close());
+    // The change log: the listener's back-fill and every stream's replay.
+    const changes = createChangeFeed(db);
     const listener = createNotifyListener({
       db,
-      // Reads only (back-fill, rows too long for a NOTIFY). The app's store
-      // below hands the listener this instance's own commits.
-      store: createMessageStore(db),
+      changes,
       hub,
       // Every message the listener publishes also wakes the push dispatcher:
       // no second LISTEN connection and no extra NOTIFY per post.
-      onPublish: () => push.wake(),
+      onPublish: (change) => {
+        if (change.kind === "message") push.wake();
+      },
       onError: databaseError("listen_error"),
       onLiveChange: liveLogger(logger, metrics),
       signals: signalHandlers(hub, presence),
@@ -207,6 +206,8 @@ export async function startPlaza(
     let draining = false;
     const app = createApp({
       store,
+      changes,
+      nameIdleDays: config.nameIdleDays,
       db,
       limits: appLimits(config, await streamCap(config.maxStreams, logger)),
       hub,
@@ -329,20 +330,13 @@ async function stopServing(
   }
 }
 
-/** Channels other than messages: presence recounts, deletes and typing, to the hub. */
+/** Channels other than the change log: presence recounts and typing, to the hub. */
 function signalHandlers(
   hub: Hub,
   presence: Presence,
 ): Record<string, SignalHandler> {
   return {
     [PRESENCE_CHANNEL]: () => presence.onNotify(),
-    [DELETES_CHANNEL]: (payload) => {
-      // The delete trigger sends the bare id.
-      const id = Number(payload);
-      if (Number.isSafeInteger(id) && id > 0) {
-        hub.signal(DELETE_EVENT, { id });
-      }
-    },
     [TYPING_CHANNEL]: (payload) => {
       // Anyone can NOTIFY this channel: pass on only a valid name.
       let author;

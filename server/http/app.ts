@@ -9,6 +9,10 @@ import {
 } from "./http_error.ts";
 import type { Hub } from "../live/hub.ts";
 import type { MessageStore } from "../store/message_store.ts";
+import { type ChangeFeed, createChangeFeed } from "../store/change_feed.ts";
+import { createNameStore, type NameStore } from "../store/name_store.ts";
+import { registerNameRoutes } from "./name_routes.ts";
+import { registerMessageChangeRoutes } from "./message_change_routes.ts";
 import { describeError, type Logger, silentLogger } from "../observe/logger.ts";
 import { createPlazaMetrics, type PlazaMetrics } from "../observe/metrics.ts";
 import { originCheck } from "./origin_check.ts";
@@ -28,6 +32,12 @@ export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 /** What the HTTP app is built from; tests pass their own. */
 export interface AppDependencies {
   store: MessageStore;
+  /** Claimed names; over `db` when absent. */
+  names?: NameStore;
+  /** The change log streams replay; over `db` when absent. */
+  changes?: ChangeFeed;
+  /** NAME_IDLE_DAYS (0 = names are never released for idleness; the default). */
+  nameIdleDays?: number;
   /** For signals that are not stored (typing). */
   db: Database;
   /** Abuse limits; see Config for what each means. */
@@ -75,6 +85,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createPlazaMetrics(() => hub.size);
   const stopping = deps.stopping ?? (() => false);
+  const names = deps.names ?? createNameStore(deps.db);
+  const changes = deps.changes ?? createChangeFeed(deps.db);
   const bearerGuard = {
     failures: limits.authFailures,
     trustProxy: limits.trustProxy,
@@ -98,20 +110,26 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   registerAssetRoutes(app, deps.assets);
   registerStreamRoutes(app, {
     hub,
-    store,
+    changes,
     limits,
     metrics,
     retryMs: deps.retryMs,
     heartbeatMs: deps.heartbeatMs,
     streamBufferBytes: deps.streamBufferBytes,
   });
-  registerMessageRoutes(app, {
+  registerMessageRoutes(app, { store, names, limits, stopping, metrics });
+  registerMessageChangeRoutes(app, {
     store,
+    names,
     limits,
     stopping,
-    metrics,
     adminToken: deps.adminToken ?? null,
-    bearerGuard,
+  });
+  registerNameRoutes(app, {
+    names,
+    limits,
+    stopping,
+    idleDays: deps.nameIdleDays ?? 0,
   });
   registerTypingRoutes(app, deps.db, limits, stopping, metrics);
   if (deps.push) {

@@ -1,30 +1,28 @@
 import type { Hono } from "hono";
 import type { AppEnv, AppLimits } from "./app_env.ts";
-import { type BearerGuard, checkAdmin } from "./admin_auth.ts";
 import { errorResponse } from "./http_error.ts";
 import { postMessage } from "./post_message.ts";
 import { parseId, parseIntParam } from "./request_params.ts";
 import { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 import type { MessageStore } from "../store/message_store.ts";
+import type { NameStore } from "../store/name_store.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
 
 /** What the /messages routes need. */
 export interface MessageRouteDeps {
   store: MessageStore;
-  limits: Pick<AppLimits, "post" | "trustProxy">;
+  /** Claimed names: a post under one needs its token. */
+  names: NameStore;
+  limits: Pick<AppLimits, "post" | "trustProxy" | "authFailures">;
   /** True once the instance is shutting down (see readFields). */
   stopping: () => boolean;
   metrics: Pick<
     PlazaMetrics,
     "messagesPosted" | "rateLimited" | "databaseErrors"
   >;
-  /** With a token, DELETE /messages/:id exists for moderators. */
-  adminToken: string | null;
-  /** Counts wrong tokens per address (see admin_auth.ts). */
-  bearerGuard: BearerGuard;
 }
 
-/** Adds GET and POST /messages (scrollback, posting) and GET (and, with ADMIN_TOKEN, DELETE) /messages/:id. */
+/** Adds GET and POST /messages (scrollback, posting) and GET /messages/:id; changes to a message are in message_change_routes.ts. */
 export function registerMessageRoutes(
   app: Hono<AppEnv>,
   deps: MessageRouteDeps,
@@ -64,7 +62,7 @@ export function registerMessageRoutes(
   });
   app.post(
     "/messages",
-    postMessage(store, deps.limits, deps.stopping, deps.metrics),
+    postMessage(store, deps.names, deps.limits, deps.stopping, deps.metrics),
   );
 
   app.get("/messages/:id", async (c) => {
@@ -75,18 +73,5 @@ export function registerMessageRoutes(
       return errorResponse(404, `There is no message ${id.value}.`);
     }
     return c.json(message);
-  });
-  const { adminToken } = deps;
-  if (adminToken === null) return;
-  app.delete("/messages/:id", async (c) => {
-    const refused = checkAdmin(c, adminToken, deps.bearerGuard);
-    if (refused) return refused;
-    const id = parseId(c.req.param("id"), "The message id");
-    if (!id.ok) return errorResponse(400, id.error);
-    if (!(await store.remove(id.value))) {
-      return errorResponse(404, `There is no message ${id.value}.`);
-    }
-    // The delete trigger tells every instance's streams.
-    return new Response(null, { status: 204 });
   });
 }

@@ -2,25 +2,36 @@ import type { Context } from "hono";
 import { DatabaseUnavailableError } from "../../db/database.ts";
 import { errorResponse, unavailableResponse } from "./http_error.ts";
 import { validateMessageInput } from "../../protocol/message.ts";
+import { nameKey } from "../../protocol/names.ts";
 import {
   MessageRejectedError,
   type MessageStore,
 } from "../store/message_store.ts";
+import type { NameStore } from "../store/name_store.ts";
 import { readFields } from "./request_fields.ts";
 import type { AppLimits } from "./app_env.ts";
 import { clientAddress } from "./client_address.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
+import { bearerToken, checkClaimToken, noteUse } from "./name_auth.ts";
 
-/** The POST /messages handler: validate, store (which notifies), answer 201 with the message. */
+/**
+ * The POST /messages handler: validate, check the name's token when the name
+ * is claimed, store (which notifies), answer 201 with the message.
+ */
 export function postMessage(
   store: MessageStore,
-  limits: Pick<AppLimits, "post" | "trustProxy">,
+  names: NameStore,
+  limits: Pick<AppLimits, "post" | "trustProxy" | "authFailures">,
   stopping: () => boolean,
   metrics: Pick<
     PlazaMetrics,
     "messagesPosted" | "rateLimited" | "databaseErrors"
   >,
 ) {
+  const guard = {
+    failures: limits.authFailures,
+    trustProxy: limits.trustProxy,
+  };
   return async (c: Context): Promise<Response> => {
     const decision = limits.post.take(clientAddress(c, limits.trustProxy));
     if (!decision.ok) {
@@ -33,14 +44,38 @@ export function postMessage(
     }
     const fields = await readFields(
       c,
-      ["author", "text", "clientId"],
+      ["author", "text", "clientId", "replyTo"],
       stopping,
     );
     if (!fields.ok) return fields.response;
     const input = validateMessageInput(fields.value);
     if (!input.ok) return errorResponse(400, input.error);
     try {
-      const { message, created } = await store.insert(input.value);
+      // A claimed name posts only with its token; an unclaimed one posts
+      // as before, unverified.
+      const claim = await names.byKey(nameKey(input.value.author));
+      let nameId: number | null = null;
+      let author = input.value.author;
+      if (claim !== null) {
+        const token = bearerToken(c);
+        if (token === null) {
+          return errorResponse(
+            403,
+            `"${claim.name}" is a claimed name: send its token as Authorization: Bearer <token>, or post under another name.`,
+          );
+        }
+        const refused = checkClaimToken(c, token, claim, guard);
+        if (refused) return refused;
+        await noteUse(names, claim);
+        nameId = claim.id;
+        // Shown as claimed ("Ada" when "ada" was typed).
+        author = claim.name;
+      }
+      const { message, created } = await store.insert({
+        ...input.value,
+        author,
+        nameId,
+      });
       if (created) metrics.messagesPosted.inc();
       // A repeat of a clientId answers 200 with the original: the client
       // retried a send whose first answer it never saw.

@@ -4,7 +4,7 @@ import { clientAddress } from "./client_address.ts";
 import { errorResponse } from "./http_error.ts";
 import { parseId, parseIntParam } from "./request_params.ts";
 import type { Hub } from "../live/hub.ts";
-import type { MessageStore } from "../store/message_store.ts";
+import type { ChangeFeed } from "../store/change_feed.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
 import {
   createSseStream,
@@ -20,7 +20,8 @@ export const MAX_PAGE = 200;
 /** What GET /stream needs. */
 export interface StreamRouteDeps {
   hub: Hub;
-  store: MessageStore;
+  /** The change log a stream replays from its resume point. */
+  changes: ChangeFeed;
   limits: Pick<
     AppLimits,
     "maxStreams" | "streamsPerAddress" | "trustProxy" | "streamMaxAgeMs"
@@ -91,7 +92,7 @@ export function registerStreamRoutes(
     metrics.streamsOpened.inc();
     const body = createSseStream({
       hub,
-      store: deps.store,
+      changes: deps.changes,
       start,
       retryMs: deps.retryMs,
       heartbeatMs: deps.heartbeatMs,

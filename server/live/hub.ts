@@ -4,15 +4,15 @@ import {
   type PresenceEvent,
 } from "../../protocol/events.ts";
 import {
-  encodeMessageEvent,
+  encodeChangeEvent,
   encodeText,
   formatComment,
   formatEvent,
 } from "./sse_format.ts";
-import type { Message } from "../../protocol/message.ts";
+import type { Change } from "../store/change_feed.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
 
-/** One event in a batch: `id` is the message id, or 0 for events without one. */
+/** One event in a batch: `id` is the change's number (for a message, its id), or 0 for events without one. */
 export interface HubEvent {
   id: number;
   bytes: Uint8Array;
@@ -29,9 +29,9 @@ export interface HubBatch {
   events: readonly HubEvent[];
   /** `events`' bytes concatenated (the same array when there is one event). */
   bytes: Uint8Array;
-  /** The smallest message id in the batch, 0 when it holds no message. */
+  /** The smallest change number in the batch, 0 when it holds no change. */
   firstId: number;
-  /** The largest message id in the batch, 0 when it holds no message. */
+  /** The largest change number in the batch, 0 when it holds no change. */
   lastId: number;
   /** Whether an event in the batch is a presence event. */
   presence: boolean;
@@ -75,10 +75,11 @@ export interface Hub {
   /** Adds a stream; returns the function that removes it. */
   subscribe(subscriber: HubSubscriber): () => void;
   /**
-   * Encodes the message once; at the end of the tick every stream gets the
-   * tick's events in one write.
+   * Encodes the change once; at the end of the tick every stream gets the
+   * tick's events in one write. Changes must come in increasing order;
+   * earlier numbers are ignored.
    */
-  publish(message: Message): void;
+  publish(change: Change): void;
   /** Queues an event that is not a stored message (no id: resumes skip it). */
   signal(event: EventName, data: unknown): void;
   /** Records how many streams other instances hold (from Postgres). */
@@ -179,10 +180,14 @@ export function createHub(options: HubOptions): Hub {
         if (subscribers.size === 0) stopTimer();
       };
     },
-    publish(message) {
-      if (message.id <= lastId) return;
-      lastId = message.id;
-      queue({ id: message.id, bytes: encodeMessageEvent(message) });
+    publish(change) {
+      if (change.seq <= lastId) return;
+      lastId = change.seq;
+      const bytes = encodeChangeEvent(change);
+      if (bytes === null) return;
+      queue({ id: change.seq, bytes });
+      if (change.kind !== "message") return;
+      const message = change.message;
       queuedMessages++;
       const metrics = options.metrics;
       if (metrics) {

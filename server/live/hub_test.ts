@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { createHub, type HubBatch, type HubSubscriber } from "./hub.ts";
+import { messageChange } from "../store/change_feed.ts";
 
-const message = (id: number) => ({
-  id,
-  author: "ada",
-  text: `m${id}`,
-  createdAt: "2026-11-27T10:00:00.000Z",
-  clientId: null,
-});
+const message = (id: number) =>
+  messageChange({
+    id,
+    author: "ada",
+    text: `m${id}`,
+    createdAt: "2026-11-27T10:00:00.000Z",
+    clientId: null,
+  });
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

@@ -1,23 +1,33 @@
-import { MESSAGES_CHANNEL } from "../../db/channels.ts";
+import { CHANGES_CHANNEL } from "../../db/channels.ts";
 import type { Database, ListenSession } from "../../db/database.ts";
 import type { Hub } from "./hub.ts";
 import { createLogger, describeError } from "../observe/logger.ts";
 import type { Message } from "../../protocol/message.ts";
-import type { MessageStore } from "../store/message_store.ts";
+import {
+  type Change,
+  type ChangeFeed,
+  messageChange,
+  parseChangeNote,
+} from "../store/change_feed.ts";
 
 /** Handler for a channel whose notifications are signals, not stored rows. */
 export type SignalHandler = (payload: string) => void;
 
-/** Keeps one LISTEN session per instance and feeds every committed message, once and in order, to the hub. */
+/**
+ * Keeps one LISTEN session per instance and feeds every committed change
+ * (new messages, edits, deletes, reactions), once and in order of their
+ * numbers, to the hub.
+ */
 export interface NotifyListener {
   /** Resolves once the first LISTEN is live; rejects if it cannot be opened. */
   start(): Promise<void>;
   /** True while the LISTEN session is up and caught up. */
   readonly live: boolean;
   /**
-   * Rows this instance just committed, ascending: published at once when
-   * they directly follow the last published id, instead of a turn later
-   * with their NOTIFY (which is then skipped as already published).
+   * Messages this instance just committed, ascending: published at once
+   * when their ids directly follow the last change number published,
+   * instead of a turn later with their NOTIFY (which is then skipped as
+   * already published).
    */
   committed(messages: readonly Message[]): void;
   /** Stops listening and reconnecting. */
@@ -27,7 +37,7 @@ export interface NotifyListener {
 /** Dependencies and timings of the listener. */
 export interface NotifyListenerOptions {
   db: Database;
-  store: MessageStore;
+  changes: ChangeFeed;
   hub: Hub;
   /**
    * Other channels on the same session (presence, typing): passed straight
@@ -44,43 +54,21 @@ export interface NotifyListenerOptions {
   /** Told when the session goes live (caught up) or down, e.g. for logs. */
   onLiveChange?: (live: boolean) => void;
   /**
-   * Told each message after the hub has it: every committed message once and
-   * in order, back-fill included (the push dispatcher wakes on it).
+   * Told each change after the hub has it: every committed change once and
+   * in order, back-fill included (the push dispatcher wakes on messages).
    */
-  onPublish?: (message: Message) => void;
+  onPublish?: (change: Change) => void;
 }
 
 const BACKFILL_PAGE = 1000;
-
-function parsePayload(
-  payload: string,
-): Partial<Message> & { id: number } | null {
-  try {
-    const value: unknown = JSON.parse(payload);
-    if (
-      typeof value === "object" && value !== null &&
-      Number.isSafeInteger((value as { id?: unknown }).id)
-    ) {
-      return value as Partial<Message> & { id: number };
-    }
-  } catch {
-    // Not ours (someone else NOTIFYing on the channel): ignored below.
-  }
-  return null;
-}
-
-function isFullMessage(m: Partial<Message>): m is Message {
-  return typeof m.author === "string" && typeof m.text === "string" &&
-    typeof m.createdAt === "string";
-}
 
 /** Creates the listener; nothing happens until start(). */
 export function createNotifyListener(
   options: NotifyListenerOptions,
 ): NotifyListener {
-  const { db, store, hub } = options;
+  const { db, changes, hub } = options;
   const signals = options.signals ?? {};
-  const channels = [MESSAGES_CHANNEL, ...Object.keys(signals)];
+  const channels = [CHANGES_CHANNEL, ...Object.keys(signals)];
   const minRetryMs = options.minRetryMs ?? 250;
   const maxRetryMs = options.maxRetryMs ?? 5_000;
   const watchdogMs = options.watchdogMs ?? 15_000;
@@ -100,8 +88,9 @@ export function createNotifyListener(
     options.onLiveChange?.(value);
   };
   let closed = false;
-  // The last id handed to the hub; null until the first LISTEN decides where
-  // "now" is, so a fresh instance does not replay the whole history.
+  // The last change number handed to the hub; null until the first LISTEN
+  // decides where "now" is, so a fresh instance does not replay the whole
+  // history.
   let cursor: number | null = null;
   // Set on every (re)connect: rows committed while nobody listened must be
   // read before any new notification is published, or they would be skipped.
@@ -126,21 +115,21 @@ export function createNotifyListener(
     return run;
   };
 
-  const publish = (message: Message) => {
-    if (cursor !== null && message.id <= cursor) return;
-    cursor = message.id;
-    hub.publish(message);
-    options.onPublish?.(message);
+  const publish = (change: Change) => {
+    if (cursor !== null && change.seq <= cursor) return;
+    cursor = change.seq;
+    hub.publish(change);
+    options.onPublish?.(change);
   };
 
   const backfill = async () => {
     if (!needsBackfill) return;
     if (cursor === null) {
-      cursor = await store.maxId();
+      cursor = await changes.lastSeq();
     } else {
       for (;;) {
-        const page = await store.after(cursor, BACKFILL_PAGE);
-        for (const m of page) publish(m);
+        const page = await changes.after(cursor, BACKFILL_PAGE);
+        for (const change of page) publish(change);
         if (page.length < BACKFILL_PAGE) break;
       }
     }
@@ -149,11 +138,12 @@ export function createNotifyListener(
 
   const handle = async (payload: string) => {
     await backfill();
-    const note = parsePayload(payload);
-    if (note === null || (cursor !== null && note.id <= cursor)) return;
-    // Messages too long for a NOTIFY payload arrive as an id alone.
-    const message = isFullMessage(note) ? note : await store.get(note.id);
-    if (message !== null) publish(message);
+    const note = parseChangeNote(payload);
+    if (note === null) return;
+    const seq = "change" in note ? note.change.seq : note.seq;
+    if (cursor !== null && seq <= cursor) return;
+    // Changes too large for a NOTIFY payload arrive as their number alone.
+    publish("change" in note ? note.change : await changes.at(seq, note.id));
   };
 
   const scheduleReconnect = () => {
@@ -194,15 +184,16 @@ export function createNotifyListener(
     let opened: ListenSession | null = null;
     opened = await db.listen(channels, {
       onNotify: (channel, payload) => {
-        if (channel === MESSAGES_CHANNEL) {
-          // Fast path, synchronously: the rows of one commit arrive in one
-          // read, so they reach the hub in the same tick and go out as one
-          // write per stream. Anything else (back-fill owed, earlier work
-          // still queued, an id-only payload) keeps to the ordered queue.
+        if (channel === CHANGES_CHANNEL) {
+          // Fast path, synchronously: the changes of one commit arrive in
+          // one read, so they reach the hub in the same tick and go out as
+          // one write per stream. Anything else (back-fill owed, earlier
+          // work still queued, a number-only payload) keeps to the ordered
+          // queue.
           if (pendingTasks === 0 && !needsBackfill) {
-            const note = parsePayload(payload);
+            const note = parseChangeNote(payload);
             if (note === null) return;
-            if (isFullMessage(note)) return publish(note);
+            if ("change" in note) return publish(note.change);
           }
           void enqueue(() => handle(payload));
         } else {
@@ -258,17 +249,18 @@ export function createNotifyListener(
       return live;
     },
     committed(messages) {
-      // Ids are taken under a lock held to commit, so once our commit is
-      // done every smaller id is settled: if ours follow the cursor with no
-      // gap, nothing can still come before them. Otherwise (another
-      // instance's rows not heard yet, a back-fill owed, work queued) the
-      // NOTIFY path delivers them in order as usual.
+      // Change numbers (a message's id among them) are taken under a lock
+      // held to commit, so once our commit is done every smaller number is
+      // settled: if ours follow the cursor with no gap, nothing can still
+      // come before them. Otherwise (another instance's change not heard
+      // yet, a back-fill owed, work queued) the NOTIFY path delivers them
+      // in order as usual.
       for (const m of messages) {
         if (
           !live || needsBackfill || pendingTasks > 0 || cursor === null ||
           m.id !== cursor + 1
         ) return;
-        publish(m);
+        publish(messageChange(m));
       }
     },
     async close() {

@@ -4,12 +4,14 @@ import assert from "node:assert/strict";
 import { createHub } from "./hub.ts";
 import type { Database, ListenHandlers } from "../../db/database.ts";
 import type { Message } from "../../protocol/message.ts";
+import { createMessageStore } from "../store/message_store.ts";
 import {
-  createMessageStore,
-  type MessageStore,
-} from "../store/message_store.ts";
+  type Change,
+  type ChangeFeed,
+  createChangeFeed,
+} from "../store/change_feed.ts";
 import { migrate, readMigrations } from "../../db/migrate.ts";
-import { MESSAGES_CHANNEL } from "../../db/channels.ts";
+import { CHANGES_CHANNEL } from "../../db/channels.ts";
 import { createNotifyListener } from "./notify_listener.ts";
 import { createPostgresDatabase } from "../../db/postgres_database.ts";
 import { startPgCluster } from "../../test/harness/pg_cluster.ts";
@@ -36,13 +38,12 @@ Deno.test("after a database restart the listener back-fills the missed rows, onc
       else waiters.push({ n, resolve });
     });
   const errors: string[] = [];
-  const store = createMessageStore(db);
   // A long first retry (3–6 s with jitter), so the rows written right after
   // the restart are committed while nobody listens; the live=false check
   // below fails loudly if that ever stops holding.
   const listener = createNotifyListener({
     db,
-    store,
+    changes: createChangeFeed(db),
     hub,
     minRetryMs: 6000,
     maxRetryMs: 6000,
@@ -117,7 +118,7 @@ Deno.test("the watchdog rebuilds a LISTEN session that silently stopped answerin
   // Only the LISTEN session goes through the proxy; reads use a direct pool.
   const listener = createNotifyListener({
     db,
-    store: createMessageStore(writer),
+    changes: createChangeFeed(writer),
     hub,
     watchdogMs: 300,
     minRetryMs: 50,
@@ -184,18 +185,16 @@ Deno.test("rows this instance committed are published at once when they follow t
     },
     close: () => Promise.resolve(),
   };
-  // Ids 1–5 are stored before the listener starts.
+  // Changes 1–5 are stored before the listener starts.
   const unused = () => Promise.reject(new Error("not used"));
-  const store: MessageStore = {
-    maxId: () => Promise.resolve(5),
+  const changes: ChangeFeed = {
+    lastSeq: () => Promise.resolve(5),
     after: () => Promise.resolve([]),
-    get: (id) => Promise.resolve(message(id)),
-    insert: unused,
-    before: unused,
-    remove: unused,
-    recentDeletes: unused,
-    ping: () => Promise.resolve(),
+    at: unused,
+    latest: unused,
   };
+  const created = (m: Message) =>
+    JSON.stringify({ seq: m.id, kind: "message", id: m.id, message: m });
   const hub = createHub({ heartbeatMs: 60_000 });
   const got: number[] = [];
   hub.subscribe({
@@ -207,9 +206,9 @@ Deno.test("rows this instance committed are published at once when they follow t
   const told: number[] = [];
   const listener = createNotifyListener({
     db,
-    store,
+    changes,
     hub,
-    onPublish: (m) => told.push(m.id),
+    onPublish: (c: Change) => told.push(c.seq),
   });
   await listener.start();
   const endOfTick = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -217,17 +216,21 @@ Deno.test("rows this instance committed are published at once when they follow t
   listener.committed([message(6), message(7)]);
   await endOfTick();
   assert.deepEqual(got, [6, 7], "published without waiting for NOTIFY");
-  notify(MESSAGES_CHANNEL, JSON.stringify(message(6)));
-  notify(MESSAGES_CHANNEL, JSON.stringify(message(7)));
+  notify(CHANGES_CHANNEL, created(message(6)));
+  notify(CHANGES_CHANNEL, created(message(7)));
   await endOfTick();
   assert.deepEqual(got, [6, 7], "their NOTIFYs are not published again");
 
-  // 8 is not heard of yet (another instance's row): 9 must wait for it.
+  // 8 is not heard of yet (another instance's reaction, a change like any
+  // message): 9 must wait for it.
   listener.committed([message(9)]);
   await endOfTick();
   assert.deepEqual(got, [6, 7]);
-  notify(MESSAGES_CHANNEL, JSON.stringify(message(8)));
-  notify(MESSAGES_CHANNEL, JSON.stringify(message(9)));
+  notify(
+    CHANGES_CHANNEL,
+    JSON.stringify({ seq: 8, kind: "reaction", id: 6, reactions: [] }),
+  );
+  notify(CHANGES_CHANNEL, created(message(9)));
   await endOfTick();
   assert.deepEqual(got, [6, 7, 8, 9]);
   assert.deepEqual(told, [6, 7, 8, 9], "onPublish hears each once, in order");

@@ -1,5 +1,13 @@
-import { MESSAGE_EVENT } from "../../protocol/events.ts";
+import {
+  DELETE_EVENT,
+  type DeleteEvent,
+  EDIT_EVENT,
+  MESSAGE_EVENT,
+  REACTION_EVENT,
+  type ReactionEvent,
+} from "../../protocol/events.ts";
 import type { Message } from "../../protocol/message.ts";
+import type { Change } from "../store/change_feed.ts";
 
 const encoder = new TextEncoder();
 
@@ -49,6 +57,42 @@ export function encodeMessageEvent(message: Message): Uint8Array {
       data: JSON.stringify(message),
     }),
   );
+}
+
+/**
+ * The bytes of a change's event, its `id:` the change's number; null for a
+ * `gone` change, which sends nothing.
+ */
+export function encodeChangeEvent(change: Change): Uint8Array | null {
+  switch (change.kind) {
+    case "message":
+      return encodeMessageEvent(change.message);
+    case "edit":
+      return encoder.encode(formatEvent({
+        id: change.seq,
+        event: EDIT_EVENT,
+        data: JSON.stringify(change.message),
+      }));
+    case "delete":
+      return encoder.encode(formatEvent({
+        id: change.seq,
+        event: DELETE_EVENT,
+        data: JSON.stringify({ id: change.id } satisfies DeleteEvent),
+      }));
+    case "reaction":
+      return encoder.encode(formatEvent({
+        id: change.seq,
+        event: REACTION_EVENT,
+        data: JSON.stringify(
+          {
+            id: change.id,
+            reactions: change.reactions,
+          } satisfies ReactionEvent,
+        ),
+      }));
+    case "gone":
+      return null;
+  }
 }
 
 /** Encodes any SSE text for writing. */

@@ -1,26 +1,24 @@
-import {
-  DELETE_EVENT,
-  type DeleteEvent,
-  HELLO_EVENT,
-  type HelloEvent,
-} from "../../protocol/events.ts";
+import { HELLO_EVENT, type HelloEvent } from "../../protocol/events.ts";
 import type { Hub, HubBatch, HubEvent, HubSubscriber } from "./hub.ts";
-import type { Message } from "../../protocol/message.ts";
-import type { MessageStore } from "../store/message_store.ts";
 import {
-  encodeMessageEvent,
+  type Change,
+  type ChangeFeed,
+  messageChange,
+} from "../store/change_feed.ts";
+import {
+  encodeChangeEvent,
   encodeText,
   formatEvent,
   formatRetry,
 } from "./sse_format.ts";
 
-/** Where a new stream starts: after a known id, or with the latest `history` messages. */
+/** Where a new stream starts: after a known change number, or with the latest `history` messages. */
 export type StreamStart = { since: number } | { history: number };
 
 /** What one SSE response needs. */
 export interface SseStreamOptions {
   hub: Hub;
-  store: MessageStore;
+  changes: ChangeFeed;
   start: StreamStart;
   retryMs: number;
   /** Announced in the opening `hello` event so clients can run a watchdog. */
@@ -53,13 +51,14 @@ export const HARD_LIMIT_FACTOR = 4;
 
 /**
  * Builds the body of `GET /stream`: subscribes to the hub first, then sends
- * the backlog, then the live messages that arrived meanwhile, dropping ids
- * already sent, so nothing is missed and nothing repeats.
+ * the backlog (the changes after the resume point, or the latest messages),
+ * then the live changes that arrived meanwhile, dropping numbers already
+ * covered, so nothing is missed and nothing repeats.
  */
 export function createSseStream(
   options: SseStreamOptions,
 ): ReadableStream<Uint8Array> {
-  const { hub, store } = options;
+  const { hub, changes } = options;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let unsubscribe: (() => void) | null = null;
   let closed = false;
@@ -126,13 +125,16 @@ export function createSseStream(
     }
   };
   // Backlog writes wait for the reader instead of dropping it: a client
-  // catching up on many messages is slow by design, not stalled.
-  const sendBacklogMessage = async (m: Message) => {
-    if (m.id <= lastSent) return;
-    if ((controller.desiredSize ?? 0) <= 0) await waitForReader();
-    if (closed) return;
-    lastSent = m.id;
-    controller.enqueue(encodeMessageEvent(m));
+  // catching up on many changes is slow by design, not stalled.
+  const sendBacklogChange = async (change: Change) => {
+    if (change.seq <= lastSent) return;
+    const bytes = encodeChangeEvent(change);
+    if (bytes !== null) {
+      if ((controller.desiredSize ?? 0) <= 0) await waitForReader();
+      if (closed) return;
+      controller.enqueue(bytes);
+    }
+    lastSent = change.seq;
   };
   let pendingBytes = 0;
   // The last presence event written. A stream starts with the count as of
@@ -195,23 +197,21 @@ export function createSseStream(
   const sendBacklog = async () => {
     if ("history" in options.start) {
       if (options.start.history > 0) {
-        const { messages } = await store.before(null, options.start.history);
-        for (const m of messages) await sendBacklogMessage(m);
+        const { messages, lastSeq } = await changes.latest(
+          options.start.history,
+        );
+        for (const m of messages) await sendBacklogChange(messageChange(m));
+        // The messages are as of change lastSeq: live changes up to it are
+        // in them already (an edit, a reaction, a delete of an older one).
+        lastSent = Math.max(lastSent, lastSeq);
       }
     } else {
-      // Messages this client may still show that were deleted while it was
-      // away: it hears no delete event for them otherwise.
-      for (const id of await store.recentDeletes(lastSent)) {
-        if ((controller.desiredSize ?? 0) <= 0) await waitForReader();
-        if (closed) return;
-        controller.enqueue(encodeText(formatEvent({
-          event: DELETE_EVENT,
-          data: JSON.stringify({ id } satisfies DeleteEvent),
-        })));
-      }
+      // Every change after the resume point, once and in order, each with
+      // its message as it is now; changes about messages deleted since are
+      // skipped, their delete is among the changes.
       for (;;) {
-        const page = await store.after(lastSent, BACKLOG_PAGE);
-        for (const m of page) await sendBacklogMessage(m);
+        const page = await changes.after(lastSent, BACKLOG_PAGE);
+        for (const change of page) await sendBacklogChange(change);
         if (page.length < BACKLOG_PAGE || closed) break;
       }
     }

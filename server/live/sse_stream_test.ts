@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHub } from "./hub.ts";
 import type { Message } from "../../protocol/message.ts";
-import type { MessageStore } from "../store/message_store.ts";
+import { type ChangeFeed, messageChange } from "../store/change_feed.ts";
 import {
   createSseStream,
   HARD_LIMIT_FACTOR,
@@ -16,24 +16,29 @@ const message = (id: number, text = `m${id}`): Message => ({
   clientId: null,
 });
 
-/** An in-memory store over a fixed list, enough for the stream's reads. */
-function memoryStore(rows: Message[]): MessageStore {
+/** The change that created message `id`, as the hub is given it. */
+const created = (id: number, text?: string) => messageChange(message(id, text));
+
+/** An in-memory change log of new messages only, enough for the stream's reads. */
+function memoryStore(rows: Message[]): ChangeFeed {
+  const after = (afterSeq: number, limit: number) =>
+    Promise.resolve(
+      rows.filter((m) => m.id > afterSeq).slice(0, limit).map(messageChange),
+    );
   return {
-    insert: () => Promise.reject(new Error("read-only")),
-    get: (id) => Promise.resolve(rows.find((m) => m.id === id) ?? null),
-    after: (afterId, limit) =>
-      Promise.resolve(rows.filter((m) => m.id > afterId).slice(0, limit)),
-    before: (beforeId, limit) => {
-      const older = rows.filter((m) => beforeId === null || m.id < beforeId);
-      return Promise.resolve({
-        messages: older.slice(-limit),
-        hasMore: older.length > limit,
-      });
-    },
-    maxId: () => Promise.resolve(rows.at(-1)?.id ?? 0),
-    remove: () => Promise.reject(new Error("read-only")),
-    recentDeletes: () => Promise.resolve([]),
-    ping: () => Promise.resolve(),
+    after,
+    at: (seq, id) =>
+      Promise.resolve(
+        rows.find((m) => m.id === seq)
+          ? messageChange(rows.find((m) => m.id === seq)!)
+          : { seq, kind: "gone", id },
+      ),
+    latest: (limit) =>
+      Promise.resolve({
+        messages: rows.slice(-limit),
+        lastSeq: rows.at(-1)?.id ?? 0,
+      }),
+    lastSeq: () => Promise.resolve(rows.at(-1)?.id ?? 0),
   };
 }
 
@@ -72,15 +77,15 @@ Deno.test("a resumed stream pages through a large backlog, then goes live withou
   const hub = createHub({ heartbeatMs: 60_000 });
   const stream = createSseStream({
     hub,
-    store: memoryStore(rows),
+    changes: memoryStore(rows),
     start: { since: 2 },
     retryMs: 1000,
     heartbeatMs: 60_000,
     maxBufferedBytes: 4096,
   });
   // Published while the backlog is read: one already in it, one new.
-  hub.publish(message(1203));
-  hub.publish(message(1204));
+  hub.publish(created(1203));
+  hub.publish(created(1204));
   const ids = await readIds(stream, 1202);
   assert.deepEqual(ids, Array.from({ length: 1202 }, (_, i) => i + 3));
   assert.equal(hub.size, 0);
@@ -93,7 +98,7 @@ Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscri
   let dropped = 0;
   const stream = createSseStream({
     hub,
-    store: memoryStore([]),
+    changes: memoryStore([]),
     start: { history: 0 },
     retryMs: 1000,
     heartbeatMs: 60_000,
@@ -103,12 +108,12 @@ Deno.test("a stream whose reader stalls past its buffer is dropped and unsubscri
   });
   const reader = stream.getReader();
   // Reading message 1 proves the backlog is done and the stream is live.
-  hub.publish(message(1));
+  hub.publish(created(1));
   await readPast(reader, "id: 1\n");
   // From here on nobody reads.
   let id = 1;
   while (!closed && id < 1000) {
-    hub.publish(message(++id, "x".repeat(1000)));
+    hub.publish(created(++id, "x".repeat(1000)));
     await endOfTick();
   }
   assert.ok(closed, "never dropped");
@@ -126,7 +131,7 @@ Deno.test("a stream ends by itself after its (jittered) maximum age", async () =
   const closed = new Promise<void>((resolve) => (ended = resolve));
   const stream = createSseStream({
     hub,
-    store: memoryStore([]),
+    changes: memoryStore([]),
     start: { history: 0 },
     retryMs: 1000,
     heartbeatMs: 60_000,
@@ -148,19 +153,19 @@ Deno.test("a burst beyond the budget does not drop a reader that keeps reading",
   const budget = 64 * 1024;
   const stream = createSseStream({
     hub,
-    store: memoryStore([]),
+    changes: memoryStore([]),
     start: { history: 0 },
     retryMs: 1000,
     heartbeatMs: 60_000,
     maxBufferedBytes: budget,
   });
   const reader = stream.getReader();
-  hub.publish(message(1));
+  hub.publish(created(1));
   await readPast(reader, "id: 1\n");
   // Twice the budget in one go, under the hard limit.
   const burst = Math.floor((budget * (HARD_LIMIT_FACTOR / 2)) / 1100);
   for (let id = 2; id <= burst + 1; id++) {
-    hub.publish(message(id, "x".repeat(1000)));
+    hub.publish(created(id, "x".repeat(1000)));
   }
   assert.equal(hub.size, 1, "still subscribed");
   let got = 0;
@@ -168,7 +173,7 @@ Deno.test("a burst beyond the budget does not drop a reader that keeps reading",
     const { value } = await reader.read();
     got += new TextDecoder().decode(value).split("event: message").length - 1;
   }
-  hub.publish(message(burst + 2));
+  hub.publish(created(burst + 2));
   const { value } = await reader.read();
   assert.match(new TextDecoder().decode(value), new RegExp(`id: ${burst + 2}`));
   await reader.cancel();
@@ -181,7 +186,7 @@ Deno.test("a reader that stays over budget longer than the grace period is dropp
   let closed = false;
   const stream = createSseStream({
     hub,
-    store: memoryStore([]),
+    changes: memoryStore([]),
     start: { history: 0 },
     retryMs: 1000,
     heartbeatMs: 60_000,
@@ -190,18 +195,18 @@ Deno.test("a reader that stays over budget longer than the grace period is dropp
     onClose: () => (closed = true),
   });
   const reader = stream.getReader();
-  hub.publish(message(1));
+  hub.publish(created(1));
   await readPast(reader, "id: 1\n");
   // Over budget but under the hard limit, and nobody reads.
-  hub.publish(message(2, "x".repeat(6000)));
+  hub.publish(created(2, "x".repeat(6000)));
   await endOfTick();
   assert.equal(closed, false);
   now += STALL_GRACE_MS - 1;
-  hub.publish(message(3));
+  hub.publish(created(3));
   await endOfTick();
   assert.equal(closed, false, "within the grace period");
   now += 2;
-  hub.publish(message(4));
+  hub.publish(created(4));
   await endOfTick();
   assert.equal(closed, true, "stalled past the grace period");
   await assert.rejects(() => reader.read(), /too slow/);
@@ -234,7 +239,7 @@ Deno.test("a new stream never gets the same presence twice in a row (its opening
   const open = () =>
     createSseStream({
       hub,
-      store: memoryStore([]),
+      changes: memoryStore([]),
       start: { history: 0 },
       retryMs: 1000,
       heartbeatMs: 60_000,
@@ -277,5 +282,45 @@ Deno.test("a new stream never gets the same presence twice in a row (its opening
   assert.deepEqual(presenceCounts(seenC), [2, 5, 2]);
   await a.cancel();
   await c.cancel();
+  hub.close();
+});
+
+Deno.test("a stream that starts with history skips live changes its history already holds, and sends edits, reactions and deletes with their numbers", async () => {
+  const rows = [message(1), message(2), message(5, "edited")];
+  const hub = createHub({ heartbeatMs: 60_000 });
+  // The history is read as of change 9: it holds the edit of message 5
+  // (change 9) already.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const feed = memoryStore(rows);
+  const stream = createSseStream({
+    hub,
+    changes: {
+      ...feed,
+      latest: async (limit) => {
+        await held;
+        return { messages: rows.slice(-limit), lastSeq: 9 };
+      },
+    },
+    start: { history: 50 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: 64 * 1024,
+  });
+  // Published while the history is read: the edit it holds, then newer ones.
+  hub.publish({ seq: 9, kind: "edit", message: message(5, "edited") });
+  hub.publish({ seq: 10, kind: "reaction", id: 5, reactions: [] });
+  hub.publish({ seq: 11, kind: "delete", id: 2 });
+  await endOfTick();
+  release();
+  const reader = stream.getReader();
+  const text = await readUntil(reader, "id: 11\n");
+  await reader.cancel();
+  assert.deepEqual(
+    [...text.matchAll(/^id: (\d+)\nevent: (\w+)$/gm)].map((m) =>
+      `${m[1]} ${m[2]}`
+    ),
+    ["1 message", "2 message", "5 message", "10 reaction", "11 delete"],
+  );
   hub.close();
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createHub } from "../live/hub.ts";
+import { messageChange } from "../store/change_feed.ts";
 import { createPlazaMetrics, createRegistry, formatValue } from "./metrics.ts";
 
 Deno.test("a counter renders HELP and TYPE lines, starts at 0 and adds up per label set", () => {
@@ -103,13 +104,13 @@ Deno.test("Plaza's metrics: every series is present before any event, the hub co
       end() {},
     })
   );
-  counted.publish({
+  counted.publish(messageChange({
     id: 1,
     author: "ada",
     text: "hi",
     createdAt: new Date(Date.now() - 200).toISOString(),
     clientId: null,
-  });
+  }));
   // The hub writes at the end of the tick, and counts as it writes.
   await deliveredToAll;
   assert.equal(metrics.deliveries.get(), 3);

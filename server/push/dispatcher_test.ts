@@ -15,6 +15,7 @@ import { migrate, readMigrations } from "../../db/migrate.ts";
 import { createPostgresDatabase } from "../../db/postgres_database.ts";
 import { parseRetryAfter } from "./send.ts";
 import {
+  claimName,
   postJson,
   startTestInstance,
   withTestDatabase,
@@ -140,8 +141,11 @@ Deno.test("two instances: each eligible subscriber gets exactly one notification
     await subscribe(b.url, ada, "ada");
     // erin has Plaza open in a tab (reported to the other instance).
     await reportVisible(b.url, erin, "tab-1", true);
+    // ada's messages are her own (not notified to her) because she posts
+    // with her claimed name's token.
+    const adaToken = await claimName(b.url, "ada");
 
-    const hello = await postJson(a.url, "ada", "hello");
+    const hello = await postJson(a.url, "ada", "hello", { token: adaToken });
     await service.waitFor(
       () =>
         bodies(service, carol).length === 1 &&
@@ -161,9 +165,9 @@ Deno.test("two instances: each eligible subscriber gets exactly one notification
 
     // A burst within the minute, through both instances.
     const burst = [
-      await postJson(a.url, "ada", "one"),
+      await postJson(a.url, "ada", "one", { token: adaToken }),
       await postJson(b.url, "bob", "two, to nobody in particular"),
-      await postJson(a.url, "ada", "three"),
+      await postJson(a.url, "ada", "three", { token: adaToken }),
     ];
     // ada was never notified: bob's message (her only one from someone
     // else) goes to her at once.

@@ -16,6 +16,7 @@
  */
 import type { Database, Queryable } from "../../db/database.ts";
 import { mentionPattern } from "../../protocol/mention.ts";
+import { nameKey } from "../../protocol/names.ts";
 import {
   buildPayload,
   type PendingSummary,
@@ -32,6 +33,8 @@ export interface QueuedMessage {
   id: number;
   author: string;
   text: string;
+  /** Posted with the claimed name's token: only then is it that name's own. */
+  verified: boolean;
 }
 
 /** A subscriber as the fan-out sees it. */
@@ -57,7 +60,11 @@ export interface PendingAddition {
 /**
  * Folds messages (in id order) into one addition per subscriber: their own
  * messages left out, mentions by "@name" noted, texts cut to what a
- * notification shows. Subscribers with nothing new get no entry.
+ * notification shows. Subscribers with nothing new get no entry. A
+ * message is a subscriber's own only when it is verified (posted with the
+ * claimed name's token) under the subscriber's name as protocol/names.ts
+ * compares names: anyone can type "ada" as the author, and ada should still
+ * hear of that (and of its "@ada").
  */
 export function summarize(
   subscribers: readonly Subscriber[],
@@ -70,11 +77,16 @@ export function summarize(
     return p;
   };
   const additions: PendingAddition[] = [];
+  const authorKeys = new Map<number, string>();
+  for (const m of messages) {
+    if (m.verified) authorKeys.set(m.id, nameKey(m.author));
+  }
   for (const s of subscribers) {
     const mention = mentionPattern(s.name);
+    const ownKey = nameKey(s.name);
     let a: PendingAddition | null = null;
     for (const m of messages) {
-      if (m.author === s.name) continue;
+      if (authorKeys.get(m.id) === ownKey) continue;
       if (a === null) {
         a = {
           subscription_id: s.id,
@@ -196,11 +208,17 @@ export function fanOut(
         return { consumed: 0, anySubscriber: false };
       }
       const messages = (await tx.query<
-        { id: number | string; author: string; text: string }
+        { id: number | string; author: string; text: string; verified: boolean }
       >(
-        "select id, author, text from messages where id > $1 order by id limit $2",
+        `select id, author, text, name_id is not null as verified
+         from messages where id > $1 order by id limit $2`,
         [from, batchSize],
-      )).map((m) => ({ id: Number(m.id), author: m.author, text: m.text }));
+      )).map((m) => ({
+        id: Number(m.id),
+        author: m.author,
+        text: m.text,
+        verified: m.verified,
+      }));
       if (messages.length === 0) return { consumed: 0, anySubscriber: true };
       // Someone looking at the room sees these messages there.
       const visible = new Set(

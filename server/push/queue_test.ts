@@ -26,10 +26,15 @@ Deno.test("summarize: own messages left out, authors in order, the latest mentio
     name: "carol",
   }];
   const messages = [
-    { id: 10, author: "ada", text: "hi @bob" },
-    { id: 11, author: "bob", text: "hey" },
-    { id: 12, author: "ada", text: "mail me at x@bob.example" },
-    { id: 13, author: "dan", text: `@BOB ${"long ".repeat(40)}` },
+    { id: 10, author: "ada", text: "hi @bob", verified: true },
+    { id: 11, author: "bob", text: "hey", verified: true },
+    { id: 12, author: "ada", text: "mail me at x@bob.example", verified: true },
+    {
+      id: 13,
+      author: "dan",
+      text: `@BOB ${"long ".repeat(40)}`,
+      verified: false,
+    },
   ];
   const [ada, bob, carol] = summarize(subs, messages);
   assert.equal(ada.subscription_id, 1);
@@ -54,6 +59,17 @@ Deno.test("summarize: own messages left out, authors in order, the latest mentio
   );
 });
 
+Deno.test("summarize: a message is a subscriber's own only when verified, whatever the name's case", () => {
+  const [ada] = summarize([{ id: 1, name: "ada" }], [
+    { id: 10, author: "Ada", text: "me, verified", verified: true },
+    { id: 11, author: "ada", text: "@ada I am ada too", verified: false },
+  ]);
+  // The impostor's message is told, mention included; the verified one not.
+  assert.equal(ada.message_count, 1);
+  assert.equal(ada.first_message_id, 11);
+  assert.equal(ada.mention_message_id, 11);
+});
+
 async function withDb(fn: (db: Database, url: string) => Promise<void>) {
   await withTestDatabase(async (url) => {
     const db = createPostgresDatabase(url);
@@ -75,11 +91,12 @@ async function addSubscriber(db: Database, name: string): Promise<number> {
   return Number(row.id);
 }
 
+/** Stores a message as verified (name_id set), so that it is its author's own. */
 async function post(db: Database, author: string, text: string) {
-  await db.query("insert into messages (author, text) values ($1, $2)", [
-    author,
-    text,
-  ]);
+  await db.query(
+    "insert into messages (author, text, name_id) values ($1, $2, 1)",
+    [author, text],
+  );
 }
 
 Deno.test("fan-out skips subscribers with a visible tab until the row expires; materialize drops rows of someone now looking", async () => {

@@ -1,18 +1,24 @@
-import {
-  type Database,
-  DatabaseUnavailableError,
-  isUnavailableError,
-} from "../../db/database.ts";
+import type { Database } from "../../db/database.ts";
 import { createGroupCommit, type ItemOutcome } from "./group_commit.ts";
 import type { Message, MessageInput } from "../../protocol/message.ts";
+import type { ReactionEmoji } from "../../protocol/reactions.ts";
+import { guard, MessageRejectedError } from "./db_errors.ts";
+
+export { MessageRejectedError, MissingReferenceError } from "./db_errors.ts";
+
+/** A message to store: the validated input, and the claim it was posted under (null: unverified). */
+export interface NewMessage extends MessageInput {
+  nameId?: number | null;
+}
 
 /** Reads and writes the room's messages; every method may throw DatabaseUnavailableError. */
 export interface MessageStore {
   /**
    * Stores a message; the insert trigger NOTIFYs every instance on commit.
    * With a clientId already stored, returns that original (created: false).
+   * A reply to a message that does not exist throws MissingReferenceError.
    */
-  insert(input: MessageInput): Promise<{ message: Message; created: boolean }>;
+  insert(input: NewMessage): Promise<{ message: Message; created: boolean }>;
   get(id: number): Promise<Message | null>;
   /** Messages with id > `afterId`, ascending, at most `limit`. */
   after(afterId: number, limit: number): Promise<Message[]>;
@@ -21,19 +27,25 @@ export interface MessageStore {
     beforeId: number | null,
     limit: number,
   ): Promise<{ messages: Message[]; hasMore: boolean }>;
-  /** The highest committed id, 0 for an empty room. */
-  maxId(): Promise<number>;
+  /** The claim message `id` was posted under (null: unverified), or null when there is no such message. */
+  owner(id: number): Promise<{ nameId: number | null } | null>;
+  /** Replaces the text of message `id` if it was posted under claim `nameId`; null when no such message (any more). */
+  edit(id: number, nameId: number, text: string): Promise<Message | null>;
   /** Deletes a message (the delete trigger tells every instance); false if there was none. */
   remove(id: number): Promise<boolean>;
-  /** Ids up to `upToId` deleted in the last day, for a client resuming from there. */
-  recentDeletes(upToId: number): Promise<number[]>;
+  /**
+   * Adds the reaction of claim `nameId` (shown as `name`) to message `id`, or
+   * takes it back if it is there; says which. Throws MissingReferenceError
+   * when there is no such message.
+   */
+  toggleReaction(
+    id: number,
+    nameId: number,
+    name: string,
+    emoji: ReactionEmoji,
+  ): Promise<{ reacted: boolean }>;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
-}
-
-/** The database refused a row the validator let through (a CHECK the two disagree on). */
-export class MessageRejectedError extends Error {
-  override name = "MessageRejectedError";
 }
 
 type Row = { m: Message };
@@ -41,27 +53,17 @@ type Row = { m: Message };
 /** What insert() answers. */
 type Inserted = { message: Message; created: boolean };
 
-/** Rows per INSERT when POSTs arrive together (3 parameters each). */
+/** Rows per INSERT when POSTs arrive together (5 parameters each). */
 export const MAX_INSERT_BATCH = 100;
 
-async function guard<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (isUnavailableError(error)) throw new DatabaseUnavailableError(error);
-    const code = (error as { code?: unknown }).code;
-    // 23514 check_violation, 22xxx data exceptions (e.g. bad encoding).
-    if (
-      code === "23514" || (typeof code === "string" && code.startsWith("22"))
-    ) {
-      throw new MessageRejectedError(
-        "The message was refused by the database's checks.",
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-}
+// Requests a batch's rows are matched back to when they carry no clientId:
+// rows alike in all of these are interchangeable.
+const contentKey = (
+  author: string,
+  text: string,
+  replyTo: number | null,
+  verified: boolean,
+) => `${author}\u0000${text}\u0000${replyTo ?? ""}\u0000${verified}`;
 
 /** Options of the message store. */
 export interface MessageStoreOptions {
@@ -84,15 +86,22 @@ export function createMessageStore(
   };
   const rows = async (text: string, params: unknown[]) =>
     (await db.query<Row>(text, params)).map((r) => r.m);
-  const insertOne = (input: MessageInput) =>
+  const insertOne = (input: NewMessage) =>
     guard(async (): Promise<Inserted> => {
       // ON CONFLICT waits for a concurrent insert of the same clientId to
       // commit, so the lookup below always finds the winner.
       const [m] = await rows(
-        `insert into messages (author, text, client_id) values ($1, $2, $3)
+        `insert into messages (author, text, client_id, reply_to, name_id)
+         values ($1, $2, $3, $4, $5)
          on conflict (client_id) do nothing
          returning message_json(messages) as m`,
-        [input.author, input.text, input.clientId ?? null],
+        [
+          input.author,
+          input.text,
+          input.clientId ?? null,
+          input.replyTo ?? null,
+          input.nameId ?? null,
+        ],
       );
       if (m !== undefined) committed([m]);
       if (m !== undefined || !input.clientId) {
@@ -123,13 +132,13 @@ export function createMessageStore(
   // Ids and the ordering lock are per row as before, so ids still become
   // visible in commit order.
   const insertBatch = async (
-    inputs: MessageInput[],
+    inputs: NewMessage[],
   ): Promise<ItemOutcome<Inserted>[]> => {
     if (inputs.length === 1) return [await settle(insertOne(inputs[0]))];
     // A clientId repeated within the batch is inserted once.
-    const clientKey = (input: MessageInput) => input.clientId?.toLowerCase();
-    const firstOfClient = new Map<string, MessageInput>();
-    const values: MessageInput[] = [];
+    const clientKey = (input: NewMessage) => input.clientId?.toLowerCase();
+    const firstOfClient = new Map<string, NewMessage>();
+    const values: NewMessage[] = [];
     for (const input of inputs) {
       const key = clientKey(input);
       if (key !== undefined) {
@@ -140,15 +149,23 @@ export function createMessageStore(
     }
     const params: unknown[] = [];
     const tuples = values.map((v) => {
-      params.push(v.author, v.text, v.clientId ?? null);
+      params.push(
+        v.author,
+        v.text,
+        v.clientId ?? null,
+        v.replyTo ?? null,
+        v.nameId ?? null,
+      );
       const n = params.length;
-      return `($${n - 2}, $${n - 1}, $${n})`;
+      return `($${n - 4}, $${n - 3}, $${n - 2}, $${
+        n - 1
+      }::bigint, $${n}::bigint)`;
     });
     let inserted: Message[];
     try {
       inserted = await guard(() =>
         rows(
-          `insert into messages (author, text, client_id) values ${
+          `insert into messages (author, text, client_id, reply_to, name_id) values ${
             tuples.join(", ")
           }
            on conflict (client_id) do nothing
@@ -157,8 +174,9 @@ export function createMessageStore(
         )
       );
     } catch (error) {
-      // One row the checks refuse fails the statement: write them one by
-      // one so that only that message is refused.
+      // One row the checks refuse (or a reply to a missing message) fails
+      // the statement: write them one by one so that only that message is
+      // refused.
       if (!(error instanceof MessageRejectedError)) throw error;
       const outcomes: ItemOutcome<Inserted>[] = [];
       for (const input of inputs) outcomes.push(await settle(insertOne(input)));
@@ -174,14 +192,24 @@ export function createMessageStore(
     for (const m of inserted) {
       if (m.clientId) byClient.set(m.clientId.toLowerCase(), m);
       else {
-        const key = `${m.author}\u0000${m.text}`;
+        const key = contentKey(
+          m.author,
+          m.text,
+          m.replyTo?.id ?? null,
+          m.verified === true,
+        );
         byContent.set(key, [...(byContent.get(key) ?? []), m]);
       }
     }
     return Promise.all(inputs.map((input) => {
       const key = clientKey(input);
       if (key === undefined) {
-        const m = byContent.get(`${input.author}\u0000${input.text}`)?.shift();
+        const m = byContent.get(contentKey(
+          input.author,
+          input.text,
+          input.replyTo ?? null,
+          (input.nameId ?? null) !== null,
+        ))?.shift();
         return m
           ? { ok: true, value: { message: m, created: true } }
           : settle(Promise.reject(new Error("inserted row not returned")));
@@ -239,12 +267,26 @@ export function createMessageStore(
           hasMore,
         };
       }),
-    maxId: () =>
+    owner: (id) =>
       guard(async () => {
-        const [r] = await db.query<{ max: number | string | null }>(
-          "select max(id) as max from messages",
+        const [row] = await db.query<{ name_id: number | string | null }>(
+          "select name_id from messages where id = $1",
+          [id],
         );
-        return Number(r.max ?? 0);
+        if (row === undefined) return null;
+        return { nameId: row.name_id === null ? null : Number(row.name_id) };
+      }),
+    edit: (id, nameId, text) =>
+      guard(async () => {
+        // The edit trigger stamps editedAt and logs the change (when the
+        // text differs); the name_id condition makes a claim that changed
+        // meanwhile (released, claimed again) miss.
+        const [m] = await rows(
+          `update messages set text = $3 where id = $1 and name_id = $2
+           returning message_json(messages) as m`,
+          [id, nameId, text],
+        );
+        return m ?? null;
       }),
     remove: (id) =>
       guard(async () => {
@@ -254,15 +296,25 @@ export function createMessageStore(
         );
         return gone.length > 0;
       }),
-    recentDeletes: (upToId) =>
+    toggleReaction: (id, nameId, name, emoji) =>
       guard(async () => {
-        const rows = await db.query<{ id: number | string }>(
-          `select id from deleted_messages
-           where id <= $1 and deleted_at > now() - interval '1 day'
-           order by id limit 1000`,
-          [upToId],
+        // One statement: the delete finds the reaction if it is there, the
+        // insert runs only if it was not. Both are logged by the trigger.
+        const [row] = await db.query<{ reacted: boolean }>(
+          `with gone as (
+             delete from reactions
+             where message_id = $1 and name_id = $2 and emoji = $3
+             returning 1
+           ), added as (
+             insert into reactions (message_id, name_id, name, emoji)
+             select $1, $2, $4, $3 where not exists (select 1 from gone)
+             on conflict do nothing
+             returning 1
+           )
+           select exists (select 1 from added) as reacted`,
+          [id, nameId, emoji, name],
         );
-        return rows.map((r) => Number(r.id));
+        return { reacted: row.reacted };
       }),
     ping: () =>
       guard(async () => {

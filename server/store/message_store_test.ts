@@ -5,6 +5,14 @@ import { migrate, readMigrations } from "../../db/migrate.ts";
 import { createPostgresDatabase } from "../../db/postgres_database.ts";
 import { withTestDatabase } from "../../test/harness/fixtures.ts";
 
+/** The highest stored message id, 0 for an empty room. */
+async function maxId(db: Database): Promise<number> {
+  const [row] = await db.query<{ m: number | string }>(
+    "select coalesce(max(id), 0) as m from messages",
+  );
+  return Number(row.m);
+}
+
 async function withStore(
   fn: (
     store: ReturnType<typeof createMessageStore>,
@@ -45,8 +53,8 @@ Deno.test("migrations apply once, and concurrently starting instances do not rac
 });
 
 Deno.test("store: insert, get, after and before pages", async () => {
-  await withStore(async (store) => {
-    assert.equal(await store.maxId(), 0);
+  await withStore(async (store, db) => {
+    assert.equal(await maxId(db), 0);
     const made = [];
     for (let i = 0; i < 7; i++) {
       made.push((await store.insert({ author: "ada", text: `m${i}` })).message);
@@ -67,7 +75,7 @@ Deno.test("store: insert, get, after and before pages", async () => {
       messages: made.slice(0, 2),
       hasMore: false,
     });
-    assert.equal(await store.maxId(), made[6].id);
+    assert.equal(await maxId(db), made[6].id);
   });
 });
 
@@ -100,7 +108,7 @@ Deno.test("the table's CHECKs refuse what the API refuses, whoever writes", asyn
         MessageRejectedError,
       );
     }
-    assert.equal(await store.maxId(), 0);
+    assert.equal(await maxId(db), 0);
     // The limits themselves are allowed.
     await store.insert({ author: "😀".repeat(32), text: "😀".repeat(2000) });
     await store.insert({ author: "ada", text: "two\nlines" });
@@ -118,7 +126,7 @@ Deno.test("ids become visible in increasing order under concurrent writers", asy
     const seen: number[] = [];
     const reader = (async () => {
       let last = 0;
-      while (writing || last < (await store.maxId())) {
+      while (writing || last < (await maxId(db))) {
         const page = await store.after(last, 1000);
         for (const m of page) seen.push(m.id);
         if (page.length > 0) last = page[page.length - 1].id;
@@ -153,7 +161,7 @@ Deno.test("messages sent together share one INSERT, and each caller gets its own
       kind: db.kind,
       query: <T>(text: string, params?: unknown[]) => {
         if (text.startsWith("insert into messages")) {
-          inserts.push((params?.length ?? 0) / 3);
+          inserts.push((params?.length ?? 0) / 5);
         }
         return db.query<T>(text, params);
       },

@@ -411,7 +411,9 @@ Deno.test({
       await postJson(room.url, "Ada Lovelace", "me again"); // 5, new group
       // 6: own, sent from this device (its clientId is in the page's storage).
       const mine = crypto.randomUUID();
-      await postJson(room.url, "ada", "talking to @ada myself", mine);
+      await postJson(room.url, "ada", "talking to @ada myself", {
+        clientId: mine,
+      });
       await room
         .sql`update messages set created_at = created_at + interval '10 minutes' where id = 5`;
       for (const scheme of ["light", "dark"] as const) {

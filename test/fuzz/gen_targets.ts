@@ -36,8 +36,10 @@ export function genOddMethod(g: Rng, ctx: GenContext): Case {
       ? method.toUpperCase()
       : method;
     // Not GET, HEAD or POST: a known path says 405, an unknown one 404;
-    // DELETE /messages/<id> (moderation) wants the admin token first.
-    const deleting = sent === "DELETE" && path.startsWith("/messages/");
+    // DELETE and PATCH /messages/<id> (moderation, authors) want a token
+    // first.
+    const deleting = (sent === "DELETE" || sent === "PATCH") &&
+      path.startsWith("/messages/");
     return {
       via: "fetch",
       kind: "odd-method",

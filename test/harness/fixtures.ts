@@ -37,17 +37,23 @@ export function startTestInstance(
   );
 }
 
-/** Posts a message as JSON (with a clientId if given) and returns the stored message; throws on any status but 201. */
+/** Posts a message as JSON (with the name's token and a clientId when given) and returns the stored message; throws on any status but 201. */
 export async function postJson(
   baseUrl: string,
   author: string,
   text: string,
-  clientId?: string,
+  options: { token?: string; clientId?: string } = {},
 ): Promise<Message> {
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+  };
+  if (options.token !== undefined) {
+    headers.Authorization = `Bearer ${options.token}`;
+  }
   const res = await fetch(`${baseUrl}/messages`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ author, text, clientId }),
+    headers,
+    body: JSON.stringify({ author, text, clientId: options.clientId }),
   });
   const body = await res.json();
   if (res.status !== 201) {
@@ -56,6 +62,25 @@ export async function postJson(
     );
   }
   return body as Message;
+}
+
+/** Claims `name` (POST /names) and returns its token; throws on any status but 201. */
+export async function claimName(
+  baseUrl: string,
+  name: string,
+): Promise<string> {
+  const res = await fetch(`${baseUrl}/names`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  const body = await res.json();
+  if (res.status !== 201) {
+    throw new Error(
+      `POST /names answered ${res.status}: ${JSON.stringify(body)}`,
+    );
+  }
+  return body.token;
 }
 
 /** Inserts `count` messages ("message 1"…) straight into the table, as any writer could. */

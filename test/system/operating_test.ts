@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { type AppDependencies, createApp } from "../../server/http/app.ts";
 import type { Database } from "../../db/database.ts";
 import { createHub, type Hub } from "../../server/live/hub.ts";
+import { messageChange } from "../../server/store/change_feed.ts";
 import { createLogger } from "../../server/observe/logger.ts";
 import { createPlazaMetrics } from "../../server/observe/metrics.ts";
 import { migrate, readMigrations } from "../../db/migrate.ts";
@@ -57,7 +58,7 @@ Deno.test("GET /metrics reflects a POST, an open stream, its deliveries and a ra
         body: '{"author":"ada","text":"hi"}',
       });
       assert.equal(post.status, 201);
-      counted.publish(await post.json());
+      counted.publish(messageChange(await post.json()));
       const limited = await app.request("/messages", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
