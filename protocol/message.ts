@@ -1,3 +1,4 @@
+import type { Validated } from "./validated.ts";
 import { bidiControl, strayIgnorable } from "./name_rules.ts";
 import type { Reaction } from "./reactions.ts";
 import {
@@ -54,11 +55,6 @@ export interface MessageInput {
   replyTo?: number | null;
 }
 
-/** Result of validating untrusted input: the cleaned value or a human sentence. */
-export type Validated<T> = { ok: true; value: T } | {
-  ok: false;
-  error: string;
-};
 
 const MARK = /\p{M}/u;
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;

@@ -3,7 +3,8 @@
  * routes (POST /names, transfers). The name itself follows the author rules
  * of message.ts; docs/api.md says what a claim protects.
  */
-import { validateAuthor, type Validated } from "./message.ts";
+import { validateAuthor } from "./message.ts";
+import type { Validated } from "./validated.ts";
 
 /** What POST /names and POST /names/claim answer: the name as claimed and the token that proves it. */
 export interface NameClaim {

@@ -3,7 +3,7 @@
  * shape a message carries them in. Shared by the server (which refuses any
  * other emoji) and the client (which offers these).
  */
-import type { Validated } from "./message.ts";
+import type { Validated } from "./validated.ts";
 
 /** The emoji a reaction may be, in the order a message lists them. */
 export const REACTION_EMOJIS = ["👍", "❤️", "😂", "🎉", "😮", "😢"] as const;

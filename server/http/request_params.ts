@@ -1,4 +1,4 @@
-import type { Validated } from "../../protocol/message.ts";
+import type { Validated } from "../../protocol/validated.ts";
 
 /** Parses a message id (a positive whole number) from a header, path or query value. */
 export function parseId(raw: string, name: string): Validated<number> {

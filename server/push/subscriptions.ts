@@ -8,7 +8,8 @@ import {
   DatabaseUnavailableError,
   isUnavailableError,
 } from "../../db/database.ts";
-import { validateAuthor, type Validated } from "../../protocol/message.ts";
+import { validateAuthor } from "../../protocol/message.ts";
+import type { Validated } from "../../protocol/validated.ts";
 import { type EndpointPolicy, endpointRefusal } from "./endpoint.ts";
 
 /** Longest endpoint URL accepted (real ones are about 200–500 characters). */

@@ -6,7 +6,7 @@
  * decides may run on any instance.
  */
 import type { Database } from "../../db/database.ts";
-import type { Validated } from "../../protocol/message.ts";
+import type { Validated } from "../../protocol/validated.ts";
 import { guardDatabase, validateEndpointField } from "./subscriptions.ts";
 
 /** How often a visible tab refreshes its row (the client's side of the contract). */
