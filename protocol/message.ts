@@ -55,7 +55,6 @@ export interface MessageInput {
   replyTo?: number | null;
 }
 
-
 const MARK = /\p{M}/u;
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
 // What a reader can see: a letter, digit, punctuation or symbol. U+2800
