@@ -46,3 +46,13 @@ Deno.test("the full run sweeps 1,000 to 10,000 streams, --quick a short list, an
   assert.deepEqual(given, { ...FULL, fanoutCounts: [300, 600] });
   assert.deepEqual(planFor(true, [300]), { ...QUICK, fanoutCounts: [300] });
 });
+
+Deno.test("--only changes runs the changes scenario: c=16 in --quick, c=16 and c=64 in the full run", () => {
+  assert.deepEqual(parseArgs(["--only", "changes,posting"]).only, [
+    "changes",
+    "posting",
+  ]);
+  assert.ok(parseArgs([]).only.includes("changes"));
+  assert.deepEqual(planFor(true, null).changesConcurrency, [16]);
+  assert.deepEqual(planFor(false, null).changesConcurrency, [16, 64]);
+});

@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--quick] [--only idle,fanout,posting,burst,startup]
+ * `deno task bench [--quick] [--only idle,fanout,posting,changes,burst,startup]
  * [--fanout-streams 1000,2000,…] [--cpu-prof <dir>]`
  *
  * Starts a throwaway PostgreSQL, a Plaza instance on it and the bare
@@ -26,6 +26,7 @@ import { writeResults } from "./results.ts";
 import { burst } from "./scenarios/burst.ts";
 import { fanout } from "./scenarios/fanout.ts";
 import { idle } from "./scenarios/idle.ts";
+import { changes } from "./scenarios/changes.ts";
 import { posting } from "./scenarios/posting.ts";
 import type { Context } from "./scenarios/scenario.ts";
 import { startup } from "./scenarios/startup.ts";
@@ -98,7 +99,7 @@ async function main(): Promise<number> {
 
   if (options.only.includes("idle")) await idle(ctx);
   const shared = options.only.filter((s) =>
-    ["fanout", "posting", "burst"].includes(s)
+    ["fanout", "posting", "changes", "burst"].includes(s)
   );
   if (shared.length > 0) {
     const plaza = await startServer("plaza", plazaEnv, ctx.profileDir);
@@ -112,6 +113,7 @@ async function main(): Promise<number> {
     }
     if (shared.includes("fanout")) await fanout(ctx);
     if (shared.includes("posting")) await posting(ctx);
+    if (shared.includes("changes")) await changes(ctx);
     if (shared.includes("burst")) await burst(ctx);
     for (const s of [plaza, bare]) {
       const stats = await sampleProcess(s.pid).catch(() => null);

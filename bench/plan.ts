@@ -1,13 +1,20 @@
 /** What a bench run measures: its scenarios, its targets and the sizes of each. */
 
 /** A part of the bench, each with a table of its own. */
-export type ScenarioName = "idle" | "fanout" | "posting" | "burst" | "startup";
+export type ScenarioName =
+  | "idle"
+  | "fanout"
+  | "posting"
+  | "changes"
+  | "burst"
+  | "startup";
 
 /** Every scenario, in the order a run goes through them. */
 export const SCENARIOS: ScenarioName[] = [
   "idle",
   "fanout",
   "posting",
+  "changes",
   "burst",
   "startup",
 ];
@@ -28,6 +35,9 @@ export interface Plan {
   fanoutRate: number;
   postingConcurrency: number[];
   postingMs: number;
+  /** Edits, then reactions, each this long at each concurrency (Plaza only). */
+  changesConcurrency: number[];
+  changesMs: number;
   burstStreams: number;
   burstMessages: number;
   burstConcurrency: number;
@@ -43,6 +53,8 @@ export const FULL: Plan = {
   fanoutRate: 20,
   postingConcurrency: [16, 64],
   postingMs: 8_000,
+  changesConcurrency: [16, 64],
+  changesMs: 8_000,
   burstStreams: 10_000,
   burstMessages: 100,
   burstConcurrency: 16,
@@ -58,6 +70,8 @@ export const QUICK: Plan = {
   fanoutRate: 20,
   postingConcurrency: [16, 64],
   postingMs: 2_000,
+  changesConcurrency: [16],
+  changesMs: 2_000,
   burstStreams: 1_000,
   burstMessages: 50,
   burstConcurrency: 16,

@@ -16,8 +16,22 @@ export interface LimitSetting {
  */
 export function limitsOff(): LimitSetting[] {
   const wanted: [string, string, string][] = [
-    ["POST_RATE", "999999/1s", "POSTs per address (posting runs thousands/s)"],
-    ["POST_BURST", "1000000", "POST burst per address"],
+    [
+      "POST_RATE",
+      "999999/1s",
+      "POSTs per address (posting runs thousands/s); names, edits and reactions use the same budget",
+    ],
+    [
+      "POST_BURST",
+      "1000000",
+      "POST burst per address (name claims, edits and reactions take from it too)",
+    ],
+    [
+      "AUTH_FAILURE_RATE",
+      "999999/1s",
+      "wrong name tokens per address (changes sends only right ones; a slip must show as 403s, not 429s)",
+    ],
+    ["AUTH_FAILURE_BURST", "1000000", "wrong-token burst per address"],
     [
       "STREAMS_PER_ADDRESS",
       "1000000",
@@ -39,8 +53,9 @@ export function limitsOff(): LimitSetting[] {
     return { name, value, why };
   });
   // With no rate there is no bucket for a burst to size.
-  const rateOff = settings.some((l) =>
-    l.name === "POST_RATE" && l.value === "off"
+  const off = (name: string) =>
+    settings.some((l) => l.name === name && l.value === "off");
+  return settings.filter((l) =>
+    !(l.name.endsWith("_BURST") && off(l.name.replace(/_BURST$/, "_RATE")))
   );
-  return settings.filter((l) => !(rateOff && l.name === "POST_BURST"));
 }

@@ -77,6 +77,15 @@ const COLUMNS: Record<ScenarioName, Column[]> = {
     { key: "non201", label: "non-201" },
     { key: "ordering", label: "order check" },
   ],
+  changes: [
+    { key: "editsPerSecond", label: "edits/s" },
+    { key: "editP50", label: "edit p50" },
+    { key: "editP99", label: "edit p99" },
+    { key: "reactionsPerSecond", label: "reactions/s" },
+    { key: "reactionP50", label: "react p50" },
+    { key: "reactionP99", label: "react p99" },
+    { key: "non200", label: "non-200" },
+  ],
   burst: [
     { key: "perSecond", label: "deliveries/s", ratio: true },
     { key: "spanMs", label: "span ms", ratio: true },

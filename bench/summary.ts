@@ -127,6 +127,23 @@ function headlines(plan: Plan): Headline[] {
       met: (p) => p <= 50,
     });
   }
+  for (const c of plan.changesConcurrency) {
+    for (
+      const [label, key] of [
+        ["edits/s", "editsPerSecond"],
+        ["edit p99 ms", "editP99"],
+        ["reactions/s", "reactionsPerSecond"],
+        ["reaction p99 ms", "reactionP99"],
+      ]
+    ) {
+      list.push({
+        label: `changes c=${c}: ${label}`,
+        scenario: "changes",
+        case: `c=${c}`,
+        key,
+      });
+    }
+  }
   list.push({
     label: `burst ${fmt(plan.burstStreams)}: deliveries/s`,
     scenario: "burst",

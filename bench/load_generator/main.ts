@@ -5,11 +5,13 @@
  * Streams (streams.ts) and POSTs (poster.ts) are raw HTTP/1.1 over TCP; a
  * delivery round (rounds.ts) spreads its streams over several generators;
  * the posting check (posting.ts) measures POSTs per second and the ordering
- * guarantee. Protocol (protocol.ts): one JSON command per line on stdin, one
+ * guarantee; the changes check (changes.ts) measures edits and reactions
+ * per second. Protocol (protocol.ts): one JSON command per line on stdin, one
  * JSON reply per line on stdout.
  */
 
 import process from "node:process";
+import { changes } from "./changes.ts";
 import { post } from "./posting.ts";
 import type {
   GeneratorCommand,
@@ -31,6 +33,8 @@ async function run(cmd: GeneratorCommand): Promise<unknown> {
       return await collect(cmd);
     case "post":
       return await post(cmd);
+    case "changes":
+      return await changes(cmd);
     case "close":
       return await closeAll();
     case "exit":

@@ -1,7 +1,8 @@
 /**
- * POST /messages over raw keep-alive HTTP/1.1 connections, as the load
- * generator sends them: the send time is taken just before the request is
- * written, so time queued in the pool is not counted as latency.
+ * POST /messages (or any JSON request: edits, reactions) over raw keep-alive
+ * HTTP/1.1 connections, as the load generator sends them: the send time is
+ * taken just before the request is written, so time queued in the pool is
+ * not counted as latency.
  */
 
 import { createChunkedDecoder } from "../../test/harness/chunked_parser.ts";
@@ -11,7 +12,15 @@ import { countError, type PostStats } from "./protocol.ts";
 const enc = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
 
-/** One keep-alive HTTP/1.1 connection that sends POST /messages, one at a time. */
+/** A JSON request: method, path, body and the bearer token to send, if any. */
+export interface JsonRequest {
+  method: string;
+  path: string;
+  json: string;
+  token?: string;
+}
+
+/** One keep-alive HTTP/1.1 connection that sends JSON requests, one at a time. */
 class Poster {
   private conn: Deno.Conn | null = null;
   private buffer = new Uint8Array(16 * 1024);
@@ -20,17 +29,20 @@ class Poster {
   constructor(private port: number) {}
 
   /** Writes the request, calling `onSent` just before; resolves with status and body. */
-  async post(
-    json: string,
+  async send(
+    req: JsonRequest,
     onSent: (at: number) => void,
   ): Promise<{ status: number; body: string }> {
     this.conn ??= await Deno.connect({
       hostname: "127.0.0.1",
       port: this.port,
     });
-    const body = enc.encode(json);
+    const body = enc.encode(req.json);
+    const auth = req.token === undefined
+      ? ""
+      : `Authorization: Bearer ${req.token}\r\n`;
     const head = enc.encode(
-      `POST /messages HTTP/1.1\r\nHost: 127.0.0.1:${this.port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      `${req.method} ${req.path} HTTP/1.1\r\nHost: 127.0.0.1:${this.port}\r\n${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
     );
     const request = new Uint8Array(head.length + body.length);
     request.set(head);
@@ -120,7 +132,7 @@ class Poster {
   }
 }
 
-/** Runs `jobs` POSTs over `concurrency` keep-alive connections. */
+/** Runs requests over `concurrency` keep-alive connections. */
 export class PostPool {
   private posters: Poster[];
   private idle: Poster[];
@@ -138,16 +150,28 @@ export class PostPool {
   }
 
   /** Sends one message as soon as a connection is free; resolves with the answer (status 0 = failed). */
-  async send(
+  send(
     text: string,
+    onSent?: (at: number) => void,
+  ): Promise<{ status: number; body: string }> {
+    return this.request({
+      method: "POST",
+      path: "/messages",
+      json: JSON.stringify({ author: "bench", text }),
+    }, onSent);
+  }
+
+  /** Sends `req` as soon as a connection is free; resolves with the answer (status 0 = failed). */
+  async request(
+    req: JsonRequest,
     onSent?: (at: number) => void,
   ): Promise<{ status: number; body: string }> {
     const poster = this.idle.pop() ??
       await new Promise<Poster>((resolve) => this.waiting.push(resolve));
     let sentAt = 0;
     try {
-      const answer = await poster.post(
-        JSON.stringify({ author: "bench", text }),
+      const answer = await poster.send(
+        req,
         (at) => {
           sentAt = at;
           this.sent++;

@@ -62,6 +62,28 @@ export interface PostCommand {
   drainMs: number;
 }
 
+/** A claimed name's token and the one message it posted, for "changes". */
+export interface ChangesAuthor {
+  token: string;
+  messageId: number;
+}
+
+/**
+ * Edit, then react, each for `durationMs` with `concurrency` requests in
+ * flight: worker i edits authors[i]'s message with its token, then toggles
+ * reactions on the next author's message.
+ */
+export interface ChangesCommand {
+  op: "changes";
+  port: number;
+  /** Tags the edited texts, as in "track". */
+  round: number;
+  concurrency: number;
+  durationMs: number;
+  /** At least `concurrency` of them. */
+  authors: ChangesAuthor[];
+}
+
 /** Close every open stream. */
 export interface CloseCommand {
   op: "close";
@@ -79,6 +101,7 @@ export type GeneratorCommand =
   | SendCommand
   | CollectCommand
   | PostCommand
+  | ChangesCommand
   | CloseCommand
   | ExitCommand;
 
@@ -158,6 +181,23 @@ export interface PostResult {
     unknown: number;
     ok: boolean;
   };
+}
+
+/** One phase of "changes": requests of one kind kept in flight for a while. */
+export interface ChangePhase {
+  /** First request written → last answer read. */
+  spanMs: number;
+  /** Answers with 200. */
+  ok: number;
+  perSecond: number;
+  requests: PostStats;
+}
+
+/** Result of "changes". */
+export interface ChangesResult {
+  concurrency: number;
+  edits: ChangePhase;
+  reactions: ChangePhase;
 }
 
 /** The generator's own cost for one command. */
