@@ -6,8 +6,7 @@
  */
 import type { Context, Hono } from "hono";
 import type { AppEnv, AppLimits } from "./app_env.ts";
-import { type BearerGuard, secretsEqual } from "./admin_auth.ts";
-import { clientAddress } from "./client_address.ts";
+import { secretsEqual } from "./admin_auth.ts";
 import { errorResponse } from "./http_error.ts";
 import { readFields } from "./request_fields.ts";
 import { parseId } from "./request_params.ts";
@@ -28,6 +27,7 @@ import {
   refuseSecret,
   tokenMissing,
 } from "./name_auth.ts";
+import { writeBudget } from "./write_budget.ts";
 
 /** What the message change routes are built from. */
 export interface MessageChangeRouteDeps {
@@ -46,19 +46,7 @@ export function registerMessageChangeRoutes(
   deps: MessageChangeRouteDeps,
 ): void {
   const { store, names, limits } = deps;
-  const guard: BearerGuard = {
-    failures: limits.authFailures,
-    trustProxy: limits.trustProxy,
-  };
-  const tooFast = (c: Context): Response | null => {
-    const decision = limits.post.take(clientAddress(c, limits.trustProxy));
-    if (decision.ok) return null;
-    return errorResponse(
-      429,
-      "You are sending requests too fast; wait a moment and try again.",
-      { "Retry-After": String(decision.retryAfterSeconds) },
-    );
-  };
+  const { guard, tooFast } = writeBudget(limits);
   const noMessage = (id: number) =>
     errorResponse(404, `There is no message ${id}.`);
 

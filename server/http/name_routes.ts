@@ -5,8 +5,6 @@
  */
 import type { Context, Hono } from "hono";
 import type { AppEnv, AppLimits } from "./app_env.ts";
-import type { BearerGuard } from "./admin_auth.ts";
-import { clientAddress } from "./client_address.ts";
 import { API_CACHE_CONTROL, errorResponse } from "./http_error.ts";
 import { readFields } from "./request_fields.ts";
 import {
@@ -31,6 +29,7 @@ import {
   tokenMissing,
 } from "./name_auth.ts";
 import { MAX_AUTHOR_LENGTH } from "../../protocol/limits.ts";
+import { writeBudget } from "./write_budget.ts";
 
 /** How long a transfer code works. */
 export const TRANSFER_CODE_TTL_MS = 10 * 60_000;
@@ -61,20 +60,7 @@ export function registerNameRoutes(
   deps: NameRouteDeps,
 ): void {
   const { names, limits } = deps;
-  const guard: BearerGuard = {
-    failures: limits.authFailures,
-    trustProxy: limits.trustProxy,
-  };
-  // Claims and codes share the posting budget: each one is a write.
-  const tooFast = (c: Context): Response | null => {
-    const decision = limits.post.take(clientAddress(c, limits.trustProxy));
-    if (decision.ok) return null;
-    return errorResponse(
-      429,
-      "You are sending requests too fast; wait a moment and try again.",
-      { "Retry-After": String(decision.retryAfterSeconds) },
-    );
-  };
+  const { guard, tooFast } = writeBudget(limits);
   const claimed = (claim: NameRecord, token: string) =>
     Response.json(
       { name: claim.name, token } satisfies NameClaim,

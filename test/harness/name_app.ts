@@ -12,6 +12,7 @@ import type { Database } from "../../db/database.ts";
 import { testAppDependencies } from "./app_deps.ts";
 import { withTestDatabase } from "./fixtures.ts";
 import type { Message } from "../../protocol/message.ts";
+import { expectError } from "./app_requests.ts";
 
 /** What a test of the name routes gets. */
 export interface NameApp {
@@ -81,18 +82,6 @@ export async function withNameApp(
   });
 }
 
-/** Asserts a JSON error with `status` whose sentence matches `pattern`. */
-export async function expectError(
-  res: Response,
-  status: number,
-  pattern: RegExp,
-): Promise<void> {
-  const body = await res.json();
-  assert.equal(res.status, status, JSON.stringify(body));
-  assert.equal(typeof body.error, "string");
-  assert.match(body.error, pattern);
-}
-
 /** How many messages are stored. */
 export async function countMessages(db: Database): Promise<number> {
   const [row] = await db.query<{ n: number }>(
@@ -100,3 +89,5 @@ export async function countMessages(db: Database): Promise<number> {
   );
   return row.n;
 }
+
+export { expectError };
