@@ -19,10 +19,17 @@ import {
 import { createPresence, type Presence } from "./live/presence.ts";
 import { createPushInstance } from "./push/instance.ts";
 import {
+  type AddressLimiter,
   createRateLimiter,
   noRateLimit,
   type RateLimiter,
 } from "./limits/rate_limiter.ts";
+import {
+  createSharedRateLimiter,
+  createSharedStreamSlots,
+  type StreamSlots,
+} from "./limits/shared_limits.ts";
+import type { Database } from "../db/database.ts";
 import { setBodyDeadline } from "./http/read_body.ts";
 import {
   type ResilientServeHooks,
@@ -153,10 +160,11 @@ export async function startPlaza(
         metrics.databaseErrors.inc();
         logger.error(event, { message, error: describeError(error) });
       };
+    const instanceId = crypto.randomUUID();
     const presence = createPresence({
       db,
       hub,
-      instanceId: crypto.randomUUID(),
+      instanceId,
       onError: databaseError("presence_error"),
     });
     opened.defer(() => presence.close());
@@ -199,6 +207,11 @@ export async function startPlaza(
           `No built client in ${config.distDir}: run \`deno task build\` to serve the web app.`,
       });
     }
+    const streamSlots = createSharedStreamSlots(db, {
+      instanceId,
+      onError: databaseError("stream_count_error"),
+    });
+    opened.defer(() => streamSlots.close());
     // Set once close() starts; the app uses it to tell uploads cut off by
     // the shutdown from ones the client abandoned.
     let closing: Promise<void> | null = null;
@@ -209,7 +222,12 @@ export async function startPlaza(
       changes,
       nameIdleDays: config.nameIdleDays,
       db,
-      limits: appLimits(config, await streamCap(config.maxStreams, logger)),
+      limits: appLimits(
+        config,
+        await streamCap(config.maxStreams, logger),
+        db,
+        streamSlots,
+      ),
       hub,
       listener,
       assets,
@@ -390,11 +408,30 @@ function limiter(limit: Config["postLimit"]): RateLimiter {
   });
 }
 
-/** The app's abuse limits from the config. */
-function appLimits(config: Config, maxStreams: number): AppLimits {
+/** A limit every instance on `db` spends from together. */
+function sharedLimiter(
+  db: Database,
+  kind: string,
+  limit: Config["postLimit"],
+): AddressLimiter {
+  return limit === null ? noRateLimit : createSharedRateLimiter(db, {
+    kind,
+    capacity: limit.burst,
+    perSecond: limit.perSecond,
+  });
+}
+
+/** The app's abuse limits from the config; posts, typing and streams are counted in the database. */
+function appLimits(
+  config: Config,
+  maxStreams: number,
+  db: Database,
+  streamSlots: StreamSlots,
+): AppLimits {
   return {
-    post: limiter(config.postLimit),
-    typing: limiter(config.typingLimit),
+    post: sharedLimiter(db, "post", config.postLimit),
+    typing: sharedLimiter(db, "typing", config.typingLimit),
+    streamSlots,
     authFailures: limiter(config.authFailureLimit),
     streamsPerAddress: config.streamsPerAddress,
     maxStreams,

@@ -50,8 +50,10 @@ export function registerMessageChangeRoutes(
     failures: limits.authFailures,
     trustProxy: limits.trustProxy,
   };
-  const tooFast = (c: Context): Response | null => {
-    const decision = limits.post.take(clientAddress(c, limits.trustProxy));
+  const tooFast = async (c: Context): Promise<Response | null> => {
+    const decision = await limits.post.take(
+      clientAddress(c, limits.trustProxy),
+    );
     if (decision.ok) return null;
     return errorResponse(
       429,
@@ -97,7 +99,7 @@ export function registerMessageChangeRoutes(
     if (!id.ok) return errorResponse(400, id.error);
     const author = await authorClaim(c, id.value, token);
     if (!author.ok) return author.res;
-    const slow = tooFast(c);
+    const slow = await tooFast(c);
     if (slow) return slow;
     const fields = await readFields(c, ["text"], deps.stopping);
     if (!fields.ok) return fields.response;
@@ -170,7 +172,7 @@ export function registerMessageChangeRoutes(
     if (token === null) return tokenMissing("a name's token");
     const holder = await claimOfToken(c, token, names, guard);
     if (!holder.ok) return holder.response;
-    const slow = tooFast(c);
+    const slow = await tooFast(c);
     if (slow) return slow;
     const id = parseId(c.req.param("id"), "The message id");
     if (!id.ok) return errorResponse(400, id.error);

@@ -66,8 +66,10 @@ export function registerNameRoutes(
     trustProxy: limits.trustProxy,
   };
   // Claims and codes share the posting budget: each one is a write.
-  const tooFast = (c: Context): Response | null => {
-    const decision = limits.post.take(clientAddress(c, limits.trustProxy));
+  const tooFast = async (c: Context): Promise<Response | null> => {
+    const decision = await limits.post.take(
+      clientAddress(c, limits.trustProxy),
+    );
     if (decision.ok) return null;
     return errorResponse(
       429,
@@ -104,7 +106,7 @@ export function registerNameRoutes(
   };
 
   app.post("/names", async (c) => {
-    const limited = tooFast(c);
+    const limited = await tooFast(c);
     if (limited) return limited;
     const fields = await readFields(c, ["name"], deps.stopping);
     if (!fields.ok) return fields.response;
@@ -168,7 +170,7 @@ export function registerNameRoutes(
   app.post("/names/:name/transfer", async (c) => {
     const own = await ownClaim(c);
     if (!own.ok) return own.res;
-    const limited = tooFast(c);
+    const limited = await tooFast(c);
     if (limited) return limited;
     await noteUse(names, own.claim);
     const code = newTransferCode();

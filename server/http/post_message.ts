@@ -33,7 +33,9 @@ export function postMessage(
     trustProxy: limits.trustProxy,
   };
   return async (c: Context): Promise<Response> => {
-    const decision = limits.post.take(clientAddress(c, limits.trustProxy));
+    const decision = await limits.post.take(
+      clientAddress(c, limits.trustProxy),
+    );
     if (!decision.ok) {
       metrics.rateLimited.inc({ kind: "post" });
       return errorResponse(

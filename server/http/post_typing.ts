@@ -20,7 +20,9 @@ export function postTyping(
   metrics: Pick<PlazaMetrics, "rateLimited">,
 ) {
   return async (c: Context): Promise<Response> => {
-    const decision = limits.typing.take(clientAddress(c, limits.trustProxy));
+    const decision = await limits.typing.take(
+      clientAddress(c, limits.trustProxy),
+    );
     if (!decision.ok) {
       metrics.rateLimited.inc({ kind: "typing" });
       return errorResponse(429, "Too many typing notices; slow down.", {
