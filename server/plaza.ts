@@ -1,5 +1,11 @@
 import { TYPING_EVENT } from "../protocol/events.ts";
-import { PRESENCE_CHANNEL, TYPING_CHANNEL } from "../db/channels.ts";
+import {
+  BANS_CHANNEL,
+  PRESENCE_CHANNEL,
+  TYPING_CHANNEL,
+} from "../db/channels.ts";
+import { type BanList, createBanList } from "./limits/ban_list.ts";
+import { createBanStore } from "./store/ban_store.ts";
 import { createChangeFeed } from "./store/change_feed.ts";
 import { createApp } from "./http/app.ts";
 import type { AppLimits } from "./http/app_env.ts";
@@ -168,6 +174,16 @@ export async function startPlaza(
       onError: databaseError("presence_error"),
     });
     opened.defer(() => presence.close());
+    // Bans are cached here and re-read whenever any instance changes them.
+    const banStore = createBanStore(db);
+    const bans = createBanList(banStore);
+    const bansError = databaseError("bans_error");
+    const refreshBans = () => {
+      bans.refresh().catch((error) =>
+        bansError("Could not re-read the bans", error)
+      );
+    };
+    const logLive = liveLogger(logger, metrics);
     // The change log: the listener's back-fill and every stream's replay.
     const changes = createChangeFeed(db);
     const listener = createNotifyListener({
@@ -180,14 +196,19 @@ export async function startPlaza(
         if (change.kind === "message") push.wake();
       },
       onError: databaseError("listen_error"),
-      onLiveChange: liveLogger(logger, metrics),
-      signals: signalHandlers(hub, presence),
+      onLiveChange: (live) => {
+        logLive(live);
+        // A change made while LISTEN was down sent a NOTIFY no one heard.
+        if (live) refreshBans();
+      },
+      signals: signalHandlers(hub, presence, refreshBans),
     });
     opened.defer(() => listener.close());
     await step(
       async () => {
         await listener.start();
         await presence.start();
+        await bans.refresh();
       },
       (why) => `could not LISTEN on ${where} (${why}).`,
     );
@@ -227,7 +248,9 @@ export async function startPlaza(
         await streamCap(config.maxStreams, logger),
         db,
         streamSlots,
+        bans,
       ),
+      bans: banStore,
       hub,
       listener,
       assets,
@@ -352,8 +375,10 @@ async function stopServing(
 function signalHandlers(
   hub: Hub,
   presence: Presence,
+  refreshBans: () => void,
 ): Record<string, SignalHandler> {
   return {
+    [BANS_CHANNEL]: () => refreshBans(),
     [PRESENCE_CHANNEL]: () => presence.onNotify(),
     [TYPING_CHANNEL]: (payload) => {
       // Anyone can NOTIFY this channel: pass on only a valid name.
@@ -427,11 +452,13 @@ function appLimits(
   maxStreams: number,
   db: Database,
   streamSlots: StreamSlots,
+  bans: BanList,
 ): AppLimits {
   return {
     post: sharedLimiter(db, "post", config.postLimit),
     typing: sharedLimiter(db, "typing", config.typingLimit),
     streamSlots,
+    bans,
     authFailures: limiter(config.authFailureLimit),
     streamsPerAddress: config.streamsPerAddress,
     maxStreams,

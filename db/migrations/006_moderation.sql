@@ -30,3 +30,31 @@ create unlogged table stream_counts (
   primary key (instance_id, address)
 );
 create index stream_counts_address on stream_counts (address);
+
+-- Moderators' bans: a claimed or unclaimed name (by its key, as names.key)
+-- or a client address range. Changes are announced on plaza_bans
+-- (db/channels.ts) so every instance re-reads its cached list at once.
+create table bans (
+  id bigint generated always as identity primary key,
+  name_key text check (char_length(name_key) between 1 and 128),
+  -- The name as the moderator wrote it (what lists show).
+  name text check (char_length(name) between 1 and 32),
+  -- An IP address or CIDR range, as server/config.ts parses TRUST_PROXY's.
+  address text check (char_length(address) between 1 and 64),
+  reason text check (char_length(reason) <= 500),
+  created_at timestamptz not null default now(),
+  -- Null: until lifted.
+  expires_at timestamptz,
+  check ((name_key is null) = (name is null)),
+  check ((name_key is null) <> (address is null))
+);
+
+create function bans_notify() returns trigger language plpgsql as $$
+begin
+  perform pg_notify('plaza_bans', '');
+  return null;
+end;
+$$;
+
+create trigger bans_notify after insert or update or delete on bans
+  for each statement execute function bans_notify();

@@ -7,6 +7,7 @@ import type { Context, Hono } from "hono";
 import type { AppEnv, AppLimits } from "./app_env.ts";
 import type { BearerGuard } from "./admin_auth.ts";
 import { clientAddress } from "./client_address.ts";
+import { refuseBannedName } from "../limits/ban_list.ts";
 import { API_CACHE_CONTROL, errorResponse } from "./http_error.ts";
 import { readFields } from "./request_fields.ts";
 import {
@@ -42,7 +43,7 @@ const RANDOM_SUGGESTIONS = 4;
 /** What the name routes are built from. */
 export interface NameRouteDeps {
   names: NameStore;
-  limits: Pick<AppLimits, "post" | "authFailures" | "trustProxy">;
+  limits: Pick<AppLimits, "post" | "authFailures" | "trustProxy" | "bans">;
   /** True once the instance is shutting down (see readFields). */
   stopping: () => boolean;
   /** NAME_IDLE_DAYS: a claim unused this long goes to the next claimant (0 = never). */
@@ -112,6 +113,8 @@ export function registerNameRoutes(
     if (!fields.ok) return fields.response;
     const name = validateNameInput(fields.value);
     if (!name.ok) return errorResponse(400, name.error);
+    const banned = refuseBannedName(limits.bans, name.value);
+    if (banned) return banned;
     const token = newToken();
     const claim = await names.claim(
       nameKey(name.value),

@@ -6,6 +6,7 @@ import {
   DatabaseUnavailableError,
   isUnavailableError,
 } from "../../db/database.ts";
+import { refuseBannedName } from "../limits/ban_list.ts";
 import { errorResponse } from "./http_error.ts";
 import { validateTypingInput } from "../../protocol/message.ts";
 import type { AppEnv, AppLimits } from "./app_env.ts";
@@ -15,7 +16,7 @@ import type { PlazaMetrics } from "../observe/metrics.ts";
 /** The POST /typing handler: tells every instance's streams who is typing; nothing is stored. */
 export function postTyping(
   db: Database,
-  limits: Pick<AppLimits, "typing" | "trustProxy">,
+  limits: Pick<AppLimits, "typing" | "trustProxy" | "bans">,
   stopping: () => boolean,
   metrics: Pick<PlazaMetrics, "rateLimited">,
 ) {
@@ -33,6 +34,8 @@ export function postTyping(
     if (!fields.ok) return fields.response;
     const author = validateTypingInput(fields.value);
     if (!author.ok) return errorResponse(400, author.error);
+    const banned = refuseBannedName(limits.bans, author.value);
+    if (banned) return banned;
     try {
       // Through Postgres, so streams on every instance hear it.
       await db.query("select pg_notify($1, $2)", [
