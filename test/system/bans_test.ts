@@ -323,3 +323,24 @@ Deno.test("deno task moderate: ban, bans and unban", async () => {
     assert.match((await moderate("bans")).text, /no bans in force/);
   });
 });
+
+Deno.test("bans on the embedded database (PGlite): the migration, the trigger and the check", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const plaza = await startTestInstance(null, {
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN,
+  });
+  try {
+    const made = await ban(plaza.url, { name: "pest", durationSeconds: 600 });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const post = await call(
+      `${plaza.url}/messages`,
+      json("POST", { author: "Pest", text: "hi" }),
+    );
+    assert.equal(post.status, 403);
+    assert.match(String(post.body?.error), /This name is banned .* until 20/);
+  } finally {
+    await plaza.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
