@@ -9,3 +9,5 @@ export const CHANGES_CHANNEL = "plaza_changes";
 export const PRESENCE_CHANNEL = "plaza_presence";
 /** Someone is typing: `{"author": …}`, never stored. */
 export const TYPING_CHANNEL = "plaza_typing";
+/** The bans table changed (db/migrations/006's trigger): re-read the active bans. */
+export const BANS_CHANNEL = "plaza_bans";

@@ -1,5 +1,11 @@
 import { TYPING_EVENT } from "../protocol/events.ts";
-import { PRESENCE_CHANNEL, TYPING_CHANNEL } from "../db/channels.ts";
+import {
+  BANS_CHANNEL,
+  PRESENCE_CHANNEL,
+  TYPING_CHANNEL,
+} from "../db/channels.ts";
+import { type BanList, createBanList } from "./limits/ban_list.ts";
+import { createBanStore } from "./store/ban_store.ts";
 import { createChangeFeed } from "./store/change_feed.ts";
 import { createApp } from "./http/app.ts";
 import type { AppLimits } from "./http/app_env.ts";
@@ -19,10 +25,17 @@ import {
 import { createPresence, type Presence } from "./live/presence.ts";
 import { createPushInstance } from "./push/instance.ts";
 import {
+  type AddressLimiter,
   createRateLimiter,
   noRateLimit,
   type RateLimiter,
 } from "./limits/rate_limiter.ts";
+import {
+  createSharedRateLimiter,
+  createSharedStreamSlots,
+  type StreamSlots,
+} from "./limits/shared_limits.ts";
+import type { Database } from "../db/database.ts";
 import { setBodyDeadline } from "./http/read_body.ts";
 import {
   type ResilientServeHooks,
@@ -153,13 +166,24 @@ export async function startPlaza(
         metrics.databaseErrors.inc();
         logger.error(event, { message, error: describeError(error) });
       };
+    const instanceId = crypto.randomUUID();
     const presence = createPresence({
       db,
       hub,
-      instanceId: crypto.randomUUID(),
+      instanceId,
       onError: databaseError("presence_error"),
     });
     opened.defer(() => presence.close());
+    // Bans are cached here and re-read whenever any instance changes them.
+    const banStore = createBanStore(db);
+    const bans = createBanList(banStore);
+    const bansError = databaseError("bans_error");
+    const refreshBans = () => {
+      bans.refresh().catch((error) =>
+        bansError("Could not re-read the bans", error)
+      );
+    };
+    const logLive = liveLogger(logger, metrics);
     // The change log: the listener's back-fill and every stream's replay.
     const changes = createChangeFeed(db);
     const listener = createNotifyListener({
@@ -172,14 +196,19 @@ export async function startPlaza(
         if (change.kind === "message") push.wake();
       },
       onError: databaseError("listen_error"),
-      onLiveChange: liveLogger(logger, metrics),
-      signals: signalHandlers(hub, presence),
+      onLiveChange: (live) => {
+        logLive(live);
+        // A change made while LISTEN was down sent a NOTIFY no one heard.
+        if (live) refreshBans();
+      },
+      signals: signalHandlers(hub, presence, refreshBans),
     });
     opened.defer(() => listener.close());
     await step(
       async () => {
         await listener.start();
         await presence.start();
+        await bans.refresh();
       },
       (why) => `could not LISTEN on ${where} (${why}).`,
     );
@@ -199,6 +228,11 @@ export async function startPlaza(
           `No built client in ${config.distDir}: run \`deno task build\` to serve the web app.`,
       });
     }
+    const streamSlots = createSharedStreamSlots(db, {
+      instanceId,
+      onError: databaseError("stream_count_error"),
+    });
+    opened.defer(() => streamSlots.close());
     // Set once close() starts; the app uses it to tell uploads cut off by
     // the shutdown from ones the client abandoned.
     let closing: Promise<void> | null = null;
@@ -209,7 +243,14 @@ export async function startPlaza(
       changes,
       nameIdleDays: config.nameIdleDays,
       db,
-      limits: appLimits(config, await streamCap(config.maxStreams, logger)),
+      limits: appLimits(
+        config,
+        await streamCap(config.maxStreams, logger),
+        db,
+        streamSlots,
+        bans,
+      ),
+      bans: banStore,
       hub,
       listener,
       assets,
@@ -334,8 +375,10 @@ async function stopServing(
 function signalHandlers(
   hub: Hub,
   presence: Presence,
+  refreshBans: () => void,
 ): Record<string, SignalHandler> {
   return {
+    [BANS_CHANNEL]: () => refreshBans(),
     [PRESENCE_CHANNEL]: () => presence.onNotify(),
     [TYPING_CHANNEL]: (payload) => {
       // Anyone can NOTIFY this channel: pass on only a valid name.
@@ -390,11 +433,32 @@ function limiter(limit: Config["postLimit"]): RateLimiter {
   });
 }
 
-/** The app's abuse limits from the config. */
-function appLimits(config: Config, maxStreams: number): AppLimits {
+/** A limit every instance on `db` spends from together. */
+function sharedLimiter(
+  db: Database,
+  kind: string,
+  limit: Config["postLimit"],
+): AddressLimiter {
+  return limit === null ? noRateLimit : createSharedRateLimiter(db, {
+    kind,
+    capacity: limit.burst,
+    perSecond: limit.perSecond,
+  });
+}
+
+/** The app's abuse limits from the config; posts, typing and streams are counted in the database. */
+function appLimits(
+  config: Config,
+  maxStreams: number,
+  db: Database,
+  streamSlots: StreamSlots,
+  bans: BanList,
+): AppLimits {
   return {
-    post: limiter(config.postLimit),
-    typing: limiter(config.typingLimit),
+    post: sharedLimiter(db, "post", config.postLimit),
+    typing: sharedLimiter(db, "typing", config.typingLimit),
+    streamSlots,
+    bans,
     authFailures: limiter(config.authFailureLimit),
     streamsPerAddress: config.streamsPerAddress,
     maxStreams,

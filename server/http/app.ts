@@ -26,6 +26,12 @@ import { registerMessageRoutes } from "./message_routes.ts";
 import { registerTypingRoutes } from "./post_typing.ts";
 import { registerHealthRoutes } from "./health_routes.ts";
 import { registerMetricsRoutes } from "./metrics_routes.ts";
+import {
+  addressBanGuard,
+  registerModerationRoutes,
+} from "./moderation_routes.ts";
+import { type BanStore, createBanStore } from "../store/ban_store.ts";
+import { createBanList } from "../limits/ban_list.ts";
 
 export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 
@@ -68,6 +74,8 @@ export interface AppDependencies {
   metricsToken?: string | null;
   /** Web Push routes (/push/…); absent, they do not exist. */
   push?: PushRoutes;
+  /** Moderators' bans; over `db` when absent (the cache is `limits.bans`). */
+  bans?: BanStore;
 }
 
 /** Header carrying the request id, taken from a proxy or made up here. */
@@ -81,7 +89,11 @@ export const MAX_REQUEST_ID_LENGTH = 128;
 
 /** Builds the Hono app: the HTML client, POST /messages, GET /stream, scrollback and health. */
 export function createApp(deps: AppDependencies): Hono<AppEnv> {
-  const { store, hub, limits } = deps;
+  const { store, hub } = deps;
+  // Without a cache from plaza.ts (tests), one filled by this app's changes.
+  const banStore = deps.bans ?? createBanStore(deps.db);
+  const bans = deps.limits.bans ?? createBanList(banStore);
+  const limits = { ...deps.limits, bans };
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createPlazaMetrics(() => hub.size);
   const stopping = deps.stopping ?? (() => false);
@@ -106,6 +118,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     trustProxy: limits.trustProxy,
     logger,
   }));
+
+  app.use(addressBanGuard(bans, limits.trustProxy));
 
   registerAssetRoutes(app, deps.assets);
   registerStreamRoutes(app, {
@@ -136,8 +150,16 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     registerPushRoutes(app, deps.push, {
       trustProxy: limits.trustProxy,
       stopping,
+      bans,
     });
   }
+  registerModerationRoutes(app, {
+    bans: banStore,
+    list: bans,
+    adminToken: deps.adminToken ?? null,
+    guard: bearerGuard,
+    stopping,
+  });
   registerHealthRoutes(app, {
     store,
     listener: deps.listener,

@@ -1,17 +1,23 @@
 import type { ProxyTrust } from "../config.ts";
-import type { RateLimiter } from "../limits/rate_limiter.ts";
+import type { AddressLimiter, RateLimiter } from "../limits/rate_limiter.ts";
+import type { StreamSlots } from "../limits/shared_limits.ts";
+import type { BanList } from "../limits/ban_list.ts";
 
 /** Hono's per-request variables in this app. */
 export type AppEnv = { Variables: { requestId: string } };
 
 /** Per-address and per-instance limits. */
 export interface AppLimits {
-  post: RateLimiter;
-  typing: RateLimiter;
+  post: AddressLimiter;
+  typing: AddressLimiter;
   /** Wrong ADMIN_TOKEN / METRICS_TOKEN attempts per address (see admin_auth.ts). */
   authFailures: RateLimiter;
   streamsPerAddress: number;
+  /** Where streams per address are counted; this instance's memory when absent. */
+  streamSlots?: StreamSlots;
   maxStreams: number;
+  /** Bans in force; none when absent. */
+  bans?: BanList;
   /** Which peers are proxies (TRUST_PROXY; see client_address.ts). */
   trustProxy: ProxyTrust;
   /** Streams end after about this long (jittered); 0 = never. */

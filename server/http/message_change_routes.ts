@@ -7,6 +7,7 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv, AppLimits } from "./app_env.ts";
 import { secretsEqual } from "./admin_auth.ts";
+import { refuseBannedName } from "../limits/ban_list.ts";
 import { errorResponse } from "./http_error.ts";
 import { readFields } from "./request_fields.ts";
 import { parseId } from "./request_params.ts";
@@ -33,7 +34,7 @@ import { writeBudget } from "./write_budget.ts";
 export interface MessageChangeRouteDeps {
   store: MessageStore;
   names: NameStore;
-  limits: Pick<AppLimits, "post" | "authFailures" | "trustProxy">;
+  limits: Pick<AppLimits, "post" | "authFailures" | "trustProxy" | "bans">;
   /** True once the instance is shutting down (see readFields). */
   stopping: () => boolean;
   /** ADMIN_TOKEN: deletes any message; null = authors only. */
@@ -85,7 +86,7 @@ export function registerMessageChangeRoutes(
     if (!id.ok) return errorResponse(400, id.error);
     const author = await authorClaim(c, id.value, token);
     if (!author.ok) return author.res;
-    const slow = tooFast(c);
+    const slow = await tooFast(c);
     if (slow) return slow;
     const fields = await readFields(c, ["text"], deps.stopping);
     if (!fields.ok) return fields.response;
@@ -158,7 +159,9 @@ export function registerMessageChangeRoutes(
     if (token === null) return tokenMissing("a name's token");
     const holder = await claimOfToken(c, token, names, guard);
     if (!holder.ok) return holder.response;
-    const slow = tooFast(c);
+    const banned = refuseBannedName(limits.bans, holder.claim.name);
+    if (banned) return banned;
+    const slow = await tooFast(c);
     if (slow) return slow;
     const id = parseId(c.req.param("id"), "The message id");
     if (!id.ok) return errorResponse(400, id.error);

@@ -13,7 +13,7 @@ export interface MessageRouteDeps {
   store: MessageStore;
   /** Claimed names: a post under one needs its token. */
   names: NameStore;
-  limits: Pick<AppLimits, "post" | "trustProxy" | "authFailures">;
+  limits: Pick<AppLimits, "post" | "trustProxy" | "authFailures" | "bans">;
   /** True once the instance is shutting down (see readFields). */
   stopping: () => boolean;
   metrics: Pick<

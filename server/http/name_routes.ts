@@ -5,6 +5,7 @@
  */
 import type { Context, Hono } from "hono";
 import type { AppEnv, AppLimits } from "./app_env.ts";
+import { refuseBannedName } from "../limits/ban_list.ts";
 import { API_CACHE_CONTROL, errorResponse } from "./http_error.ts";
 import { readFields } from "./request_fields.ts";
 import {
@@ -41,7 +42,7 @@ const RANDOM_SUGGESTIONS = 4;
 /** What the name routes are built from. */
 export interface NameRouteDeps {
   names: NameStore;
-  limits: Pick<AppLimits, "post" | "authFailures" | "trustProxy">;
+  limits: Pick<AppLimits, "post" | "authFailures" | "trustProxy" | "bans">;
   /** True once the instance is shutting down (see readFields). */
   stopping: () => boolean;
   /** NAME_IDLE_DAYS: a claim unused this long goes to the next claimant (0 = never). */
@@ -90,12 +91,14 @@ export function registerNameRoutes(
   };
 
   app.post("/names", async (c) => {
-    const limited = tooFast(c);
+    const limited = await tooFast(c);
     if (limited) return limited;
     const fields = await readFields(c, ["name"], deps.stopping);
     if (!fields.ok) return fields.response;
     const name = validateNameInput(fields.value);
     if (!name.ok) return errorResponse(400, name.error);
+    const banned = refuseBannedName(limits.bans, name.value);
+    if (banned) return banned;
     const token = newToken();
     const claim = await names.claim(
       nameKey(name.value),
@@ -154,7 +157,7 @@ export function registerNameRoutes(
   app.post("/names/:name/transfer", async (c) => {
     const own = await ownClaim(c);
     if (!own.ok) return own.res;
-    const limited = tooFast(c);
+    const limited = await tooFast(c);
     if (limited) return limited;
     await noteUse(names, own.claim);
     const code = newTransferCode();

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { DatabaseUnavailableError } from "../../db/database.ts";
+import { refuseBannedName } from "../limits/ban_list.ts";
 import { errorResponse, unavailableResponse } from "./http_error.ts";
 import { validateMessageInput } from "../../protocol/message.ts";
 import { nameKey } from "../../protocol/names.ts";
@@ -21,7 +22,7 @@ import { bearerToken, checkClaimToken, noteUse } from "./name_auth.ts";
 export function postMessage(
   store: MessageStore,
   names: NameStore,
-  limits: Pick<AppLimits, "post" | "trustProxy" | "authFailures">,
+  limits: Pick<AppLimits, "post" | "trustProxy" | "authFailures" | "bans">,
   stopping: () => boolean,
   metrics: Pick<
     PlazaMetrics,
@@ -33,7 +34,9 @@ export function postMessage(
     trustProxy: limits.trustProxy,
   };
   return async (c: Context): Promise<Response> => {
-    const decision = limits.post.take(clientAddress(c, limits.trustProxy));
+    const decision = await limits.post.take(
+      clientAddress(c, limits.trustProxy),
+    );
     if (!decision.ok) {
       metrics.rateLimited.inc({ kind: "post" });
       return errorResponse(
@@ -50,6 +53,8 @@ export function postMessage(
     if (!fields.ok) return fields.response;
     const input = validateMessageInput(fields.value);
     if (!input.ok) return errorResponse(400, input.error);
+    const banned = refuseBannedName(limits.bans, input.value.author);
+    if (banned) return banned;
     try {
       // A claimed name posts only with its token; an unclaimed one posts
       // as before, unverified.

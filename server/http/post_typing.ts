@@ -6,6 +6,7 @@ import {
   DatabaseUnavailableError,
   isUnavailableError,
 } from "../../db/database.ts";
+import { refuseBannedName } from "../limits/ban_list.ts";
 import { errorResponse } from "./http_error.ts";
 import { validateTypingInput } from "../../protocol/message.ts";
 import type { AppEnv, AppLimits } from "./app_env.ts";
@@ -15,12 +16,14 @@ import type { PlazaMetrics } from "../observe/metrics.ts";
 /** The POST /typing handler: tells every instance's streams who is typing; nothing is stored. */
 export function postTyping(
   db: Database,
-  limits: Pick<AppLimits, "typing" | "trustProxy">,
+  limits: Pick<AppLimits, "typing" | "trustProxy" | "bans">,
   stopping: () => boolean,
   metrics: Pick<PlazaMetrics, "rateLimited">,
 ) {
   return async (c: Context): Promise<Response> => {
-    const decision = limits.typing.take(clientAddress(c, limits.trustProxy));
+    const decision = await limits.typing.take(
+      clientAddress(c, limits.trustProxy),
+    );
     if (!decision.ok) {
       metrics.rateLimited.inc({ kind: "typing" });
       return errorResponse(429, "Too many typing notices; slow down.", {
@@ -31,6 +34,8 @@ export function postTyping(
     if (!fields.ok) return fields.response;
     const author = validateTypingInput(fields.value);
     if (!author.ok) return errorResponse(400, author.error);
+    const banned = refuseBannedName(limits.bans, author.value);
+    if (banned) return banned;
     try {
       // Through Postgres, so streams on every instance hear it.
       await db.query("select pg_notify($1, $2)", [

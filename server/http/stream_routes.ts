@@ -3,6 +3,7 @@ import type { AppEnv, AppLimits } from "./app_env.ts";
 import { clientAddress } from "./client_address.ts";
 import { errorResponse } from "./http_error.ts";
 import { parseId, parseIntParam } from "./request_params.ts";
+import { createLocalStreamSlots } from "../limits/shared_limits.ts";
 import type { Hub } from "../live/hub.ts";
 import type { ChangeFeed } from "../store/change_feed.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
@@ -24,7 +25,11 @@ export interface StreamRouteDeps {
   changes: ChangeFeed;
   limits: Pick<
     AppLimits,
-    "maxStreams" | "streamsPerAddress" | "trustProxy" | "streamMaxAgeMs"
+    | "maxStreams"
+    | "streamsPerAddress"
+    | "streamSlots"
+    | "trustProxy"
+    | "streamMaxAgeMs"
   >;
   metrics: Pick<
     PlazaMetrics,
@@ -42,8 +47,8 @@ export function registerStreamRoutes(
 ): void {
   const { hub, limits, metrics } = deps;
   // Open streams per client address, for STREAMS_PER_ADDRESS.
-  const streamsByAddress = new Map<string, number>();
-  app.get("/stream", (c) => {
+  const slots = limits.streamSlots ?? createLocalStreamSlots();
+  app.get("/stream", async (c) => {
     // The header (sent by EventSource on reconnect) wins over ?since=.
     const resumeFrom = c.req.header("last-event-id") ?? c.req.query("since");
     let start: StreamStart;
@@ -79,8 +84,7 @@ export function registerStreamRoutes(
       );
     }
     const address = clientAddress(c, limits.trustProxy);
-    const open = streamsByAddress.get(address) ?? 0;
-    if (open >= limits.streamsPerAddress) {
+    if (!await slots.acquire(address, limits.streamsPerAddress)) {
       metrics.rateLimited.inc({ kind: "streams" });
       return errorResponse(
         429,
@@ -88,7 +92,6 @@ export function registerStreamRoutes(
         { "Retry-After": "10" },
       );
     }
-    streamsByAddress.set(address, open + 1);
     metrics.streamsOpened.inc();
     const body = createSseStream({
       hub,
@@ -101,9 +104,7 @@ export function registerStreamRoutes(
       onDrop: () => metrics.slowClientsDropped.inc(),
       onClose: () => {
         metrics.streamsClosed.inc();
-        const n = (streamsByAddress.get(address) ?? 1) - 1;
-        if (n > 0) streamsByAddress.set(address, n);
-        else streamsByAddress.delete(address);
+        slots.release(address);
       },
     });
     return new Response(body, { headers: SSE_HEADERS });

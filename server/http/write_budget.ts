@@ -8,8 +8,8 @@ import { errorResponse } from "./http_error.ts";
 export interface WriteBudget {
   /** Counts wrong tokens per address (see admin_auth.ts). */
   guard: BearerGuard;
-  /** Takes one write from the address's posting budget: null, or the 429 to send. */
-  tooFast(c: Context): Response | null;
+  /** Takes one write from the address's posting budget (shared by every instance): null, or the 429 to send. */
+  tooFast(c: Context): Promise<Response | null>;
 }
 
 /** Name claims, codes, edits and reactions share the posting budget: each one is a write. */
@@ -18,8 +18,10 @@ export function writeBudget(
 ): WriteBudget {
   return {
     guard: { failures: limits.authFailures, trustProxy: limits.trustProxy },
-    tooFast(c) {
-      const decision = limits.post.take(clientAddress(c, limits.trustProxy));
+    async tooFast(c) {
+      const decision = await limits.post.take(
+        clientAddress(c, limits.trustProxy),
+      );
       if (decision.ok) return null;
       return errorResponse(
         429,

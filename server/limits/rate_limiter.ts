@@ -4,6 +4,11 @@ export type RateDecision = { ok: true } | {
   retryAfterSeconds: number;
 };
 
+/** Anything that rations requests per client address, in memory or shared through the database. */
+export interface AddressLimiter {
+  take(key: string): RateDecision | Promise<RateDecision>;
+}
+
 /** Token buckets keyed by client address. */
 export interface RateLimiter {
   take(key: string): RateDecision;

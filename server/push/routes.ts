@@ -17,6 +17,7 @@ import {
 } from "./subscriptions.ts";
 import { validateVisibilityInput, type VisibilityStore } from "./visibility.ts";
 import type { RateLimiter } from "../limits/rate_limiter.ts";
+import { type BanList, refuseBannedName } from "../limits/ban_list.ts";
 import { readFields } from "../http/request_fields.ts";
 
 /** Visibility reports per address at once: a person with many tabs, or many people behind one NAT. */
@@ -43,6 +44,8 @@ export interface PushRouteContext {
   trustProxy: ProxyTrust;
   /** True once the instance is shutting down (see readFields). */
   stopping: () => boolean;
+  /** Bans in force: a banned name cannot subscribe. */
+  bans?: BanList;
 }
 
 /** Adds the push routes to `app`. */
@@ -94,6 +97,8 @@ export function registerPushRoutes(
       push.endpoints,
     );
     if (!input.ok) return errorResponse(400, input.error);
+    const banned = refuseBannedName(shared.bans, input.value.name);
+    if (banned) return banned;
     const { created } = await push.subscriptions.save(input.value);
     return c.json({ ok: true }, created ? 201 : 200);
   });

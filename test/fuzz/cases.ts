@@ -21,6 +21,7 @@ export type Kind =
   | "typing"
   | "origin"
   | "admin"
+  | "moderation"
   | "hostile-text"
   | "form-bad-bytes";
 
@@ -32,7 +33,10 @@ export type Route =
   | "GET /messages/:id"
   | "GET /stream"
   | "GET /healthz"
-  | "DELETE /messages/:id";
+  | "DELETE /messages/:id"
+  | "POST /moderation/bans"
+  | "GET /moderation/bans"
+  | "DELETE /moderation/bans/:id";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {

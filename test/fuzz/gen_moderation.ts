@@ -1,0 +1,136 @@
+/**
+ * The generator of ban requests: POST, GET and DELETE /moderation/bans with
+ * and without the admin token, with good and broken bodies. The bans it
+ * makes never cover the fuzzer itself: names no other generator posts under
+ * and addresses in the documentation ranges, never 127.0.0.1 or ::1.
+ */
+import { bytesOf } from "./bytes.ts";
+import type { Case, GenContext, Route } from "./cases.ts";
+import type { Rng } from "./rng.ts";
+
+/** Authorization headers that are never the admin token. */
+// deno-fmt-ignore
+const BAD_AUTHORIZATIONS = [
+  "", "Bearer", "Bearer ", "Bearer x", "Basic YWRtaW46YWRtaW4=",
+  "Bearer a b", "Bearer " + "a".repeat(64), "Token 0123456789abcdef",
+];
+/** Addresses and ranges a ban may name: none covers the loopback. */
+// deno-fmt-ignore
+const SAFE_ADDRESSES = [
+  "192.0.2.7", "192.0.2.0/24", "198.51.100.0/25", "203.0.113.9/32",
+  "2001:db8::1", "2001:db8::/32", " 192.0.2.8 ", "::ffff:192.0.2.9",
+];
+/** Bodies a moderator's POST refuses with a 400. */
+// deno-fmt-ignore
+const BAD_BODIES: readonly unknown[] = [
+  {}, [], null, "text", 7, true, { name: "" }, { name: 7 }, { name: null },
+  { address: "not an ip" }, { address: "10.0.0.0/33" }, { address: "1.2.3.4/" },
+  { address: "::1/129" }, { address: "fe80::1%eth0" }, { address: 5 },
+  { address: "1".repeat(100) }, { name: "zq-x", address: "192.0.2.1" },
+  { name: "zq-x", durationSeconds: 0 }, { name: "zq-x", durationSeconds: -5 },
+  { name: "zq-x", durationSeconds: 1.5 }, { name: "zq-x", durationSeconds: "1h" },
+  { name: "zq-x", durationSeconds: 1e12 }, { name: "zq-x", reason: 5 },
+  { name: "zq-x", reason: "r".repeat(501) }, { name: "zq-x", reason: "a\u0000b" },
+  { name: "zq-x", removeRecentMessages: "yes" },
+  { address: "192.0.2.1", removeRecentMessages: true },
+  { name: "zq-x", extra: 1 }, { name: "x".repeat(33) }, { name: "a\u0007b" },
+  { ["__proto__"]: { name: "zq-x" } },
+];
+/** Raw bodies that are not JSON at all (still a 400). */
+const BROKEN_JSON = ["{", '{"name":', "\u00ff", '{"name":"zq"}}', ""];
+/** Ids the server cannot parse: with the right token, a 400. */
+// deno-fmt-ignore
+const UNPARSABLE_IDS = ["abc", "-1", "1.5", "0x10", "%00", "%20", "1".repeat(17)];
+
+/** A body for a ban that the server accepts (201). */
+function goodBan(g: Rng): Record<string, unknown> {
+  const body: Record<string, unknown> = g.chance(0.5)
+    ? { name: `zq-banned-${g.int(1, 50)}` }
+    : { address: g.pick(SAFE_ADDRESSES) };
+  if (g.chance(0.5)) body.durationSeconds = g.int(1, 100_000);
+  if (g.chance(0.4)) body.reason = g.pick(["spam", "", "flooding 🌊", "x"]);
+  if (body.name !== undefined && g.chance(0.3)) {
+    body.removeRecentMessages = g.chance(0.5);
+  }
+  return body;
+}
+
+/** One request to the moderation routes, with the statuses it may get. */
+export function genModeration(g: Rng, ctx: GenContext): Case {
+  const op = g.weighted([["post", 5], ["get", 1], ["delete", 2]] as const);
+  const auth = g.weighted(
+    [["none", 2], ["bad", 2], ["good", 6]] as const,
+  );
+  const headers: [string, string][] = [];
+  let authExpect: number[] | null = null;
+  if (auth === "none") {
+    authExpect = [401];
+  } else if (auth === "bad") {
+    const value = g.chance(0.3)
+      ? `Bearer ${ctx.adminToken}x`
+      : g.pick(BAD_AUTHORIZATIONS);
+    headers.push(["Authorization", value]);
+    authExpect = /^Bearer\s+\S+\s*$/i.test(value.trim()) ? [403] : [401];
+  } else {
+    headers.push(["Authorization", `Bearer ${ctx.adminToken}`]);
+  }
+  let route: Route;
+  let method: string;
+  let target = "/moderation/bans";
+  let body: string | undefined;
+  let expect: number[];
+  if (op === "get") {
+    route = "GET /moderation/bans";
+    method = "GET";
+    expect = [200];
+  } else if (op === "delete") {
+    route = "DELETE /moderation/bans/:id";
+    method = "DELETE";
+    const bad = g.chance(0.4);
+    target += `/${bad ? g.pick(UNPARSABLE_IDS) : g.int(1, 200)}`;
+    expect = bad ? [400] : [204, 404];
+  } else {
+    route = "POST /moderation/bans";
+    method = "POST";
+    const shape = g.weighted(
+      [["good", 3], ["bad", 5], ["broken", 1], ["form", 1], [
+        "type",
+        1,
+      ]] as const,
+    );
+    let type = "application/json";
+    if (shape === "good") {
+      body = JSON.stringify(goodBan(g));
+      expect = [201];
+    } else if (shape === "bad") {
+      body = JSON.stringify(g.pick(BAD_BODIES));
+      expect = [400];
+    } else if (shape === "broken") {
+      body = g.pick(BROKEN_JSON);
+      expect = [400];
+    } else if (shape === "form") {
+      type = "application/x-www-form-urlencoded";
+      const good = g.chance(0.5);
+      body = good
+        ? `name=zq-banned-${g.int(1, 50)}&durationSeconds=${g.int(1, 999)}`
+        : g.pick(["", "name=", "address=nope", "name=zq&address=192.0.2.1"]);
+      expect = good ? [201] : [400];
+    } else {
+      type = g.pick(["text/plain", "application/xml", "multipart/form-data"]);
+      body = JSON.stringify(goodBan(g));
+      expect = [415];
+    }
+    headers.push(["Content-Type", type]);
+  }
+  return {
+    via: "fetch",
+    kind: "moderation",
+    route,
+    // The token is checked before anything else.
+    expect: authExpect ?? expect,
+    method,
+    target,
+    headers,
+    body: body === undefined ? undefined : bytesOf(body),
+  };
+}
