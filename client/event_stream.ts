@@ -73,7 +73,9 @@ export function connectEventStream(
     try {
       const res = await get(
         since ? `/stream?since=${since}` : "/stream",
-        { signal: ctl.signal },
+        // Low: a stream never finishes, so at high priority it holds the
+        // page's load (and Lighthouse's idle wait) open.
+        { signal: ctl.signal, priority: "low" },
       );
       if (!res.ok) throw res.status;
       const reader = res.body!.pipeThrough(new TextDecoderStream())

@@ -227,3 +227,19 @@ Deno.test("retryNow skips the wait; close() stops everything for good", async ()
   await tick();
   assert.equal(requests.length, 2);
 });
+
+Deno.test("the stream is fetched at low priority, so it never holds the page's load open", async () => {
+  const inits: RequestInit[] = [];
+  const handle = connectEventStream(
+    () => {},
+    0,
+    (_url, init) => {
+      inits.push(init);
+      return Promise.reject(new Error("offline"));
+    },
+    () => () => {},
+  );
+  await tick();
+  handle.close();
+  assert.equal(inits[0]?.priority, "low");
+});
