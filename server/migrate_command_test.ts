@@ -18,6 +18,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "003_deletes.sql",
         "004_push.sql",
         "005_names_and_changes.sql",
+        "006_moderation.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });
