@@ -10,7 +10,12 @@ import {
   MAX_AUTHOR_LENGTH,
   MAX_TEXT_LENGTH,
 } from "../protocol/limits.ts";
-import type { Message } from "../protocol/message.ts";
+import {
+  type Message,
+  REPLY_QUOTE_LENGTH,
+  type ReplyQuote,
+} from "../protocol/message.ts";
+import type { Reaction } from "../protocol/reactions.ts";
 import type { ConnectionStatus } from "./event_stream.ts";
 import { isMessage } from "./message_shape.ts";
 import {
@@ -90,8 +95,12 @@ export interface ChatState {
   isOwn(message: Message): boolean;
   /** Adds a message from the stream; repeats and stale ids are ignored. */
   receiveMessage(message: Message): void;
-  /** Takes away a message a moderator deleted. */
+  /** Takes away a deleted message; quotes of it in replies lose their author and text. */
   removeMessage(id: number): void;
+  /** Puts an edited message (from an `edit` event or a PATCH reply) in place of its old copy; quotes of it follow. */
+  editMessage(message: Message): void;
+  /** Replaces a message's reactions (from a `reaction` event or a reaction's reply). */
+  setReactions(id: number, reactions: Reaction[]): void;
   /** Shows messages saved on this device (sorted by id) while none came from the server; the first that does replaces them all. */
   restoreMessages(list: readonly Message[]): void;
   /** Fetches the page before the first message shown. */
@@ -305,6 +314,16 @@ export function createChatState(
     }
   }
 
+  // Applies change to every message shown; those it gives back unchanged stay the same object.
+  function mapMessages(change: (m: Message) => Message | []): void {
+    messages.value = messages.value.flatMap(change);
+  }
+
+  // Rewrites the quotes of message `id` in its replies, as the server would.
+  function requote(m: Message, id: number, quote: ReplyQuote): Message {
+    return m.replyTo?.id === id ? { ...m, replyTo: quote } : m;
+  }
+
   function setFollowing(value: boolean): void {
     following = value;
     if (value && !hasNewer.value) unread.value = 0;
@@ -381,7 +400,25 @@ export function createChatState(
     newestId: () => newest,
     receiveMessage,
     removeMessage(id) {
-      messages.value = messages.value.filter((m) => m.id !== id);
+      mapMessages((m) =>
+        m.id === id ? [] : requote(m, id, { id, author: null, text: null })
+      );
+    },
+    editMessage(edited) {
+      const { id, author, text } = edited;
+      const chars = [...text];
+      // Cut as the server cuts (message_json in db/migrations/005).
+      const quote = {
+        id,
+        author,
+        text: chars.length > REPLY_QUOTE_LENGTH
+          ? chars.slice(0, REPLY_QUOTE_LENGTH).join("") + "…"
+          : text,
+      };
+      mapMessages((m) => m.id === id ? edited : requote(m, id, quote));
+    },
+    setReactions(id, reactions) {
+      mapMessages((m) => m.id === id ? { ...m, reactions } : m);
     },
     saved,
     nameMark,

@@ -3,10 +3,12 @@ import { effect, signal } from "@preact/signals";
 import { h, render } from "preact";
 import {
   DELETE_EVENT,
-  type DeleteEvent,
+  EDIT_EVENT,
   MESSAGE_EVENT,
   PRESENCE_EVENT,
   type PresenceEvent,
+  REACTION_EVENT,
+  type ReactionEvent,
   TYPING_EVENT,
   type TypingEvent,
 } from "../protocol/events.ts";
@@ -34,7 +36,7 @@ import(PLAZA_PWA_CHUNK).then((m: PwaModule) =>
 );
 
 /** Data of the events that are not messages (status is relayed by the leader tab). */
-type Signal = PresenceEvent & TypingEvent & DeleteEvent & [
+type Signal = PresenceEvent & TypingEvent & ReactionEvent & [
   ConnectionStatus,
   number | null,
 ];
@@ -54,6 +56,8 @@ function handle(type: string, data: string): void {
     if (type === PRESENCE_EVENT) chat.setPresence(value.online);
     if (type === TYPING_EVENT) chat.noteTyping(value.author);
     if (type === DELETE_EVENT) chat.removeMessage(value.id);
+    if (type === EDIT_EVENT && isMessage(value)) chat.editMessage(value);
+    if (type === REACTION_EVENT) chat.setReactions(value.id, value.reactions);
     if (type === "status") {
       streamStatus = value;
       showStatus();

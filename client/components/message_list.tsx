@@ -59,9 +59,25 @@ function item(
             <bdi class={`msg-author ${hue}`} data-testid="message-author">
               {m.author}
             </bdi>
+            {m.verified && (
+              <span
+                class="ok"
+                role="img"
+                aria-label="Claimed name"
+                title="Claimed name"
+              >
+                ✓
+              </span>
+            )}
             {chat.nameMark.value(m.author)}
             {time}
           </div>
+        )}
+        {m.replyTo && (
+          <p class="quote" data-testid="reply-quote">
+            <bdi>{m.replyTo.author}</bdi>{" "}
+            <bdi>{m.replyTo.text ?? "Message deleted"}</bdi>
+          </p>
         )}
         <p class="msg-text" data-testid="message-text">
           {/* Text and <a> built from plain strings: Preact escapes them, so a message never becomes markup. */}
@@ -78,7 +94,17 @@ function item(
               )
               : part
           )}
+          {m.editedAt && <span class="edited">(edited)</span>}
         </p>
+        {!!m.reactions?.length && (
+          <p class="reacts">
+            {m.reactions.map((r) => (
+              <span title={r.names.join(", ")}>
+                {r.emoji} {r.count}
+              </span>
+            ))}
+          </p>
+        )}
         {!head && time}
       </li>
     </Fragment>
