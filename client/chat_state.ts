@@ -20,6 +20,7 @@ import type { ConnectionStatus } from "./event_stream.ts";
 import { isMessage } from "./message_shape.ts";
 import {
   deliver,
+  type Delivery,
   newClientId,
   type OutboxItem,
   read,
@@ -28,6 +29,7 @@ import {
   write,
 } from "./outbox.ts";
 import type { FetchLike } from "./fetch_like.ts";
+import { type TakenName, tokenFor } from "./names.ts";
 
 /** localStorage key under which the chosen name survives reloads. */
 export const NAME_STORAGE_KEY = "plaza.name";
@@ -83,6 +85,8 @@ export interface ChatState {
   readonly unread: ReadonlySignal<number>;
   /** What to show after an author's name (a look-alike warning); nothing until the lazy chunk lends it. */
   readonly nameMark: ReadonlySignal<(author: string) => ComponentChild>;
+  /** The name the last send found held by someone else (with the server's suggestion), until the name changes. */
+  readonly taken: ReadonlySignal<TakenName | null>;
   /** True while the list shows messages saved on this device (see restoreMessages), none yet from the server. */
   readonly saved: ReadonlySignal<boolean>;
   /** The newest id received from the stream or a page: where a stream this tab opens resumes (0: none yet). */
@@ -120,7 +124,7 @@ export interface ChatState {
   ): void;
   /** Queues a message as the current name and posts it; false when there is nothing to send. */
   sendMessage(text: string): boolean;
-  /** Posts a failed send again, with the same clientId. */
+  /** Posts a failed send again, with the same clientId (under the current name if its own was taken). */
   retrySend(clientId: string): void;
   /** Drops a failed send for good. */
   discardSend(clientId: string): void;
@@ -191,6 +195,7 @@ export function createChatState(
   const hasNewer = signal(false);
   const unread = signal(0);
   const saved = signal(false);
+  const taken = signal<TakenName | null>(null);
   // Whether the reader sees the newest messages (see setFollowing).
   let following = true;
   // The highest id received; while hasNewer, newer ones are not kept but
@@ -334,6 +339,7 @@ export function createChatState(
     const error = nameError(value);
     if (!error) {
       name.value = value;
+      taken.value = null;
       write(storage, NAME_STORAGE_KEY, value);
     }
     return error;
@@ -375,7 +381,20 @@ export function createChatState(
     queue = queue.then(async () => {
       // Confirmed by the stream or discarded while it waited its turn.
       if (!find(clientId)) return;
-      const result = await deliver(doFetch, item, sendTimeoutMs);
+      // The name is claimed on its first send from this device.
+      const claim = await tokenFor(
+        doFetch,
+        storage,
+        item.author,
+        sendTimeoutMs,
+      );
+      let result: Delivery & { taken?: boolean };
+      if ("token" in claim) {
+        result = await deliver(doFetch, item, sendTimeoutMs, claim.token);
+      } else {
+        taken.value = claim.taken ?? taken.value;
+        result = { ...claim, taken: !!claim.taken };
+      }
       if ("message" in result) add(result.message);
       else putOutbox(clientId, { ...item, state: "failed", ...result });
     });
@@ -383,7 +402,10 @@ export function createChatState(
 
   function retrySend(clientId: string): void {
     const item = find(clientId);
-    if (item?.state === "failed") post(item);
+    // Never sent, so the server knows nothing of it under the taken name.
+    if (item?.state === "failed") {
+      post(item.taken ? { ...item, author: name.value!, taken: false } : item);
+    }
   }
 
   return {
@@ -421,6 +443,7 @@ export function createChatState(
       mapMessages((m) => m.id === id ? { ...m, reactions } : m);
     },
     saved,
+    taken,
     nameMark,
     // Each stored id follows a space: between spaces, only a whole one
     // matches (not a part, not "" or null, not the cut-off oldest).
