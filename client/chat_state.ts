@@ -85,6 +85,10 @@ export interface ChatState {
   readonly unread: ReadonlySignal<number>;
   /** What to show after an author's name (a look-alike warning); nothing until the lazy chunk lends it. */
   readonly nameMark: ReadonlySignal<(author: string) => ComponentChild>;
+  /** The message the next send answers, or null. */
+  readonly replyTo: ReadonlySignal<Message | null>;
+  /** What to show under each message (menu, reactions); nothing until the client/extras chunk lends it. */
+  readonly messageExtras: ReadonlySignal<(message: Message) => ComponentChild>;
   /** The name the last send found held by someone else (with the server's suggestion), until the name changes. */
   readonly taken: ReadonlySignal<TakenName | null>;
   /** True while the list shows messages saved on this device (see restoreMessages), none yet from the server. */
@@ -130,6 +134,10 @@ export interface ChatState {
   discardSend(clientId: string): void;
   /** Takes in another tab's changes: sends it confirmed, discarded or made (call on a storage event). */
   syncOutbox(): void;
+  /** Makes the next send a reply to this message (null: to none). */
+  setReplyTo(message: Message | null): void;
+  /** Sets messageExtras (client/extras/extras.tsx, loaded after the first paint). */
+  setMessageExtras(render: (message: Message) => ComponentChild): void;
   /** Sets nameMark (client/pwa/name_mark.ts: its script tables load after the first paint). */
   setNameMark(mark: (author: string) => ComponentChild): void;
   /** Records the room's online count from a presence event. */
@@ -196,6 +204,8 @@ export function createChatState(
   const unread = signal(0);
   const saved = signal(false);
   const taken = signal<TakenName | null>(null);
+  const replyTo = signal<Message | null>(null);
+  const messageExtras = signal<(m: Message) => ComponentChild>(() => null);
   // Whether the reader sees the newest messages (see setFollowing).
   let following = true;
   // The highest id received; while hasNewer, newer ones are not kept but
@@ -444,6 +454,14 @@ export function createChatState(
     },
     saved,
     taken,
+    replyTo,
+    messageExtras,
+    setReplyTo(m) {
+      replyTo.value = m;
+    },
+    setMessageExtras(render) {
+      messageExtras.value = render;
+    },
     nameMark,
     // Each stored id follows a space: between spaces, only a whole one
     // matches (not a part, not "" or null, not the cut-off oldest).
@@ -474,7 +492,9 @@ export function createChatState(
         author,
         text,
         state: "sending",
+        replyTo: replyTo.value?.id,
       };
+      replyTo.value = null;
       outbox.value = [...outbox.value, item];
       // Kept before the POST, so the message is known as this device's own
       // however it comes back (reply or stream, this tab or another). The

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type Message, REPLY_QUOTE_LENGTH } from "../protocol/message.ts";
 import { createChatState } from "./chat_state.ts";
+import { until } from "../test/harness/wait.ts";
 
 function message(id: number, extra: Partial<Message> = {}): Message {
   return {
@@ -76,4 +77,25 @@ Deno.test("a delete removes the message and empties the quotes of it", () => {
     author: null,
     text: null,
   });
+});
+
+Deno.test("a send made while replying carries the reply's id, once", async () => {
+  const forms: Record<string, string>[] = [];
+  const chat = createChatState(null, (url, init) => {
+    const form = Object.fromEntries(init.body as URLSearchParams);
+    if (url === "/messages") forms.push(form);
+    const body = url === "/names"
+      ? { token: "t" }
+      : message(forms.length + 10, { ...form, replyTo: null });
+    return Promise.resolve(new Response(JSON.stringify(body), { status: 201 }));
+  }, 0);
+  chat.setName("ann");
+  chat.receiveMessage(message(1));
+  chat.setReplyTo(chat.messages.value[0]);
+  assert.equal(chat.replyTo.value?.id, 1);
+  chat.sendMessage("answer");
+  assert.equal(chat.replyTo.value, null);
+  chat.sendMessage("not an answer");
+  await until(() => forms.length === 2);
+  assert.deepEqual(forms.map((f) => f.replyTo), ["1", undefined]);
 });

@@ -24,16 +24,19 @@ import type { PwaModule } from "./pwa/host.ts";
 import { joinTabs } from "./tab_leader.ts";
 import "./styles.css";
 
-/** URL of the client/pwa chunk, filled in by tools/build_client.ts. */
-declare const PLAZA_PWA_CHUNK: string;
+/** URLs of the lazy chunks, filled in by tools/build_client.ts. */
+declare const PLAZA_PWA_CHUNK: string, PLAZA_EXTRAS_CHUNK: string;
 
 render(<App />, document.getElementById("app")!);
 
 // The installed-app side (offline copy, install, notifications) comes in its
 // own chunk, sharing this bundle's Preact, signals and state.
-import(PLAZA_PWA_CHUNK).then((m: PwaModule) =>
-  m.start({ h, render, signal, effect, chat })
-);
+// So do the message menu, edits, reactions, replies and moving a name.
+for (const url of [PLAZA_PWA_CHUNK, PLAZA_EXTRAS_CHUNK]) {
+  import(url).then((m: PwaModule) =>
+    m.start({ h, render, signal, effect, chat })
+  );
+}
 
 /** Data of the events that are not messages (status is relayed by the leader tab). */
 type Signal = PresenceEvent & TypingEvent & ReactionEvent & [

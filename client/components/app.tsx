@@ -40,12 +40,16 @@ export function App() {
         )}
         {/* Filled by the client/pwa chunk once loaded (notify, install). */}
         <div id="tools" class="tools" />
+        {/* Filled by the client/extras chunk (moving a name). */}
+        <div id="name-tools" />
       </header>
       <main class="conversation">
         <MessageList />
       </main>
       <footer class="dock">
         <TypingIndicator />
+        {/* Filled by the client/extras chunk (the message replied to). */}
+        <div id="replying" />
         {taken && (
           <p class="form-error" role="alert" data-testid="name-taken">
             {takenSentence(taken)} {taken.suggestion && (

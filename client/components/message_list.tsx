@@ -74,10 +74,16 @@ function item(
           </div>
         )}
         {m.replyTo && (
-          <p class="quote" data-testid="reply-quote">
+          // client/extras scrolls to the original (data-to) on click.
+          <button
+            type="button"
+            class="quote"
+            data-testid="reply-quote"
+            data-to={m.replyTo.id}
+          >
             <bdi>{m.replyTo.author}</bdi>{" "}
             <bdi>{m.replyTo.text ?? "Message deleted"}</bdi>
-          </p>
+          </button>
         )}
         <p class="msg-text" data-testid="message-text">
           {/* Text and <a> built from plain strings: Preact escapes them, so a message never becomes markup. */}
@@ -96,15 +102,7 @@ function item(
           )}
           {m.editedAt && <span class="edited">(edited)</span>}
         </p>
-        {!!m.reactions?.length && (
-          <p class="reacts">
-            {m.reactions.map((r) => (
-              <span title={r.names.join(", ")}>
-                {r.emoji} {r.count}
-              </span>
-            ))}
-          </p>
-        )}
+        {chat.messageExtras.value(m)}
         {!head && time}
       </li>
     </Fragment>
