@@ -147,3 +147,27 @@ Deno.test("a 409 for a name another tab just claimed uses that tab's token", asy
   assert.equal(calls[1].auth, "Bearer tok-other");
   assert.equal(chat.taken.value, null);
 });
+
+Deno.test("a token the server no longer takes fails the send with a sentence; a retry goes under the name chosen then", async () => {
+  const { storage, data } = memoryStorage();
+  data.set(TOKEN_KEY + "eve", "moved-away");
+  const { fetch, calls } = fakeServer((call) =>
+    call.url === "/names"
+      ? [201, { name: call.form.name, token: "tok-4" }]
+      : call.auth === "Bearer moved-away"
+      ? [403, { error: 'That token is not the token of the name "Eve".' }]
+      : stored(call, 4)
+  );
+  const chat = createChatState(storage, fetch, 0);
+  chat.setName("Eve");
+  chat.sendMessage("still me?");
+  await until(() => chat.outbox.value[0].state === "failed");
+  const [item] = chat.outbox.value;
+  assert.match(item.error!, /no longer holds the name “Eve”/);
+  assert.equal(item.refused, true);
+  chat.setName("Eve2");
+  chat.retrySend(item.clientId);
+  await until(() => chat.messages.value.length === 1);
+  assert.equal(calls.at(-1)!.form.author, "Eve2");
+  assert.equal(calls.at(-1)!.auth, "Bearer tok-4");
+});

@@ -31,6 +31,8 @@ export interface OutboxItem {
 export type Delivery = { message: Message } | {
   error: string;
   refused: boolean;
+  /** The name's token was refused: see OutboxItem.taken. */
+  taken?: boolean;
 };
 
 /** The part of Storage the outbox uses. */
@@ -165,5 +167,13 @@ export async function deliver(
     ? answer
     : answer.status < 300 && isMessage(answer.body)
     ? { message: answer.body }
+    // The token this device kept no longer holds the name.
+    : answer.status === 403 && token
+    ? {
+      error:
+        `This device no longer holds the name “${author}”: it was moved to another device or released. Choose another name.`,
+      refused: true,
+      taken: true,
+    }
     : failure(answer);
 }

@@ -83,3 +83,50 @@ Deno.test("browser: the first send claims the name and posts verified; a taken n
     await second.close();
   });
 });
+
+Deno.test("browser: a name moves to a second browser with a one-time code; the first one then stops posting as it", async () => {
+  await withRoom(async (plaza, browser) => {
+    const first = await browser.newContext();
+    const { page: old, errors } = await openLivePage(first, plaza.url, "ada");
+    const input = old.getByTestId("composer-input");
+    await input.fill("from the laptop");
+    await input.press("Enter");
+    await old.locator('[data-testid="message"] .ok').waitFor();
+    await old.getByTestId("move-name").click();
+    await old.getByTestId("show-code").click();
+    const code = await old.getByTestId("transfer-code").innerText();
+    assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+
+    // The second browser has no name yet: the code gives it "ada".
+    const second = await browser.newContext();
+    const { page: phone } = await openLivePage(second, plaza.url, null);
+    await phone.getByTestId("move-name").click();
+    await phone.getByTestId("claim-code-input").fill(code.toLowerCase());
+    await phone.getByTestId("claim-code").click();
+    const box = phone.getByTestId("composer-input");
+    await box.waitFor();
+    assert.equal(
+      await box.getAttribute("placeholder"),
+      "Message as \u2068ada\u2069",
+    );
+    await box.fill("from the phone");
+    await box.press("Enter");
+    await phone.getByTestId("message-text").getByText("from the phone")
+      .waitFor();
+    const last = (await stored(plaza.url)).at(-1)!;
+    assert.deepEqual([last.author, last.verified], ["ada", true]);
+
+    // The first browser's token stopped working: its send fails, visibly.
+    await input.fill("still me?");
+    await input.press("Enter");
+    const failed = old.locator(
+      '[data-testid="pending-message"][data-state="failed"]',
+    );
+    await failed.waitFor();
+    assert.match(await failed.innerText(), /no longer holds the name “ada”/);
+    assert.equal((await stored(plaza.url)).length, 2);
+    assert.deepEqual(errors, []);
+    await first.close();
+    await second.close();
+  });
+});
