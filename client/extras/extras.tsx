@@ -443,6 +443,10 @@ export function start(host: Host): void {
     if (q instanceof HTMLElement) void jump(+q.dataset.to!);
   });
   addEventListener("keydown", (e) => {
+    // Escape drops the reply being written, then closes an open menu.
+    if (e.key === "Escape" && chat.replyTo.value && !menu.value) {
+      chat.setReplyTo(null);
+    }
     if (e.key === "Escape" && (menu.value || picker.value)) {
       const id = menu.value || picker.value;
       menu.value = picker.value = 0;

@@ -120,7 +120,12 @@ Deno.test("browser: edit with ↑ and from the menu, react and toggle, reply wit
     await bob.getByRole("button", { name: "React with 👍" }).click();
     await adasView.waitFor();
 
-    // Reply: a quote above the composer, then above the reply.
+    // Reply: a quote above the composer (Escape drops it), then above the reply.
+    await row(bob, "hello all").getByTestId("message-menu").click();
+    await bob.getByTestId("reply").click();
+    await bob.getByTestId("replying").waitFor();
+    await bob.getByTestId("composer-input").press("Escape");
+    await bob.getByTestId("replying").waitFor({ state: "detached" });
     await row(bob, "hello all").getByTestId("message-menu").click();
     await bob.getByTestId("reply").click();
     assert.match(
