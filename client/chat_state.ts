@@ -10,11 +10,17 @@ import {
   MAX_AUTHOR_LENGTH,
   MAX_TEXT_LENGTH,
 } from "../protocol/limits.ts";
-import type { Message } from "../protocol/message.ts";
+import {
+  type Message,
+  REPLY_QUOTE_LENGTH,
+  type ReplyQuote,
+} from "../protocol/message.ts";
+import type { Reaction } from "../protocol/reactions.ts";
 import type { ConnectionStatus } from "./event_stream.ts";
 import { isMessage } from "./message_shape.ts";
 import {
   deliver,
+  type Delivery,
   newClientId,
   type OutboxItem,
   read,
@@ -23,6 +29,7 @@ import {
   write,
 } from "./outbox.ts";
 import type { FetchLike } from "./fetch_like.ts";
+import { type TakenName, tokenFor } from "./names.ts";
 
 /** localStorage key under which the chosen name survives reloads. */
 export const NAME_STORAGE_KEY = "plaza.name";
@@ -78,6 +85,12 @@ export interface ChatState {
   readonly unread: ReadonlySignal<number>;
   /** What to show after an author's name (a look-alike warning); nothing until the lazy chunk lends it. */
   readonly nameMark: ReadonlySignal<(author: string) => ComponentChild>;
+  /** The message the next send answers, or null. */
+  readonly replyTo: ReadonlySignal<Message | null>;
+  /** What to show under each message (menu, reactions); nothing until the client/extras chunk lends it. */
+  readonly messageExtras: ReadonlySignal<(message: Message) => ComponentChild>;
+  /** The name the last send found held by someone else (with the server's suggestion), until the name changes. */
+  readonly taken: ReadonlySignal<TakenName | null>;
   /** True while the list shows messages saved on this device (see restoreMessages), none yet from the server. */
   readonly saved: ReadonlySignal<boolean>;
   /** The newest id received from the stream or a page: where a stream this tab opens resumes (0: none yet). */
@@ -90,8 +103,12 @@ export interface ChatState {
   isOwn(message: Message): boolean;
   /** Adds a message from the stream; repeats and stale ids are ignored. */
   receiveMessage(message: Message): void;
-  /** Takes away a message a moderator deleted. */
+  /** Takes away a deleted message; quotes of it in replies lose their author and text. */
   removeMessage(id: number): void;
+  /** Puts an edited message (from an `edit` event or a PATCH reply) in place of its old copy; quotes of it follow. */
+  editMessage(message: Message): void;
+  /** Replaces a message's reactions (from a `reaction` event or a reaction's reply). */
+  setReactions(id: number, reactions: Reaction[]): void;
   /** Shows messages saved on this device (sorted by id) while none came from the server; the first that does replaces them all. */
   restoreMessages(list: readonly Message[]): void;
   /** Fetches the page before the first message shown. */
@@ -111,12 +128,16 @@ export interface ChatState {
   ): void;
   /** Queues a message as the current name and posts it; false when there is nothing to send. */
   sendMessage(text: string): boolean;
-  /** Posts a failed send again, with the same clientId. */
+  /** Posts a failed send again, with the same clientId (under the current name if its own was taken). */
   retrySend(clientId: string): void;
   /** Drops a failed send for good. */
   discardSend(clientId: string): void;
   /** Takes in another tab's changes: sends it confirmed, discarded or made (call on a storage event). */
   syncOutbox(): void;
+  /** Makes the next send a reply to this message (null: to none). */
+  setReplyTo(message: Message | null): void;
+  /** Sets messageExtras (client/extras/extras.tsx, loaded after the first paint). */
+  setMessageExtras(render: (message: Message) => ComponentChild): void;
   /** Sets nameMark (client/pwa/name_mark.ts: its script tables load after the first paint). */
   setNameMark(mark: (author: string) => ComponentChild): void;
   /** Records the room's online count from a presence event. */
@@ -182,6 +203,9 @@ export function createChatState(
   const hasNewer = signal(false);
   const unread = signal(0);
   const saved = signal(false);
+  const taken = signal<TakenName | null>(null);
+  const replyTo = signal<Message | null>(null);
+  const messageExtras = signal<(m: Message) => ComponentChild>(() => null);
   // Whether the reader sees the newest messages (see setFollowing).
   let following = true;
   // The highest id received; while hasNewer, newer ones are not kept but
@@ -305,6 +329,16 @@ export function createChatState(
     }
   }
 
+  // Applies change to every message shown; those it gives back unchanged stay the same object.
+  function mapMessages(change: (m: Message) => Message | []): void {
+    messages.value = messages.value.flatMap(change);
+  }
+
+  // Rewrites the quotes of message `id` in its replies, as the server would.
+  function requote(m: Message, id: number, quote: ReplyQuote): Message {
+    return m.replyTo?.id === id ? { ...m, replyTo: quote } : m;
+  }
+
   function setFollowing(value: boolean): void {
     following = value;
     if (value && !hasNewer.value) unread.value = 0;
@@ -315,6 +349,7 @@ export function createChatState(
     const error = nameError(value);
     if (!error) {
       name.value = value;
+      taken.value = null;
       write(storage, NAME_STORAGE_KEY, value);
     }
     return error;
@@ -356,7 +391,20 @@ export function createChatState(
     queue = queue.then(async () => {
       // Confirmed by the stream or discarded while it waited its turn.
       if (!find(clientId)) return;
-      const result = await deliver(doFetch, item, sendTimeoutMs);
+      // The name is claimed on its first send from this device.
+      const claim = await tokenFor(
+        doFetch,
+        storage,
+        item.author,
+        sendTimeoutMs,
+      );
+      let result: Delivery & { taken?: boolean };
+      if ("token" in claim) {
+        result = await deliver(doFetch, item, sendTimeoutMs, claim.token);
+      } else {
+        taken.value = claim.taken ?? taken.value;
+        result = { ...claim, taken: !!claim.taken };
+      }
       if ("message" in result) add(result.message);
       else putOutbox(clientId, { ...item, state: "failed", ...result });
     });
@@ -364,7 +412,10 @@ export function createChatState(
 
   function retrySend(clientId: string): void {
     const item = find(clientId);
-    if (item?.state === "failed") post(item);
+    // Never sent, so the server knows nothing of it under the taken name.
+    if (item?.state === "failed") {
+      post(item.taken ? { ...item, author: name.value!, taken: false } : item);
+    }
   }
 
   return {
@@ -381,9 +432,36 @@ export function createChatState(
     newestId: () => newest,
     receiveMessage,
     removeMessage(id) {
-      messages.value = messages.value.filter((m) => m.id !== id);
+      mapMessages((m) =>
+        m.id === id ? [] : requote(m, id, { id, author: null, text: null })
+      );
+    },
+    editMessage(edited) {
+      const { id, author, text } = edited;
+      const chars = [...text];
+      // Cut as the server cuts (message_json in db/migrations/005).
+      const quote = {
+        id,
+        author,
+        text: chars.length > REPLY_QUOTE_LENGTH
+          ? chars.slice(0, REPLY_QUOTE_LENGTH).join("") + "…"
+          : text,
+      };
+      mapMessages((m) => m.id === id ? edited : requote(m, id, quote));
+    },
+    setReactions(id, reactions) {
+      mapMessages((m) => m.id === id ? { ...m, reactions } : m);
     },
     saved,
+    taken,
+    replyTo,
+    messageExtras,
+    setReplyTo(m) {
+      replyTo.value = m;
+    },
+    setMessageExtras(render) {
+      messageExtras.value = render;
+    },
     nameMark,
     // Each stored id follows a space: between spaces, only a whole one
     // matches (not a part, not "" or null, not the cut-off oldest).
@@ -414,7 +492,9 @@ export function createChatState(
         author,
         text,
         state: "sending",
+        replyTo: replyTo.value?.id,
       };
+      replyTo.value = null;
       outbox.value = [...outbox.value, item];
       // Kept before the POST, so the message is known as this device's own
       // however it comes back (reply or stream, this tab or another). The

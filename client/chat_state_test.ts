@@ -42,6 +42,9 @@ interface Call {
 function fakeFetch(reply: (call: Call) => Response | Promise<Response>) {
   const calls: Call[] = [];
   const fetch: FetchLike = (url, init) => {
+    // Each name is claimed on its first send; the claims are tested in
+    // chat_state_names_test.ts, the sends here.
+    if (url === "/names") return Promise.resolve(json({ token: "t" }, 201));
     const call = { url, init };
     calls.push(call);
     return Promise.resolve(reply(call));

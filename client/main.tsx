@@ -3,10 +3,12 @@ import { effect, signal } from "@preact/signals";
 import { h, render } from "preact";
 import {
   DELETE_EVENT,
-  type DeleteEvent,
+  EDIT_EVENT,
   MESSAGE_EVENT,
   PRESENCE_EVENT,
   type PresenceEvent,
+  REACTION_EVENT,
+  type ReactionEvent,
   TYPING_EVENT,
   type TypingEvent,
 } from "../protocol/events.ts";
@@ -22,19 +24,22 @@ import type { PwaModule } from "./pwa/host.ts";
 import { joinTabs } from "./tab_leader.ts";
 import "./styles.css";
 
-/** URL of the client/pwa chunk, filled in by tools/build_client.ts. */
-declare const PLAZA_PWA_CHUNK: string;
+/** URLs of the lazy chunks, filled in by tools/build_client.ts. */
+declare const PLAZA_PWA_CHUNK: string, PLAZA_EXTRAS_CHUNK: string;
 
 render(<App />, document.getElementById("app")!);
 
 // The installed-app side (offline copy, install, notifications) comes in its
 // own chunk, sharing this bundle's Preact, signals and state.
-import(PLAZA_PWA_CHUNK).then((m: PwaModule) =>
-  m.start({ h, render, signal, effect, chat })
-);
+// So do the message menu, edits, reactions, replies and moving a name.
+for (const url of [PLAZA_PWA_CHUNK, PLAZA_EXTRAS_CHUNK]) {
+  import(url).then((m: PwaModule) =>
+    m.start({ h, render, signal, effect, chat })
+  );
+}
 
 /** Data of the events that are not messages (status is relayed by the leader tab). */
-type Signal = PresenceEvent & TypingEvent & DeleteEvent & [
+type Signal = PresenceEvent & TypingEvent & ReactionEvent & [
   ConnectionStatus,
   number | null,
 ];
@@ -54,6 +59,8 @@ function handle(type: string, data: string): void {
     if (type === PRESENCE_EVENT) chat.setPresence(value.online);
     if (type === TYPING_EVENT) chat.noteTyping(value.author);
     if (type === DELETE_EVENT) chat.removeMessage(value.id);
+    if (type === EDIT_EVENT && isMessage(value)) chat.editMessage(value);
+    if (type === REACTION_EVENT) chat.setReactions(value.id, value.reactions);
     if (type === "status") {
       streamStatus = value;
       showStatus();

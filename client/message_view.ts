@@ -33,7 +33,10 @@ export function messageRows(
     const at = Date.parse(message.createdAt) || 0;
     const own = isOwn(message);
     const newDay = !prev || !sameDay(prev[1], at);
+    // A claimed name's ✓ is in the header: an unclaimed use of the same
+    // name starts a group of its own.
     const head = !prev || newDay || prev[0].author !== message.author ||
+      !prev[0].verified !== !message.verified ||
       prev[4] !== own || at - prev[1] >= GROUP_WINDOW_MS;
     return prev = [message, at, head, newDay, own];
   });

@@ -62,3 +62,12 @@ Deno.test("own messages and others' under the same name never share a group", ()
   assert.deepEqual(rows.map((r) => r[4]), [true, false, true, true]);
   assert.deepEqual(rows.map((r) => r[2]), [true, true, true, false]);
 });
+
+Deno.test("a claimed and an unclaimed use of one name do not share a header", () => {
+  const t = new Date(2026, 10, 27, 12);
+  const old = msg("ada", t);
+  const claimed = { ...msg("ada", t), verified: true };
+  const unclaimed = { ...msg("ada", t), verified: false };
+  const rows = messageRows([old, unclaimed, claimed, claimed], nobodys);
+  assert.deepEqual(rows.map((r) => r[2]), [true, false, true, false]);
+});

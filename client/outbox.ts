@@ -17,16 +17,22 @@ export interface OutboxItem {
   author: string;
   text: string;
   state: "sending" | "failed";
+  /** The id of the message this one answers. */
+  replyTo?: number;
   /** Why the last attempt failed, as a sentence. */
   error?: string;
   /** The server refused it (4xx): retrying unchanged would fail again. */
   refused?: boolean;
+  /** Refused because someone else holds the name: a retry goes under the reader's current name. */
+  taken?: boolean;
 }
 
 /** What one delivery attempt came to. */
 export type Delivery = { message: Message } | {
   error: string;
   refused: boolean;
+  /** The name's token was refused: see OutboxItem.taken. */
+  taken?: boolean;
 };
 
 /** The part of Storage the outbox uses. */
@@ -89,25 +95,38 @@ export function storeOutboxItem(
   write(storage, OUTBOX_KEY, JSON.stringify(item ? [...rest, item] : rest));
 }
 
-/** POSTs an item to /messages once and says what came of it; never throws. */
-export async function deliver(
+/** What a call to the server came to: the status and JSON body of its answer, or why there was none. */
+export type Answer = { status: number; body: Record<string, unknown> } | {
+  error: string;
+  refused: false;
+};
+
+/**
+ * Sends one request to the server (a form body, the name's token when given)
+ * and reads its JSON answer; never throws. A network failure or a hang past
+ * timeoutMs (0: none) is an error worth retrying.
+ */
+export async function call(
   fetch: FetchLike,
-  { author, text, clientId }: OutboxItem,
-  timeoutMs: number,
-): Promise<Delivery> {
+  path: string,
+  method: string,
+  fields: Record<string, string | number | undefined>,
+  token?: string,
+  timeoutMs = 0,
+): Promise<Answer> {
+  const body = new URLSearchParams();
+  for (const k in fields) {
+    if (fields[k] !== undefined) body.set(k, `${fields[k]}`);
+  }
   try {
-    const res = await fetch("/messages", {
-      method: "POST",
-      body: new URLSearchParams({ author, text, clientId }),
+    const res = await fetch(path, {
+      method,
+      body,
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
       signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : null,
     });
-    // Proxies answer errors with HTML; fall back to a generic sentence then.
-    const body: { error?: string } = await res.json().catch(() => ({}));
-    return res.ok && isMessage(body) ? { message: body } : {
-      error: body.error || `The server answered ${res.status}.`,
-      // 408 and 429 are about timing, not content: those may be retried.
-      refused: res.status < 500 && ![408, 429].includes(res.status),
-    };
+    // Proxies answer errors with HTML; an empty body reads as {}.
+    return { status: res.status, body: await res.json().catch(() => ({})) };
   } catch (e) {
     return {
       error: (e as Error).name === "TimeoutError"
@@ -116,4 +135,45 @@ export async function deliver(
       refused: false,
     };
   }
+}
+
+/** An error answer as a sentence, and whether retrying unchanged would fail again. */
+export function failure(
+  { status, body }: { status: number; body: { error?: unknown } },
+): { error: string; refused: boolean } {
+  return {
+    error: `${body.error || `The server answered ${status}.`}`,
+    // 408 and 429 are about timing, not content: those may be retried.
+    refused: status < 500 && ![408, 429].includes(status),
+  };
+}
+
+/** POSTs an item to /messages once (with the name's token, if any) and says what came of it; never throws. */
+export async function deliver(
+  fetch: FetchLike,
+  { author, text, clientId, replyTo }: OutboxItem,
+  timeoutMs: number,
+  token?: string,
+): Promise<Delivery> {
+  const answer = await call(
+    fetch,
+    "/messages",
+    "POST",
+    { author, text, clientId, replyTo },
+    token,
+    timeoutMs,
+  );
+  return "error" in answer
+    ? answer
+    : answer.status < 300 && isMessage(answer.body)
+    ? { message: answer.body }
+    // The token this device kept no longer holds the name.
+    : answer.status === 403 && token
+    ? {
+      error:
+        `This device no longer holds the name “${author}”: it was moved to another device or released. Choose another name.`,
+      refused: true,
+      taken: true,
+    }
+    : failure(answer);
 }

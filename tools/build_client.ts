@@ -51,6 +51,8 @@ export interface BuildResult extends BuildManifest {
   css: AssetInfo;
   /** The chunk loaded after start-up (client/pwa: offline copy, install, push). */
   pwa: AssetInfo;
+  /** The second such chunk (client/extras: message menu, edit, delete, reactions, replies, moving a name). */
+  extras: AssetInfo;
   /** The service worker, /sw.js. */
   sw: AssetInfo;
   /** Name of the service worker's cache, derived from every shell file's hash. */
@@ -61,6 +63,7 @@ export interface BuildResult extends BuildManifest {
 const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY = "client/main.tsx";
 const PWA_ENTRY = "client/pwa/pwa.ts";
+const EXTRAS_ENTRY = "client/extras/extras.tsx";
 const SW_ENTRY = "client/sw/sw.ts";
 const ICON = "client/favicon.svg";
 const ICONS_DIR = "client/icons";
@@ -257,6 +260,7 @@ export async function buildClient(
   let jsPath: string | undefined;
   let cssPath: string | undefined;
   let pwaPath: string | undefined;
+  let extrasPath: string | undefined;
   const swPath = join(outDir, "sw.js");
   let cacheName = "";
   try {
@@ -272,29 +276,38 @@ export async function buildClient(
       logLevel: "warning",
     } as const;
 
-    // The chunk first: the main bundle carries its hashed URL.
+    // The chunks first: the main bundle carries their hashed URLs. Each
+    // bundles on its own (no splitting): they share nothing worth a third file.
     const pwa = await esbuild.build({
       ...common,
-      entryPoints: [PWA_ENTRY],
+      entryPoints: [PWA_ENTRY, EXTRAS_ENTRY],
       format: "esm",
+      // As the main bundle's, calling the h the host lends.
+      jsx: "transform",
+      jsxFactory: "h",
+      jsxFragment: "Fragment",
+      alias: { preact: "./client/extras/lent_preact.ts" },
       entryNames: "[name]-[hash]",
       outdir: assetsDir,
     });
     for (const [out, meta] of Object.entries(pwa.metafile.outputs)) {
       if (meta.entryPoint === PWA_ENTRY) pwaPath = resolve(root, out);
+      if (meta.entryPoint === EXTRAS_ENTRY) extrasPath = resolve(root, out);
       const shared = Object.keys(meta.inputs).filter((i) =>
         NOT_IN_PWA_CHUNK.test(i)
       );
       if (shared.length > 0) {
         throw new Error(
-          `${PWA_ENTRY} must reach ${
+          `${meta.entryPoint} must reach ${
             shared.join(", ")
           } through its host (client/pwa/host.ts), not import it`,
         );
       }
     }
-    if (pwaPath === undefined) {
-      throw new Error(`esbuild produced no bundle for ${PWA_ENTRY}`);
+    if (pwaPath === undefined || extrasPath === undefined) {
+      throw new Error(
+        `esbuild produced no bundle for ${PWA_ENTRY} or ${EXTRAS_ENTRY}`,
+      );
     }
     for (const file of pwa.outputFiles) written.set(file.path, file.contents);
 
@@ -310,9 +323,12 @@ export async function buildClient(
       entryNames: "[name]-[hash]",
       assetNames: "[name]-[hash]",
       outdir: assetsDir,
-      define: { PLAZA_PWA_CHUNK: JSON.stringify(url(pwaPath)) },
+      define: {
+        PLAZA_PWA_CHUNK: JSON.stringify(url(pwaPath)),
+        PLAZA_EXTRAS_CHUNK: JSON.stringify(url(extrasPath)),
+      },
       // Loaded by URL at run time, not bundled.
-      external: [url(pwaPath)],
+      external: [url(pwaPath), url(extrasPath)],
     });
     for (const [out, meta] of Object.entries(main.metafile.outputs)) {
       if (meta.entryPoint === ENTRY) {
@@ -468,6 +484,7 @@ export async function buildClient(
     js: asset(jsPath!),
     css: asset(cssPath!),
     pwa: asset(pwaPath!),
+    extras: asset(extrasPath!),
     sw: asset(swPath),
     cacheName,
     durationMs: Math.round(performance.now() - started),
@@ -485,7 +502,8 @@ export function formatSummary(result: BuildResult, outDir: string): string {
       kb(a.bytes)
     })`;
   return `client built in ${result.durationMs} ms -> ${outDir}: ` +
-    [result.js, result.css, result.pwa, result.sw].map(size).join(", ");
+    [result.js, result.css, result.pwa, result.extras, result.sw].map(size)
+      .join(", ");
 }
 
 function parseArgs(args: string[]): { ifStale: boolean; outDir?: string } {

@@ -1,6 +1,7 @@
 import { h } from "preact";
 import { useSignal } from "@preact/signals";
 import { chat } from "../chat_state.ts";
+import { takenSentence } from "../names.ts";
 import { Composer } from "./composer.tsx";
 import { MessageList } from "./message_list.tsx";
 import { NamePrompt } from "./name_prompt.tsx";
@@ -13,6 +14,7 @@ export function App() {
   const name = chat.name.value;
   const online = chat.online.value;
   const done = () => (changingName.value = false);
+  const taken = chat.taken.value;
 
   return (
     <div class="app">
@@ -38,12 +40,35 @@ export function App() {
         )}
         {/* Filled by the client/pwa chunk once loaded (notify, install). */}
         <div id="tools" class="tools" />
+        {/* Filled by the client/extras chunk (moving a name). */}
+        <div id="name-tools" />
       </header>
       <main class="conversation">
         <MessageList />
       </main>
       <footer class="dock">
         <TypingIndicator />
+        {/* Filled by the client/extras chunk (the message replied to). */}
+        <div id="replying" />
+        {taken && (
+          <p class="form-error" role="alert" data-testid="name-taken">
+            {takenSentence(taken)} {taken.suggestion && (
+              <button
+                type="button"
+                data-testid="use-suggestion"
+                onClick={() => {
+                  chat.setName(taken.suggestion!);
+                  // What the taken name held back goes now, as the new name.
+                  for (const i of chat.outbox.value) {
+                    if (i.taken) chat.retrySend(i.clientId);
+                  }
+                }}
+              >
+                Use “{taken.suggestion}”
+              </button>
+            )}
+          </p>
+        )}
         {name === null || changingName.value
           ? <NamePrompt current={name} onDone={done} />
           : <Composer author={name} />}

@@ -59,9 +59,31 @@ function item(
             <bdi class={`msg-author ${hue}`} data-testid="message-author">
               {m.author}
             </bdi>
+            {m.verified && (
+              <span
+                class="ok"
+                role="img"
+                aria-label="Claimed name"
+                title="Claimed name"
+              >
+                ✓
+              </span>
+            )}
             {chat.nameMark.value(m.author)}
             {time}
           </div>
+        )}
+        {m.replyTo && (
+          // client/extras scrolls to the original (data-to) on click.
+          <button
+            type="button"
+            class="quote"
+            data-testid="reply-quote"
+            data-to={m.replyTo.id}
+          >
+            <bdi>{m.replyTo.author}</bdi>{" "}
+            <bdi>{m.replyTo.text ?? "Message deleted"}</bdi>
+          </button>
         )}
         <p class="msg-text" data-testid="message-text">
           {/* Text and <a> built from plain strings: Preact escapes them, so a message never becomes markup. */}
@@ -78,7 +100,9 @@ function item(
               )
               : part
           )}
+          {m.editedAt && <span class="edited">(edited)</span>}
         </p>
+        {chat.messageExtras.value(m)}
         {!head && time}
       </li>
     </Fragment>
