@@ -192,6 +192,8 @@ Deno.test({
       await shows(page, "before");
 
       // A POST whose answer is lost: the stream's event still confirms it.
+      // The client retries the send (same clientId) while this runs; the
+      // handlers still running must finish before the route goes.
       await page.route("**/messages", async (route) => {
         await route.fetch();
         await route.abort("connectionreset");
@@ -199,7 +201,7 @@ Deno.test({
       await say(page, "answer lost");
       await shows(page, "answer lost");
       await page.getByTestId("pending-message").waitFor({ state: "detached" });
-      await page.unrouteAll();
+      await page.unrouteAll({ behavior: "wait" });
 
       await world.stop();
       await page.getByText(/^Reconnecting in \d+ s…$/).waitFor();
@@ -274,6 +276,10 @@ Deno.test({
         await page.getByTestId("online-count").getByText("2 online").waitFor();
       }
       await say(bob, "hello tabs");
+      // Stored (it reached another browser) before the next one is sent: a
+      // first send claims the name first, so two quick sends may otherwise
+      // be stored in either order.
+      await shows(tabs[6], "hello tabs");
       await say(tabs[6], "from the seventh tab");
       for (const page of [bob, ...tabs]) {
         await shows(page, "from the seventh tab");
