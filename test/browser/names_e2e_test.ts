@@ -2,33 +2,9 @@
 // name says so with the server's suggestion. Needs Debian's Chromium at
 // /usr/bin/chromium; run by `deno task test`.
 import assert from "node:assert/strict";
-import type { Browser } from "playwright-core";
 import type { Message } from "../../protocol/message.ts";
-import type { Plaza } from "../../server/plaza.ts";
-import {
-  launchChromium,
-  openLivePage,
-  withBuiltClient,
-} from "../harness/browser.ts";
-import { startTestInstance, withTestDatabase } from "../harness/fixtures.ts";
-
-/** Runs fn with a fresh database, a built client, a server and a browser. */
-function withRoom(
-  fn: (plaza: Plaza, browser: Browser) => Promise<void>,
-): Promise<void> {
-  return withBuiltClient((dist) =>
-    withTestDatabase(async (url) => {
-      const plaza = await startTestInstance(url, { DIST_DIR: dist });
-      const browser = await launchChromium();
-      try {
-        await fn(plaza, browser);
-      } finally {
-        await browser.close();
-        await plaza.close();
-      }
-    })
-  );
-}
+import { openLivePage } from "../harness/browser.ts";
+import { withRoom } from "../harness/browser_room.ts";
 
 async function stored(url: string): Promise<Message[]> {
   const res = await fetch(`${url}/messages`);
