@@ -11,3 +11,5 @@ export const PRESENCE_CHANNEL = "plaza_presence";
 export const TYPING_CHANNEL = "plaza_typing";
 /** The bans table changed (db/migrations/006's trigger): re-read the active bans. */
 export const BANS_CHANNEL = "plaza_bans";
+/** A claim was made, moved or released (db/migrations/007's trigger): the payload is its key; cached claims of it are dropped. */
+export const NAMES_CHANNEL = "plaza_names";

@@ -1,11 +1,14 @@
 import { TYPING_EVENT } from "../protocol/events.ts";
 import {
   BANS_CHANNEL,
+  NAMES_CHANNEL,
   PRESENCE_CHANNEL,
   TYPING_CHANNEL,
 } from "../db/channels.ts";
 import { type BanList, createBanList } from "./limits/ban_list.ts";
 import { createBanStore } from "./store/ban_store.ts";
+import { type ClaimCache, createClaimCache } from "./store/claim_cache.ts";
+import { createNameStore } from "./store/name_store.ts";
 import { createChangeFeed } from "./store/change_feed.ts";
 import { createApp } from "./http/app.ts";
 import type { AppLimits } from "./http/app_env.ts";
@@ -183,6 +186,8 @@ export async function startPlaza(
         bansError("Could not re-read the bans", error)
       );
     };
+    // Claims are cached too, and forgotten when any instance changes one.
+    const names = createClaimCache(createNameStore(db));
     const logLive = liveLogger(logger, metrics);
     // The change log: the listener's back-fill and every stream's replay.
     const changes = createChangeFeed(db);
@@ -198,10 +203,11 @@ export async function startPlaza(
       onError: databaseError("listen_error"),
       onLiveChange: (live) => {
         logLive(live);
+        names.setLive(live);
         // A change made while LISTEN was down sent a NOTIFY no one heard.
         if (live) refreshBans();
       },
-      signals: signalHandlers(hub, presence, refreshBans),
+      signals: signalHandlers(hub, presence, refreshBans, names),
     });
     opened.defer(() => listener.close());
     await step(
@@ -242,6 +248,7 @@ export async function startPlaza(
       store,
       changes,
       nameIdleDays: config.nameIdleDays,
+      names,
       db,
       limits: appLimits(
         config,
@@ -376,9 +383,11 @@ function signalHandlers(
   hub: Hub,
   presence: Presence,
   refreshBans: () => void,
+  names: ClaimCache,
 ): Record<string, SignalHandler> {
   return {
     [BANS_CHANNEL]: () => refreshBans(),
+    [NAMES_CHANNEL]: (key) => names.invalidate(key),
     [PRESENCE_CHANNEL]: () => presence.onNotify(),
     [TYPING_CHANNEL]: (payload) => {
       // Anyone can NOTIFY this channel: pass on only a valid name.

@@ -79,7 +79,10 @@ export function registerNameRoutes(
       return { ok: false, res: tokenMissing("the name's token") };
     }
     const name = validateName(c.req.param("name"));
-    const claim = name.ok ? await names.byKey(nameKey(name.value)) : null;
+    // Fresh: a token's owner acts on the claim as it is now.
+    const claim = name.ok
+      ? await names.byKey(nameKey(name.value), { fresh: true })
+      : null;
     if (claim === null) {
       return {
         ok: false,

@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createRateLimiter } from "../limits/rate_limiter.ts";
 import { testLimits } from "../../test/harness/app_deps.ts";
+import { createClaimCache } from "../store/claim_cache.ts";
+import { createNameStore } from "../store/name_store.ts";
 import {
   countMessages,
   expectError,
@@ -260,4 +262,40 @@ Deno.test("a name unused for NAME_IDLE_DAYS goes to the next claimant; using it 
       /not the token/,
     );
   }, { nameIdleDays: 180 });
+});
+
+Deno.test("POST /messages with a token for a name this instance has cached as free asks the database: claimed elsewhere a moment ago", async () => {
+  // A cache nobody tells of the other instance's claim, as in the moment
+  // before its notification arrives.
+  await withNameApp(async ({ send, db }) => {
+    const unverified = await send("POST", "/messages", {
+      author: "kim",
+      text: "before",
+    });
+    assert.equal((await unverified.json()).verified, false);
+    const token = "elsewhere-token";
+    assert.notEqual(
+      await createNameStore(db).claim("kim", "Kim", sha256(token), 0),
+      null,
+    );
+    const res = await send(
+      "POST",
+      "/messages",
+      { author: "kim", text: "after" },
+      token,
+    );
+    const body = await res.json();
+    assert.equal(res.status, 201, JSON.stringify(body));
+    assert.equal(body.verified, true);
+    assert.equal(body.author, "Kim");
+    await expectError(
+      await send("POST", "/messages", { author: "kim", text: "no token" }),
+      403,
+      /claimed name/,
+    );
+  }, (db) => {
+    const cache = createClaimCache(createNameStore(db));
+    cache.setLive(true);
+    return { names: cache };
+  });
 });

@@ -58,7 +58,13 @@ export function postMessage(
     try {
       // A claimed name posts only with its token; an unclaimed one posts
       // as before, unverified.
-      const claim = await names.byKey(nameKey(input.value.author));
+      const key = nameKey(input.value.author);
+      let claim = await names.byKey(key);
+      // A token for a name the cache thinks free: it may have been claimed
+      // on another instance a moment ago, so ask the database.
+      if (claim === null && bearerToken(c) !== null) {
+        claim = await names.byKey(key, { fresh: true });
+      }
       let nameId: number | null = null;
       let author = input.value.author;
       if (claim !== null) {

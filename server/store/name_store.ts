@@ -34,7 +34,8 @@ export interface NameStore {
   ): Promise<NameRecord | null>;
   /** Which of `keys` nobody holds. */
   freeKeys(keys: string[]): Promise<Set<string>>;
-  byKey(key: string): Promise<NameRecord | null>;
+  /** The claim of `key`; `fresh` asks past any cache (server/store/claim_cache.ts). */
+  byKey(key: string, lookup?: { fresh?: boolean }): Promise<NameRecord | null>;
   byId(id: number): Promise<NameRecord | null>;
   byTokenHash(tokenHash: string): Promise<NameRecord | null>;
   /** Marks a claim used now (its idle time starts again). */

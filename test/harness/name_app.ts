@@ -39,14 +39,20 @@ export interface NameApp {
 /** Runs `fn` with an app over a fresh, migrated database. */
 export async function withNameApp(
   fn: (t: NameApp) => Promise<void>,
-  overrides: Partial<AppDependencies> = {},
+  overrides:
+    | Partial<AppDependencies>
+    | ((db: Database) => Partial<AppDependencies>) = {},
 ): Promise<void> {
   await withTestDatabase(async (url) => {
     const db = createPostgresDatabase(url);
     const hub = createHub({ heartbeatMs: 60_000 });
     try {
       await migrate(db, await readMigrations());
-      const app = createApp(testAppDependencies(db, hub, overrides));
+      const app = createApp(testAppDependencies(
+        db,
+        hub,
+        typeof overrides === "function" ? overrides(db) : overrides,
+      ));
       const send: NameApp["send"] = (method, path, body, token) => {
         const headers: Record<string, string> = {};
         if (body !== undefined) headers["Content-Type"] = "application/json";

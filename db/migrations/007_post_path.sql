@@ -1,4 +1,5 @@
--- message_json and reactions_json again, in PL/pgSQL, with the same output.
+-- The post path without needless work. First, message_json and
+-- reactions_json again, in PL/pgSQL, with the same output.
 --
 -- As SQL functions with subqueries they cannot be inlined, and PostgreSQL
 -- (before 18) plans a non-inlined SQL function's query again on every call
@@ -62,3 +63,26 @@ begin
   );
 end;
 $$;
+
+-- Instances cache claims (server/store/claim_cache.ts) so that a post needs
+-- no lookup; a claim made, moved or released anywhere tells them which key
+-- to forget. A touch (last_used_at only) changes nothing they rely on.
+create function names_notify() returns trigger
+language plpgsql as $$
+begin
+  if tg_op = 'UPDATE' and new.key = old.key and new.name = old.name
+    and new.token_hash = old.token_hash then
+    return null;
+  end if;
+  if tg_op <> 'INSERT' then
+    perform pg_notify('plaza_names', old.key);
+  end if;
+  if tg_op <> 'DELETE' and (tg_op = 'INSERT' or new.key <> old.key) then
+    perform pg_notify('plaza_names', new.key);
+  end if;
+  return null;
+end;
+$$;
+
+create trigger names_notify after insert or update or delete on names
+  for each row execute function names_notify();
