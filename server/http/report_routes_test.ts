@@ -91,6 +91,19 @@ Deno.test("POST /reports: 201 with the report, a repeat 200 with the same, 404 f
       415,
       /application\/json/,
     );
+    // A page on another site cannot make a browser report for it.
+    await expectError(
+      await app.request("/reports", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Origin: "https://evil.example",
+        },
+        body: JSON.stringify({ messageId: m.id, reason: "forged" }),
+      }),
+      403,
+      /not allowed/,
+    );
     assert.equal(await countReports(db), 1);
   });
 });
