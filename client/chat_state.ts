@@ -3,7 +3,7 @@
  * signals and change state only through the named actions, so every change has
  * one place to look for.
  */
-import { type ReadonlySignal, signal } from "@preact/signals";
+import { computed, type ReadonlySignal, signal } from "@preact/signals";
 import type { ComponentChild } from "preact";
 import {
   CONTROL_CHARACTERS,
@@ -30,6 +30,7 @@ import {
 } from "./outbox.ts";
 import type { FetchLike } from "./fetch_like.ts";
 import { type TakenName, tokenFor } from "./names.ts";
+import { nameKey } from "../protocol/names.ts";
 
 /** localStorage key under which the chosen name survives reloads. */
 export const NAME_STORAGE_KEY = "plaza.name";
@@ -41,6 +42,9 @@ export const MAX_SENT_IDS = 1000;
 // A clientId is a 36-character UUID; with its separator, 37 characters a
 // send (MAX_SENT_IDS × 37, written out: the bundle keeps no arithmetic).
 const SENT_CHARS = 37_000;
+
+/** localStorage key of the names muted on this device: a JSON array, as each was first muted. */
+export const MUTED_KEY = "plaza.muted";
 
 /** Most messages in the list (and the DOM); the far end is dropped beyond it and fetched again on scroll. */
 export const MAX_KEPT_MESSAGES = 300;
@@ -63,7 +67,7 @@ export interface NameStorage {
 
 /** Readable state plus the actions that are the only way to change it. */
 export interface ChatState {
-  /** Messages sorted by id, each id once. */
+  /** Messages sorted by id, each id once; none by a muted name. */
   readonly messages: ReadonlySignal<readonly Message[]>;
   /** The reader's name, or null until they choose one. */
   readonly name: ReadonlySignal<string | null>;
@@ -75,8 +79,10 @@ export interface ChatState {
   readonly outbox: ReadonlySignal<readonly OutboxItem[]>;
   /** Open streams across the room (browsers, not tabs), or null before the first count. */
   readonly online: ReadonlySignal<number | null>;
-  /** Other people typing right now. */
+  /** Other people typing right now, muted names left out. */
   readonly typing: ReadonlySignal<readonly string[]>;
+  /** Names muted on this device (never sent anywhere): their messages and typing are hidden, and do not count as unread. */
+  readonly muted: ReadonlySignal<readonly string[]>;
   /** True while older messages than the first shown may exist. */
   readonly hasOlder: ReadonlySignal<boolean>;
   /** True when newer messages than the last shown exist (the reader is far up). */
@@ -132,7 +138,7 @@ export interface ChatState {
   retrySend(clientId: string): void;
   /** Drops a failed send for good. */
   discardSend(clientId: string): void;
-  /** Takes in another tab's changes: sends it confirmed, discarded or made (call on a storage event). */
+  /** Takes in another tab's changes: sends it confirmed, discarded or made, names it muted (call on a storage event). */
   syncOutbox(): void;
   /** Makes the next send a reply to this message (null: to none). */
   setReplyTo(message: Message | null): void;
@@ -144,6 +150,10 @@ export interface ChatState {
   setPresence(online: number): void;
   /** Shows that someone is typing, for a few seconds; the reader's own name is ignored. */
   noteTyping(author: string): void;
+  /** Hides a name's messages and typing on this device and remembers it ("Ada" and "ada" are one name). */
+  mute(name: string): void;
+  /** Shows a muted name's messages and typing again. */
+  unmute(name: string): void;
 }
 
 /** Counts characters the way the server does: Unicode code points. */
@@ -165,6 +175,16 @@ export function nameError(name: string): string | undefined {
 }
 
 const cleanName = (raw: string) => raw.normalize("NFKC").trim();
+
+// Muted names as stored; anything unreadable mutes nobody.
+function readMuted(storage: NameStorage | null): string[] {
+  try {
+    const list = JSON.parse(read(storage, MUTED_KEY) || "[]");
+    return list.filter((n: unknown) => typeof n == "string");
+  } catch {
+    return [];
+  }
+}
 
 // Unreadable storage gives "": the name is asked for again.
 function readStoredName(storage: NameStorage | null): string | null {
@@ -191,6 +211,16 @@ export function createChatState(
   const outbox = signal<readonly OutboxItem[]>(readOutbox(storage));
   const online = signal<number | null>(null);
   const typing = signal<readonly string[]>([]);
+  const muted = signal<readonly string[]>(readMuted(storage));
+  const isMuted = (author: string) =>
+    muted.value.some((n) => nameKey(n) == nameKey(author));
+  // Muting only hides: the list keeps every message, so unmuting (or an
+  // Undo) shows them again at once, without a fetch.
+  const shown = computed(() =>
+    muted.value.length
+      ? messages.value.filter((m) => !isMuted(m.author))
+      : messages.value
+  );
   const sent = signal(read(storage, SENT_KEY));
   const nameMark = signal<(author: string) => ComponentChild>(() => null);
   const typers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -221,7 +251,9 @@ export function createChatState(
   function receiveMessage(message: Message): void {
     if (message.id > newest) {
       newest = message.id;
-      if (!following || hasNewer.value) unread.value++;
+      if ((!following || hasNewer.value) && !isMuted(message.author)) {
+        unread.value++;
+      }
     }
     add(message);
   }
@@ -372,7 +404,17 @@ export function createChatState(
     clearTimeout(typers.get(author));
     typers.delete(author);
     if (on) typers.set(author, setTimeout(setTyping, typingMs, author, false));
-    typing.value = [...typers.keys()];
+    showTyping();
+  }
+
+  function showTyping(): void {
+    typing.value = [...typers.keys()].filter((a) => !isMuted(a));
+  }
+
+  function setMuted(list: readonly string[]): void {
+    muted.value = list;
+    write(storage, MUTED_KEY, JSON.stringify(list));
+    showTyping();
   }
 
   // Replaces an item of the outbox, or with none removes it, keeping the
@@ -419,7 +461,7 @@ export function createChatState(
   }
 
   return {
-    messages,
+    messages: shown,
     name,
     status,
     retryAt,
@@ -510,6 +552,9 @@ export function createChatState(
       const stored = readOutbox(storage).map((i) => i.clientId);
       outbox.value = outbox.value.filter((i) => stored.includes(i.clientId));
       sent.value = read(storage, SENT_KEY);
+      // Another tab muted or unmuted someone.
+      muted.value = readMuted(storage);
+      showTyping();
     },
     setNameMark(mark) {
       nameMark.value = mark;
@@ -519,6 +564,13 @@ export function createChatState(
     },
     noteTyping(author) {
       if (author !== name.value) setTyping(author, true);
+    },
+    muted,
+    mute(who) {
+      if (!isMuted(who)) setMuted([...muted.value, who]);
+    },
+    unmute(who) {
+      setMuted(muted.value.filter((n) => nameKey(n) != nameKey(who)));
     },
   };
 }

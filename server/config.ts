@@ -294,6 +294,8 @@ export interface Config {
   postLimit: RateLimit | null;
   /** Typing notices per client address (`TYPING_RATE`, default 1/2s; `TYPING_BURST`, default 3); null = `off`. */
   typingLimit: RateLimit | null;
+  /** Reports of messages per client address (`REPORT_RATE`, default 5/10m; `REPORT_BURST`, default 5); null = `off`. */
+  reportLimit: RateLimit | null;
   /** Wrong bearer tokens per client address (`AUTH_FAILURE_RATE`, default 1/1m; `AUTH_FAILURE_BURST`, default 10); null = `off`. */
   authFailureLimit: RateLimit | null;
   /** Open streams per client address (`STREAMS_PER_ADDRESS`, default 20; `off` = Infinity). */
@@ -672,6 +674,7 @@ export function loadConfig(env: Env, system: SystemFacts = {}): Config {
     publicUrl: publicUrl(env, "PUBLIC_URL"),
     postLimit: rate(env, "POST_RATE", "POST_BURST", "10/10s", 5),
     typingLimit: rate(env, "TYPING_RATE", "TYPING_BURST", "1/2s", 3),
+    reportLimit: rate(env, "REPORT_RATE", "REPORT_BURST", "5/10m", 5),
     authFailureLimit: rate(
       env,
       "AUTH_FAILURE_RATE",

@@ -77,6 +77,7 @@ Deno.test("loadConfig reads the abuse limits", () => {
   const defaults = loadConfig({});
   assert.deepEqual(defaults.postLimit, { burst: 5, perSecond: 1 });
   assert.deepEqual(defaults.typingLimit, { burst: 3, perSecond: 0.5 });
+  assert.deepEqual(defaults.reportLimit, { burst: 5, perSecond: 5 / 600 });
   assert.deepEqual(defaults.authFailureLimit, { burst: 10, perSecond: 1 / 60 });
   assert.equal(defaults.streamsPerAddress, 20);
   assert.deepEqual(defaults.trustProxy, { kind: "none" });
@@ -101,12 +102,14 @@ Deno.test("loadConfig reads the abuse limits", () => {
   const off = loadConfig({
     POST_RATE: "off",
     TYPING_RATE: "OFF",
+    REPORT_RATE: "off",
     AUTH_FAILURE_RATE: "off",
     STREAMS_PER_ADDRESS: "off",
     MAX_STREAMS: "off",
   });
   assert.equal(off.postLimit, null);
   assert.equal(off.typingLimit, null);
+  assert.equal(off.reportLimit, null);
   assert.equal(off.authFailureLimit, null);
   assert.equal(off.streamsPerAddress, Infinity);
   assert.equal(off.maxStreams, Infinity);

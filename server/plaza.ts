@@ -455,7 +455,7 @@ function sharedLimiter(
   });
 }
 
-/** The app's abuse limits from the config; posts, typing and streams are counted in the database. */
+/** The app's abuse limits from the config; posts, typing, reports and streams are counted in the database. */
 function appLimits(
   config: Config,
   maxStreams: number,
@@ -466,6 +466,7 @@ function appLimits(
   return {
     post: sharedLimiter(db, "post", config.postLimit),
     typing: sharedLimiter(db, "typing", config.typingLimit),
+    report: sharedLimiter(db, "report", config.reportLimit),
     streamSlots,
     bans,
     authFailures: limiter(config.authFailureLimit),

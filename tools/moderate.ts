@@ -5,9 +5,13 @@
  *   moderate ban address <ip or CIDR> [--duration <seconds>] [--reason <text>]
  *   moderate unban <ban id>…       lifts bans
  *   moderate bans                  lists the bans in force
+ *   moderate reports               lists open reports, with commands to act
+ *   moderate dismiss <report id>…  closes reports without acting
  * Reads PLAZA_URL (default http://localhost:8000) and ADMIN_TOKEN (the one
  * the server was started with) from the environment.
  */
+
+import { type Call, reasonOf, runReportCommand } from "./moderate/reports.ts";
 
 const USAGE =
   `usage: ADMIN_TOKEN=… [PLAZA_URL=http://localhost:8000] deno task moderate <command>
@@ -15,22 +19,9 @@ const USAGE =
   ban name <name> [--duration <seconds>] [--reason <text>] [--remove-recent]
   ban address <ip or CIDR> [--duration <seconds>] [--reason <text>]
   unban <ban id>…               lift bans
-  bans                          list the bans in force`;
-
-type Call = (
-  method: string,
-  path: string,
-  body?: unknown,
-) => Promise<{ status: number; text: string }>;
-
-/** The server's error sentence, or the body as it came. */
-function reasonOf(text: string): string {
-  try {
-    return JSON.parse(text).error ?? text;
-  } catch {
-    return text;
-  }
-}
+  bans                          list the bans in force
+  reports                       list open reports, each with the commands that act on it
+  dismiss <report id>…          close reports without acting`;
 
 /** Parses `ban name|address <target> [options]` into the POST body, or an error. */
 export function banBody(
@@ -58,6 +49,8 @@ export function banBody(
 
 async function run(args: string[], call: Call): Promise<number> {
   const [command, ...rest] = args;
+  const reported = await runReportCommand(command, rest, call);
+  if (reported !== null) return reported;
   if (command === "bans") {
     const res = await call("GET", "/moderation/bans");
     if (res.status !== 200) {

@@ -3,8 +3,9 @@
  * first paint (its own chunk, so the main bundle keeps its budget): the
  * message menu (reply, react, edit, delete), reactions under each message,
  * the reply being written above the composer, jumping from a quote to its
- * original, ↑ in an empty composer to edit the last own message, and moving
- * a claimed name to another device with a one-time code.
+ * original, ↑ in an empty composer to edit the last own message, moving
+ * a claimed name to another device with a one-time code, and muting and
+ * reporting (moderation.tsx).
  */
 // Built against client/extras/lent_preact.ts, the host's h (see there).
 import { h } from "preact";
@@ -14,6 +15,7 @@ import type { Host } from "../pwa/host.ts";
 import { readToken, storeToken, takenSentence, tokenFor } from "../names.ts";
 import { call, failure } from "../outbox.ts";
 import { lendH } from "./lent_preact.ts";
+import { moderation } from "./moderation.tsx";
 
 /** How long a delete waits for Undo before it is sent. */
 export const UNDO_MS = 5_000;
@@ -76,6 +78,13 @@ export function start(host: Host): void {
     requestAnimationFrame(() =>
       document.querySelector<HTMLElement>(selector)?.focus()
     );
+
+  const { MenuItems, ReportForm, reporting, Status, MutedList } = moderation({
+    host,
+    menu,
+    note,
+    focus,
+  });
 
   function edit(m: Message): void {
     menu.value = 0;
@@ -171,7 +180,10 @@ export function start(host: Host): void {
         </p>
       );
     }
-    if (!m.reactions?.length && !open && editing.value !== m.id) return null;
+    if (
+      !m.reactions?.length && !open && editing.value !== m.id &&
+      !reporting(m.id)
+    ) return null;
     return (
       <div class="extras">
         {m.reactions?.map((r) => (
@@ -228,8 +240,10 @@ export function start(host: Host): void {
                 Delete
               </button>
             )}
+            <MenuItems m={m} />
           </span>
         )}
+        <ReportForm m={m} />
         {open && choosing && (
           <span class="menu picker" role="group" aria-label="Reactions">
             {REACTION_EMOJIS.map((e) => (
@@ -315,6 +329,7 @@ export function start(host: Host): void {
     const r = chat.replyTo.value;
     return (
       <div>
+        <Status />
         {note.value && (
           <p class="form-error" role="alert" data-testid="extras-note">
             {note.value}
@@ -424,7 +439,13 @@ export function start(host: Host): void {
 
   render(<Dock />, document.getElementById("replying")!);
   const Move = MoveName();
-  render(<Move />, document.getElementById("name-tools")!);
+  render(
+    <div class="move">
+      <Move />
+      <MutedList />
+    </div>,
+    document.getElementById("name-tools")!,
+  );
 
   // ↑ in an empty composer edits the last own message; a quote jumps to its original.
   addEventListener("keydown", (e) => {

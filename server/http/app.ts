@@ -32,6 +32,8 @@ import {
 } from "./moderation_routes.ts";
 import { type BanStore, createBanStore } from "../store/ban_store.ts";
 import { createBanList } from "../limits/ban_list.ts";
+import { registerReportRoutes } from "./report_routes.ts";
+import { createReportStore, type ReportStore } from "../store/report_store.ts";
 
 export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 
@@ -76,6 +78,8 @@ export interface AppDependencies {
   push?: PushRoutes;
   /** Moderators' bans; over `db` when absent (the cache is `limits.bans`). */
   bans?: BanStore;
+  /** Readers' reports of messages; over `db` when absent. */
+  reports?: ReportStore;
 }
 
 /** Header carrying the request id, taken from a proxy or made up here. */
@@ -159,6 +163,14 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     adminToken: deps.adminToken ?? null,
     guard: bearerGuard,
     stopping,
+  });
+  registerReportRoutes(app, {
+    reports: deps.reports ?? createReportStore(deps.db),
+    limits,
+    adminToken: deps.adminToken ?? null,
+    guard: bearerGuard,
+    stopping,
+    metrics,
   });
   registerHealthRoutes(app, {
     store,

@@ -10,6 +10,8 @@ export type AppEnv = { Variables: { requestId: string } };
 export interface AppLimits {
   post: AddressLimiter;
   typing: AddressLimiter;
+  /** POST /reports per address (REPORT_RATE). */
+  report: AddressLimiter;
   /** Wrong ADMIN_TOKEN / METRICS_TOKEN attempts per address (see admin_auth.ts). */
   authFailures: RateLimiter;
   streamsPerAddress: number;

@@ -1,8 +1,8 @@
 /**
  * Moderators' bans: POST /moderation/bans, GET /moderation/bans and
  * DELETE /moderation/bans/<id>, all behind ADMIN_TOKEN. A ban refuses a
- * name's or an address's posts, typing, reactions, name claims and push
- * subscriptions on every instance (see server/limits/ban_list.ts).
+ * name's or an address's posts, typing, reactions, name claims, push
+ * subscriptions and reports on every instance (see server/limits/ban_list.ts).
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { clientAddress } from "./client_address.ts";
@@ -209,6 +209,7 @@ const GUARDED = [
   /^\/typing$/,
   /^\/names(\/.*)?$/,
   /^\/push\/subscriptions$/,
+  /^\/reports$/,
 ];
 
 /** Refuses every write a banned client address makes (403); reads pass. */

@@ -22,6 +22,7 @@ export type Kind =
   | "origin"
   | "admin"
   | "moderation"
+  | "report"
   | "hostile-text"
   | "form-bad-bytes";
 
@@ -36,7 +37,10 @@ export type Route =
   | "DELETE /messages/:id"
   | "POST /moderation/bans"
   | "GET /moderation/bans"
-  | "DELETE /moderation/bans/:id";
+  | "DELETE /moderation/bans/:id"
+  | "POST /reports"
+  | "GET /moderation/reports"
+  | "DELETE /moderation/reports/:id";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {

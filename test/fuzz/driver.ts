@@ -32,6 +32,10 @@ export async function fuzzInstance(
     // with 429 and leave its body parsing untested.
     TYPING_RATE: "100000/1s",
     TYPING_BURST: "100000",
+    // Likewise reports: REPORT_RATE's default would leave POST /reports
+    // nearly all 429 (its limit has its own tests).
+    REPORT_RATE: "100000/1s",
+    REPORT_BURST: "100000",
     // Moderation on, so DELETE /messages/:id and its token check are
     // fuzzed too; only cases that use this token can delete.
     ADMIN_TOKEN,

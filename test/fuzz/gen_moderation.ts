@@ -134,3 +134,118 @@ export function genModeration(g: Rng, ctx: GenContext): Case {
     body: body === undefined ? undefined : bytesOf(body),
   };
 }
+
+/** POST /reports bodies refused with a 400. */
+// deno-fmt-ignore
+const BAD_REPORTS: readonly unknown[] = [
+  {}, [], null, "text", 7, { messageId: 0 }, { messageId: -1 },
+  { messageId: 1.5 }, { messageId: "1x" }, { messageId: "" }, { messageId: 1e300 },
+  { messageId: true }, { messageId: [1] }, { messageId: { id: 1 } },
+  { messageId: 1, reason: 5 }, { messageId: 1, reason: "r".repeat(501) },
+  { messageId: 1, reason: "two\nlines" }, { messageId: 1, reason: "a\u009b[2J" },
+  { messageId: 1, name: "" }, { messageId: 1, name: "x".repeat(33) },
+  { messageId: 1, name: "a\u0007b" }, { messageId: 1, extra: 1 },
+  { ["__proto__"]: { messageId: 1 } },
+];
+
+/**
+ * One request to the report routes: POST /reports from anyone (good ids
+ * may or may not exist), and the moderators' GET and DELETE
+ * /moderation/reports with and without the admin token.
+ */
+export function genReport(g: Rng, ctx: GenContext): Case {
+  const op = g.weighted([["post", 6], ["get", 1], ["delete", 2]] as const);
+  const headers: [string, string][] = [];
+  if (op === "post") {
+    const shape = g.weighted(
+      [["good", 4], ["bad", 4], ["broken", 1], ["form", 2], [
+        "type",
+        1,
+      ]] as const,
+    );
+    let type = "application/json";
+    let body: string;
+    let expect: number[];
+    const id = g.int(1, 300);
+    if (shape === "good") {
+      const report: Record<string, unknown> = {
+        messageId: g.chance(0.2) ? String(id) : id,
+      };
+      if (g.chance(0.5)) {
+        report.reason = g.pick(["spam", "", "  ", "rude 😠", "x".repeat(500)]);
+      }
+      if (g.chance(0.3)) report.name = `zq-reporter-${g.int(1, 9)}`;
+      body = JSON.stringify(report);
+      // 200: this address already has the message's report open.
+      expect = [200, 201, 404];
+    } else if (shape === "bad") {
+      body = JSON.stringify(g.pick(BAD_REPORTS));
+      expect = [400];
+    } else if (shape === "broken") {
+      body = g.pick(BROKEN_JSON);
+      expect = [400];
+    } else if (shape === "form") {
+      type = "application/x-www-form-urlencoded";
+      const good = g.chance(0.5);
+      body = good
+        ? `messageId=${id}&reason=${g.pick(["spam", "%F0%9F%98%A0", ""])}`
+        : g.pick([
+          "",
+          "messageId=",
+          "messageId=abc",
+          "reason=x",
+          "messageId=1%0A",
+        ]);
+      expect = good ? [200, 201, 404] : [400];
+    } else {
+      type = g.pick(["text/plain", "application/xml", "multipart/form-data"]);
+      body = JSON.stringify({ messageId: id });
+      expect = [415];
+    }
+    headers.push(["Content-Type", type]);
+    return {
+      via: "fetch",
+      kind: "report",
+      route: "POST /reports",
+      expect,
+      method: "POST",
+      target: "/reports",
+      headers,
+      body: bytesOf(body),
+    };
+  }
+  const auth = g.weighted([["none", 1], ["bad", 1], ["good", 4]] as const);
+  let authExpect: number[] | null = null;
+  if (auth === "none") {
+    authExpect = [401];
+  } else if (auth === "bad") {
+    const value = g.pick(BAD_AUTHORIZATIONS);
+    headers.push(["Authorization", value]);
+    authExpect = /^Bearer\s+\S+\s*$/i.test(value.trim()) ? [403] : [401];
+  } else {
+    headers.push(["Authorization", `Bearer ${ctx.adminToken}`]);
+  }
+  if (op === "get") {
+    return {
+      via: "fetch",
+      kind: "report",
+      route: "GET /moderation/reports",
+      expect: authExpect ?? [200],
+      method: "GET",
+      target: "/moderation/reports",
+      headers,
+    };
+  }
+  const bad = g.chance(0.4);
+  return {
+    via: "fetch",
+    kind: "report",
+    route: "DELETE /moderation/reports/:id",
+    expect: authExpect ?? (bad ? [400] : [204, 404]),
+    method: "DELETE",
+    target: `/moderation/reports/${
+      bad ? g.pick(UNPARSABLE_IDS) : g.int(1, 200)
+    }`,
+    headers,
+  };
+}

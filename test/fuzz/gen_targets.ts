@@ -8,7 +8,7 @@ import type { Rng } from "./rng.ts";
 // deno-fmt-ignore
 export const KNOWN_PATHS = [
   "/", "/messages", "/messages/1", "/stream", "/typing", "/healthz",
-  "/assets/app.js", "/nope",
+  "/assets/app.js", "/nope", "/reports", "/moderation/reports",
 ];
 /** Methods fetch may send; fetch upper-cases only the six standard ones. */
 // deno-fmt-ignore
@@ -82,7 +82,8 @@ const ODD_PATHS = [
   "/messages/99999999999999999", "/messages/9007199254740993", "/messages/%201",
   "/messages/%00", "/messages/%FF", "/messages/%E2%82", "/messages/١٢",
   "/messages/null", "/messages/" + "1".repeat(17), "/messages/0000000000000001",
-  "/messages/1/2", "/\\messages", "/messages\\1",
+  "/messages/1/2", "/\\messages", "/messages\\1", "/reports/", "/reports/1",
+  "/moderation/reports/", "/moderation/reports/x/y", "/REPORTS",
 ];
 // deno-fmt-ignore
 const RAW_PATHS = [

@@ -1,7 +1,7 @@
 /** Case N of a seed: a generator picked by weight, then run, all from the case's own PRNG. */
 import type { Case, GenContext } from "./cases.ts";
 import { genAdmin } from "./gen_admin.ts";
-import { genModeration } from "./gen_moderation.ts";
+import { genModeration, genReport } from "./gen_moderation.ts";
 import {
   genFormBadBytes,
   genFormOdd,
@@ -53,6 +53,7 @@ const GENERATORS: readonly (readonly [
   [genHostileText, 8],
   [genFormBadBytes, 4],
   [genModeration, 4],
+  [genReport, 4],
 ];
 
 /** Case `index` of `seed`: the same request on every run and in a replay. */

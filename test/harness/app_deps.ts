@@ -11,6 +11,7 @@ export function testLimits(overrides: Partial<AppLimits> = {}): AppLimits {
   return {
     post: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
     typing: createRateLimiter({ capacity: 3, perSecond: 0.5 }),
+    report: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
     authFailures: createRateLimiter({ capacity: 1000, perSecond: 1000 }),
     streamsPerAddress: 100,
     maxStreams: 1000,
