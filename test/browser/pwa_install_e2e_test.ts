@@ -24,7 +24,7 @@ function pngSize(bytes: Uint8Array): [number, number] {
   return [view.getUint32(16), view.getUint32(20)];
 }
 
-Deno.test("browser: the manifest is complete, its icons have their sizes, and Chromium finds Plaza installable", async () => {
+Deno.test("browser: the manifest is complete, its icons and screenshots have their sizes, and Chromium finds Plaza installable", async () => {
   await withRoom(async ({ plaza, browser }) => {
     const res = await fetch(`${plaza.url}/manifest.webmanifest`);
     assert.equal(
@@ -63,6 +63,18 @@ Deno.test("browser: the manifest is complete, its icons have their sizes, and Ch
       assert.equal(png.headers.get("content-type"), "image/png");
       const [w, h] = pngSize(new Uint8Array(await png.arrayBuffer()));
       assert.equal(`${w}x${h}`, icon.sizes, icon.src);
+    }
+
+    // The install dialog's screenshots: served as PNGs of their sizes.
+    const shots: { src: string; sizes: string; form_factor: string }[] =
+      manifest.screenshots;
+    assert.deepEqual(shots.map((s) => s.form_factor), ["narrow", "wide"]);
+    for (const shot of shots) {
+      const png = await fetch(new URL(shot.src, plaza.url));
+      assert.equal(png.status, 200, shot.src);
+      assert.equal(png.headers.get("content-type"), "image/png");
+      const [w, h] = pngSize(new Uint8Array(await png.arrayBuffer()));
+      assert.equal(`${w}x${h}`, shot.sizes, shot.src);
     }
 
     const sw = await fetch(`${plaza.url}/sw.js`);
