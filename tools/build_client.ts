@@ -2,7 +2,8 @@
  * Builds the browser client into dist/: hashed JS and CSS bundles, an
  * index.html that references them (no inline script or style, so a strict CSP
  * can forbid both), the installable app's files (manifest.webmanifest, the
- * icons, the lazily loaded client/pwa chunk and the service worker sw.js),
+ * icons and screenshots it names, the lazily loaded client/pwa chunk and the
+ * service worker sw.js),
  * brotli (`.br`) and gzip (`.gz`) copies of every text file for the server to
  * send as they are, and build.json, whose input hash lets `--if-stale` skip a
  * rebuild when nothing the bundle depends on has changed.
@@ -361,18 +362,31 @@ export async function buildClient(
     const appleIcon = await hashed(`${ICONS_DIR}/${APPLE_ICON}`);
     const badge = await hashed(`${ICONS_DIR}/${BADGE_ICON}`);
 
-    // The web app manifest names icons relative to client/; they become
-    // their hashed URLs. Its own URL stays put: browsers key the installed
-    // app on it (and on its id).
+    // The web app manifest names icons and screenshots relative to
+    // client/; they become their hashed URLs. Its own URL stays put:
+    // browsers key the installed app on it (and on its id).
     const webManifest = JSON.parse(
       await Deno.readTextFile(join(root, WEB_MANIFEST)),
-    ) as { icons?: { src: string }[] };
+    ) as { icons?: { src: string }[]; screenshots?: { src: string }[] };
     for (const icon of webManifest.icons ?? []) {
       const src = await hashed(`client/${icon.src}`);
       if (src === null) {
         throw new Error(`${WEB_MANIFEST} names a missing icon: ${icon.src}`);
       }
       icon.src = src;
+    }
+    // Only the install dialog shows the screenshots: served, but kept out
+    // of the service worker's cache, which every page load would fill.
+    const notInShell = new Set<string>();
+    for (const shot of webManifest.screenshots ?? []) {
+      const src = await hashed(`client/${shot.src}`);
+      if (src === null) {
+        throw new Error(
+          `${WEB_MANIFEST} names a missing screenshot: ${shot.src}`,
+        );
+      }
+      shot.src = src;
+      notInShell.add(src);
     }
     const manifestText = JSON.stringify(webManifest, null, 2) + "\n";
     written.set(
@@ -401,7 +415,7 @@ export async function buildClient(
       "/",
       "/manifest.webmanifest",
       ...[...written.keys()].filter((p) => p.startsWith(assetsDir)).map(url)
-        .sort(),
+        .filter((u) => !notInShell.has(u)).sort(),
     ];
     cacheName = `plaza-${
       (await sha256Hex(

@@ -103,7 +103,36 @@ Deno.test("buildClient writes hashed assets that index.html links without inline
       assert.ok(await exists(join(outDir, icon.src)), icon.src);
     }
 
-    // The worker caches exactly the shell, in a cache named after it.
+    // Screenshots for the install dialog, one narrow and one wide: hashed
+    // files in dist of the pixel sizes the manifest declares (as a PNG's
+    // IHDR chunk says), small enough to serve as they are.
+    const shots: {
+      src: string;
+      sizes: string;
+      type: string;
+      form_factor: string;
+      label: string;
+    }[] = web.screenshots;
+    assert.deepEqual(shots.map((s) => s.form_factor).sort(), [
+      "narrow",
+      "wide",
+    ]);
+    for (const shot of shots) {
+      assert.match(shot.src, /^\/assets\/[a-z0-9-]+-[0-9a-f]{8}\.png$/);
+      assert.equal(shot.type, "image/png");
+      assert.ok(shot.label.length > 0);
+      const png = await Deno.readFile(join(outDir, shot.src));
+      assert.deepEqual([...png.slice(1, 4)], [80, 78, 71], "a PNG");
+      const view = new DataView(png.buffer);
+      const [w, h] = [view.getUint32(16), view.getUint32(20)];
+      assert.equal(`${w}x${h}`, shot.sizes, shot.src);
+      assert.equal(w > h, shot.form_factor === "wide", shot.src);
+      assert.ok(png.length < 100_000, `${shot.src}: ${png.length} bytes`);
+      assert.ok(!manifest.compressed.includes(`${shot.src.slice(1)}.br`));
+    }
+
+    // The worker caches exactly the shell, in a cache named after it: every
+    // hashed asset but the screenshots, which only the install dialog shows.
     const sw = await Deno.readTextFile(join(outDir, "sw.js"));
     assert.match(result.cacheName, /^plaza-[0-9a-f]{16}$/);
     assert.ok(sw.includes(JSON.stringify(result.cacheName)));
@@ -112,7 +141,7 @@ Deno.test("buildClient writes hashed assets that index.html links without inline
       "/manifest.webmanifest",
       ...manifest.files.filter((f: string) => f.startsWith("assets/")).map((
         f: string,
-      ) => `/${f}`),
+      ) => `/${f}`).filter((f: string) => !shots.some((s) => s.src === f)),
     ];
     assert.ok(sw.includes(JSON.stringify(shell)), "the shell list");
     assert.ok(result.sw.gzipBytes > 0);

@@ -38,10 +38,22 @@ export function App() {
             Change name
           </button>
         )}
-        {/* Filled by the client/pwa chunk once loaded (notify, install). */}
-        <div id="tools" class="tools" />
-        {/* Filled by the client/extras chunk (moving a name). */}
-        <div id="name-tools" />
+        {
+          /* The lazy chunks' buttons, on one line that scrolls sideways when
+            full rather than wrap: there from the first paint (on phones a
+            row of its own), so their arrival moves nothing. */
+        }
+        <div class="tools-row">
+          {
+            /* Filled by the client/extras chunk (moving a name). First: its
+              button comes before the others, which then move nothing. */
+          }
+          <div id="name-tools" />
+          {/* Filled by the client/pwa chunk once loaded (notify, install). */}
+          <div id="tools" class="tools" />
+        </div>
+        {/* The client/pwa chunk's notes and the iOS install hint. */}
+        <div id="tool-notes" class="tool-notes" />
       </header>
       <main class="conversation">
         <MessageList />

@@ -1,9 +1,10 @@
 /**
- * The installable app's controls, shown in the header's #tools slot: the
- * "Notify me" switch (on / off, or why it is blocked or unavailable), the
- * install button where the browser offers one, the iOS "Add to Home Screen"
- * hint, the offer to reload into a new version, and a line saying when the
- * messages shown are the copy saved on this device. Written with `h` calls
+ * The installable app's controls, shown in the header: in its #tools slot
+ * (a line of buttons that never wraps) the "Notify me" switch (on / off, or
+ * why it is blocked or unavailable), the install button where the browser
+ * offers one and the offer to reload into a new version; under it, in
+ * #tool-notes, the iOS "Add to Home Screen" hint, why "Notify me" failed and
+ * a line saying when the messages shown are the copy saved on this device. Written with `h` calls
  * rather than JSX: JSX needs `h` imported from Preact, which would bundle a
  * second copy into this chunk; this one renders with the main bundle's `h`,
  * lent through host.ts.
@@ -47,12 +48,12 @@ const ICONS = {
   share: "M12 3v12M8 7l4-4 4 4M6 11H5v10h14V11h-1",
 };
 
-/** The header controls as a component rendering into #tools. */
+/** The header's buttons (for #tools) and notes (for #tool-notes) as components. */
 export function createTools(
   { h, chat }: Host,
   model: ToolsModel,
   actions: ToolsActions,
-): () => ComponentChildren {
+): { Tools: () => ComponentChildren; Notes: () => ComponentChildren } {
   const icon = (d: string) =>
     h(
       "svg",
@@ -60,16 +61,9 @@ export function createTools(
       h("path", { d }),
     );
 
-  return function Tools() {
+  function Tools() {
     const state = model.notify.value;
     const parts: ComponentChild[] = [];
-    if (chat.saved.value) {
-      parts.push(h(
-        "p",
-        { class: "tools-note", "data-testid": "saved-note" },
-        "Showing the messages saved on this device.",
-      ));
-    }
     // Subscriptions carry the reader's name (for "@name" mentions): the
     // switch waits until there is one.
     const named = chat.name.value !== null;
@@ -131,6 +125,18 @@ export function createTools(
         "New version: reload",
       ));
     }
+    return parts.length ? parts : null;
+  }
+
+  function Notes() {
+    const parts: ComponentChild[] = [];
+    if (chat.saved.value) {
+      parts.push(h(
+        "p",
+        { class: "tools-note", "data-testid": "saved-note" },
+        "Showing the messages saved on this device.",
+      ));
+    }
     if (model.note.value) {
       parts.push(
         h("p", { class: "tools-note", role: "status" }, model.note.value),
@@ -156,5 +162,7 @@ export function createTools(
       ));
     }
     return parts.length ? parts : null;
-  };
+  }
+
+  return { Tools, Notes };
 }

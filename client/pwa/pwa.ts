@@ -220,7 +220,7 @@ export function start(host: Host): void {
     }
   }
 
-  const Tools = createTools(host, model, {
+  const { Tools, Notes } = createTools(host, model, {
     async toggleNotify() {
       model.busy.value = true;
       try {
@@ -240,4 +240,5 @@ export function start(host: Host): void {
     },
   });
   render(h(Tools, null), document.getElementById("tools")!);
+  render(h(Notes, null), document.getElementById("tool-notes")!);
 }

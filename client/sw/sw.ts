@@ -2,8 +2,8 @@
  * Plaza's service worker, served as /sw.js (root scope) and built by
  * tools/build_client.ts, which fills in the constants below.
  *
- * - Offline: the app shell (index.html, every hashed asset, the manifest and
- *   icons) is cached at install in a cache named after all their hashes, so a
+ * - Offline: the app shell (index.html, every hashed asset but the install
+ *   dialog's screenshots, the manifest and icons) is cached at install in a cache named after all their hashes, so a
  *   new deploy gets a new cache and the old ones are deleted on activate. The
  *   page itself is fetched network first (a fresh shell whenever the server
  *   answers), hashed assets cache first. Nothing else is touched: /stream,

@@ -24,7 +24,7 @@ function pngSize(bytes: Uint8Array): [number, number] {
   return [view.getUint32(16), view.getUint32(20)];
 }
 
-Deno.test("browser: the manifest is complete, its icons have their sizes, and Chromium finds Plaza installable", async () => {
+Deno.test("browser: the manifest is complete, its icons and screenshots have their sizes, and Chromium finds Plaza installable", async () => {
   await withRoom(async ({ plaza, browser }) => {
     const res = await fetch(`${plaza.url}/manifest.webmanifest`);
     assert.equal(
@@ -63,6 +63,18 @@ Deno.test("browser: the manifest is complete, its icons have their sizes, and Ch
       assert.equal(png.headers.get("content-type"), "image/png");
       const [w, h] = pngSize(new Uint8Array(await png.arrayBuffer()));
       assert.equal(`${w}x${h}`, icon.sizes, icon.src);
+    }
+
+    // The install dialog's screenshots: served as PNGs of their sizes.
+    const shots: { src: string; sizes: string; form_factor: string }[] =
+      manifest.screenshots;
+    assert.deepEqual(shots.map((s) => s.form_factor), ["narrow", "wide"]);
+    for (const shot of shots) {
+      const png = await fetch(new URL(shot.src, plaza.url));
+      assert.equal(png.status, 200, shot.src);
+      assert.equal(png.headers.get("content-type"), "image/png");
+      const [w, h] = pngSize(new Uint8Array(await png.arrayBuffer()));
+      assert.equal(`${w}x${h}`, shot.sizes, shot.src);
     }
 
     const sw = await fetch(`${plaza.url}/sw.js`);
@@ -269,5 +281,111 @@ Deno.test("browser: phone layout: safe-area insets, 44 px touch targets, and the
     } finally {
       await context.close();
     }
+  });
+});
+
+Deno.test("browser: the header's buttons (Move name, Notify me, Install app) arriving with the lazy chunks move nothing, on a phone and a desktop, named or not", async () => {
+  await withRoom(async ({ plaza, sql, browser }) => {
+    await chatter(sql);
+    const desktop = {
+      viewport: { width: 1280, height: 800 },
+      locale: "en-US",
+      timezoneId: "UTC",
+    };
+    // How far the log moved, and the layout shifts the browser saw outside it.
+    const seen: Record<string, { moved: number; shifts: string[] }> = {};
+    const none = { moved: 0, shifts: [] };
+    for (
+      const [device, options] of [["phone", PHONE], [
+        "desktop",
+        desktop,
+      ]] as const
+    ) {
+      for (const name of ["ada", null]) {
+        const what = `${device}, ${name ?? "nameless"}`;
+        const context = await browser.newContext(options);
+        try {
+          // The chunks wait until the page is live and measured.
+          let release = () => {};
+          const held = new Promise<void>((r) => (release = r));
+          await context.route(
+            /\/assets\/(pwa|extras)-\w+\.js$/,
+            async (route) => {
+              await held;
+              await route.fallback();
+            },
+          );
+          const { page, errors } = await openLivePage(context, plaza.url, name);
+          await page.getByText("7 works.").waitFor();
+          const logTop = () =>
+            page.locator('[role="log"]').evaluate((e) =>
+              e.getBoundingClientRect().top
+            );
+          const before = await logTop();
+          await page.evaluate(() => {
+            const w = globalThis as unknown as { shifts: string[] };
+            w.shifts = [];
+            new PerformanceObserver((list) => {
+              for (const e of list.getEntries()) {
+                // Inside the log the extras chunk adds its message
+                // buttons; what counts here is everything else.
+                const outside = (e as unknown as {
+                  sources: { node: Node | null }[];
+                }).sources.flatMap(({ node }) => {
+                  const el = node instanceof Element
+                    ? node
+                    : node?.parentElement;
+                  return el && !el.closest('[role="log"]')
+                    ? [`${el.className}: ${el.textContent}`]
+                    : [];
+                });
+                if (outside.length) w.shifts.push(outside.join(" | "));
+              }
+            }).observe({ type: "layout-shift" });
+          });
+          release();
+          // The pwa chunk has started once it fits the page to the visual
+          // viewport, in the same turn as it starts listening for install
+          // offers.
+          await page.waitForFunction(() =>
+            document.documentElement.style.getPropertyValue(
+              "--viewport-height",
+            ) !== ""
+          );
+          if (name) await page.locator("#tools [data-testid=notify]").waitFor();
+          await page.getByTestId("move-name").waitFor();
+          await page.evaluate(() => {
+            const offer = new Event("beforeinstallprompt", {
+              cancelable: true,
+            });
+            Object.assign(offer, { prompt: () => Promise.resolve() });
+            dispatchEvent(offer);
+          });
+          await page.getByTestId("install").waitFor();
+          // Layout shifts are reported after the frame that made them.
+          const shifts = await page.evaluate(() =>
+            new Promise<string[]>((resolve) =>
+              requestAnimationFrame(() =>
+                setTimeout(() =>
+                  resolve(
+                    (globalThis as unknown as { shifts: string[] }).shifts,
+                  )
+                )
+              )
+            )
+          );
+          seen[what] = { moved: (await logTop()) - before, shifts };
+          assert.deepEqual(errors, []);
+        } finally {
+          await context.close();
+        }
+      }
+    }
+    assert.deepEqual(seen, {
+      "phone, ada": none,
+      "phone, nameless": none,
+      "desktop, ada": none,
+      "desktop, nameless": none,
+    });
   });
 });

@@ -78,7 +78,7 @@ async function savedCopy(
 }
 
 Deno.test("browser: the worker caches the app shell and nothing else; offline, Plaza opens from it with the saved messages", async () => {
-  await withRoom(async ({ plaza, build, sql, browser }) => {
+  await withRoom(async ({ plaza, build, dist, sql, browser }) => {
     await seedMessages(sql, 114);
     await chatter(sql); // messages 115 to 120
     const context = await browser.newContext(PHONE);
@@ -114,12 +114,17 @@ Deno.test("browser: the worker caches the app shell and nothing else; offline, P
         };
       });
       assert.deepEqual(cached.names, [build.cacheName]);
+      // Every hashed asset but the screenshots only the install dialog shows.
+      const { screenshots } = JSON.parse(
+        await Deno.readTextFile(join(dist, "manifest.webmanifest")),
+      );
+      assert.ok(screenshots.length > 0);
       const shell = [
         "/",
         "/manifest.webmanifest",
         ...build.files.filter((f) => f.startsWith("assets/")).map((f) =>
           `/${f}`
-        ),
+        ).filter((f) => !screenshots.some((s: { src: string }) => s.src === f)),
       ];
       assert.deepEqual(cached.paths.sort(), shell.sort());
       assert.ok(build.files.some((f) => /^assets\/pwa-/.test(f)));

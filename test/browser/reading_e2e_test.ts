@@ -88,8 +88,8 @@ function assertRun(ids: number[], first: number, last: number) {
 
 /**
  * A message's top edge, measured from the top of the log: where the reader
- * sees it. Not from the viewport, because the header grows a row on phones
- * whenever the client/pwa chunk arrives, which moves the whole log.
+ * sees it. Not from the viewport: what happens above the log (a note under
+ * the header's buttons, say) is not what these tests are about.
  */
 function topOf(page: Page, id: number): Promise<number> {
   return page.locator(`[data-id="${id}"]`).evaluate((e) =>
