@@ -11,3 +11,5 @@ export const PRESENCE_CHANNEL = "plaza_presence";
 export const TYPING_CHANNEL = "plaza_typing";
 /** The bans table changed (db/migrations/006's trigger): re-read the active bans. */
 export const BANS_CHANNEL = "plaza_bans";
+/** The slow_mode table changed (db/migrations/008's trigger): re-read the room's setting. */
+export const ROOM_CHANNEL = "plaza_room";

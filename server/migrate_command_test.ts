@@ -19,6 +19,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "004_push.sql",
         "005_names_and_changes.sql",
         "006_moderation.sql",
+        "008_slow_mode.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });
