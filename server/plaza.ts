@@ -2,9 +2,16 @@ import { TYPING_EVENT } from "../protocol/events.ts";
 import {
   BANS_CHANNEL,
   PRESENCE_CHANNEL,
+  ROOM_CHANNEL,
   TYPING_CHANNEL,
 } from "../db/channels.ts";
 import { type BanList, createBanList } from "./limits/ban_list.ts";
+import {
+  createSlowModeState,
+  type SlowModeState,
+  startAutoSlowMode,
+} from "./limits/slow_mode.ts";
+import { createSlowModeStore } from "./store/slow_mode_store.ts";
 import { createBanStore } from "./store/ban_store.ts";
 import { createChangeFeed } from "./store/change_feed.ts";
 import { createApp } from "./http/app.ts";
@@ -183,6 +190,20 @@ export async function startPlaza(
         bansError("Could not re-read the bans", error)
       );
     };
+    // Slow mode likewise; each stream is told it as it goes live, and every
+    // stream whenever it changes (or a timed one runs out).
+    const slowModeStore = createSlowModeStore(db);
+    const slowMode = createSlowModeState(
+      slowModeStore,
+      (now) => hub.setRoom({ slowMode: now }),
+    );
+    opened.defer(() => slowMode.close());
+    const slowModeError = databaseError("slow_mode_error");
+    const refreshSlowMode = () => {
+      slowMode.refresh().catch((error) =>
+        slowModeError("Could not re-read slow mode", error)
+      );
+    };
     const logLive = liveLogger(logger, metrics);
     // The change log: the listener's back-fill and every stream's replay.
     const changes = createChangeFeed(db);
@@ -199,9 +220,12 @@ export async function startPlaza(
       onLiveChange: (live) => {
         logLive(live);
         // A change made while LISTEN was down sent a NOTIFY no one heard.
-        if (live) refreshBans();
+        if (live) {
+          refreshBans();
+          refreshSlowMode();
+        }
       },
-      signals: signalHandlers(hub, presence, refreshBans),
+      signals: signalHandlers(hub, presence, refreshBans, refreshSlowMode),
     });
     opened.defer(() => listener.close());
     await step(
@@ -209,9 +233,25 @@ export async function startPlaza(
         await listener.start();
         await presence.start();
         await bans.refresh();
+        await slowMode.refresh();
       },
       (why) => `could not LISTEN on ${where} (${why}).`,
     );
+    const auto = config.slowModeAuto;
+    if (auto !== null) {
+      const checks = startAutoSlowMode(
+        slowModeStore,
+        {
+          messages: auto.messages,
+          windowSeconds: auto.windowSeconds,
+          seconds: auto.seconds,
+          holdSeconds: auto.holdMs / 1000,
+        },
+        auto.checkMs,
+        slowModeError,
+      );
+      opened.defer(() => checks.close());
+    }
     // Published at once on commit, without waiting for their NOTIFY.
     const store = createMessageStore(db, {
       onCommitted: (messages) => listener.committed(messages),
@@ -249,8 +289,10 @@ export async function startPlaza(
         db,
         streamSlots,
         bans,
+        slowMode,
       ),
       bans: banStore,
+      slowModePauseSeconds: auto === null ? 0 : auto.holdMs / 1000,
       hub,
       listener,
       assets,
@@ -376,9 +418,11 @@ function signalHandlers(
   hub: Hub,
   presence: Presence,
   refreshBans: () => void,
+  refreshSlowMode: () => void,
 ): Record<string, SignalHandler> {
   return {
     [BANS_CHANNEL]: () => refreshBans(),
+    [ROOM_CHANNEL]: () => refreshSlowMode(),
     [PRESENCE_CHANNEL]: () => presence.onNotify(),
     [TYPING_CHANNEL]: (payload) => {
       // Anyone can NOTIFY this channel: pass on only a valid name.
@@ -453,12 +497,14 @@ function appLimits(
   db: Database,
   streamSlots: StreamSlots,
   bans: BanList,
+  slowMode: SlowModeState,
 ): AppLimits {
   return {
     post: sharedLimiter(db, "post", config.postLimit),
     typing: sharedLimiter(db, "typing", config.typingLimit),
     streamSlots,
     bans,
+    slowMode,
     authFailures: limiter(config.authFailureLimit),
     streamsPerAddress: config.streamsPerAddress,
     maxStreams,
