@@ -36,7 +36,10 @@ export type Route =
   | "DELETE /messages/:id"
   | "POST /moderation/bans"
   | "GET /moderation/bans"
-  | "DELETE /moderation/bans/:id";
+  | "DELETE /moderation/bans/:id"
+  | "GET /moderation/slow-mode"
+  | "PUT /moderation/slow-mode"
+  | "DELETE /moderation/slow-mode";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {
