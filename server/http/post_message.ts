@@ -82,7 +82,10 @@ export function postMessage(
       // After the claim check, so no one can spend a claimed name's turn
       // without its token.
       const slow = await slowMode?.refuse(author, input.value.clientId ?? null);
-      if (slow) return slow;
+      if (slow) {
+        metrics.rateLimited.inc({ kind: "slow_mode" });
+        return slow;
+      }
       const { message, created } = await store.insert({
         ...input.value,
         author,

@@ -157,6 +157,8 @@ Deno.test("slow-mode routes: set, read, enforce on POST /messages, clear", async
       /^Slow mode is on: one message every 60 s per name/,
     );
     assert.equal(await storedCount(app), 1, "the refused post was not stored");
+    const metrics = await (await app.request("/metrics")).text();
+    assert.match(metrics, /^plaza_rate_limited_total\{kind="slow_mode"\} 1$/m);
     // The same send again (its answer was lost): the original, not a 429.
     const repeat = await postMessage(app, "ann", { clientId });
     assert.equal(repeat.status, 200);

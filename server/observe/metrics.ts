@@ -238,8 +238,13 @@ export function createPlazaMetrics(
     ),
     rateLimited: registry.counter(
       "plaza_rate_limited_total",
-      "Requests refused by a rate or stream limit, by kind (post, typing, streams).",
-      [{ kind: "post" }, { kind: "typing" }, { kind: "streams" }],
+      "Requests refused by a rate or stream limit, by kind (post, typing, streams, slow_mode).",
+      [
+        { kind: "post" },
+        { kind: "typing" },
+        { kind: "streams" },
+        { kind: "slow_mode" },
+      ],
     ),
   };
 }
