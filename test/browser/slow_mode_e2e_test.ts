@@ -35,7 +35,7 @@ Deno.test("browser: slow mode shows in the composer, counts down after a send an
     await input.fill("first");
     await input.press("Enter");
     await page.getByTestId("message-text").getByText("first").waitFor();
-    await line.getByText(/· wait (30|29|28) s$/).waitFor();
+    await line.getByText(/· wait \d+ s$/).waitFor();
     await input.fill("second");
     assert.equal(await send.isDisabled(), true);
     await input.press("Enter");
