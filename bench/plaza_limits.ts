@@ -39,6 +39,11 @@ export function limitsOff(): LimitSetting[] {
     ],
     ["MAX_STREAMS", "10000000", "streams per instance (idle max > 20,000)"],
     ["STREAM_MAX_AGE_MS", "0", "stream lifetime (no reconnects mid-run)"],
+    [
+      "SLOW_MODE_AUTO",
+      "off",
+      "automatic slow mode (posting runs far past its threshold)",
+    ],
   ];
   const settings = wanted.map(([name, huge, why]) => {
     let value = huge;

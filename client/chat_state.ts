@@ -16,6 +16,7 @@ import {
   type ReplyQuote,
 } from "../protocol/message.ts";
 import type { Reaction } from "../protocol/reactions.ts";
+import type { SlowMode } from "../protocol/events.ts";
 import type { ConnectionStatus } from "./event_stream.ts";
 import { isMessage } from "./message_shape.ts";
 import {
@@ -99,6 +100,10 @@ export interface ChatState {
   readonly taken: ReadonlySignal<TakenName | null>;
   /** True while the list shows messages saved on this device (see restoreMessages), none yet from the server. */
   readonly saved: ReadonlySignal<boolean>;
+  /** The room's slow mode (from `room` events), or null while it is off. */
+  readonly slowMode: ReadonlySignal<SlowMode | null>;
+  /** Under slow mode, when the reader may send again (epoch ms; 0: now). */
+  readonly sendAt: ReadonlySignal<number>;
   /** The newest id received from the stream or a page: where a stream this tab opens resumes (0: none yet). */
   newestId(): number;
   /**
@@ -146,6 +151,8 @@ export interface ChatState {
   setMessageExtras(render: (message: Message) => ComponentChild): void;
   /** Sets nameMark (client/pwa/name_mark.ts: its script tables load after the first paint). */
   setNameMark(mark: (author: string) => ComponentChild): void;
+  /** Records the room's slow mode from a `room` event; off lets the reader send at once. */
+  setSlowMode(slowMode: SlowMode | null): void;
   /** Records the room's online count from a presence event. */
   setPresence(online: number): void;
   /** Shows that someone is typing, for a few seconds; the reader's own name is ignored. */
@@ -234,6 +241,8 @@ export function createChatState(
   const unread = signal(0);
   const saved = signal(false);
   const taken = signal<TakenName | null>(null);
+  const slowMode = signal<SlowMode | null>(null);
+  const sendAt = signal(0);
   const replyTo = signal<Message | null>(null);
   const messageExtras = signal<(m: Message) => ComponentChild>(() => null);
   // Whether the reader sees the newest messages (see setFollowing).
@@ -496,6 +505,8 @@ export function createChatState(
     },
     saved,
     taken,
+    slowMode,
+    sendAt,
     replyTo,
     messageExtras,
     setReplyTo(m) {
@@ -528,7 +539,14 @@ export function createChatState(
       const text = raw.trim();
       const author = name.value;
       // The composer prevents these; the server would refuse them anyway.
-      if (!text || !author || charCount(text) > MAX_TEXT_LENGTH) return false;
+      if (
+        !text || !author || charCount(text) > MAX_TEXT_LENGTH ||
+        sendAt.value > Date.now()
+      ) return false;
+      // One message per slow mode's seconds: the composer counts down.
+      if (slowMode.value) {
+        sendAt.value = Date.now() + slowMode.value.seconds * 1e3;
+      }
       const item: OutboxItem = {
         clientId: newClientId(),
         author,
@@ -558,6 +576,10 @@ export function createChatState(
     },
     setNameMark(mark) {
       nameMark.value = mark;
+    },
+    setSlowMode(value) {
+      slowMode.value = value;
+      if (!value) sendAt.value = 0;
     },
     setPresence(count) {
       online.value = count;

@@ -9,6 +9,8 @@ import {
   type PresenceEvent,
   REACTION_EVENT,
   type ReactionEvent,
+  ROOM_EVENT,
+  type RoomEvent,
   TYPING_EVENT,
   type TypingEvent,
 } from "../protocol/events.ts";
@@ -39,12 +41,12 @@ for (const url of [PLAZA_PWA_CHUNK, PLAZA_EXTRAS_CHUNK]) {
 }
 
 /** Data of the events that are not messages (status is relayed by the leader tab). */
-type Signal = PresenceEvent & TypingEvent & ReactionEvent & [
+type Signal = PresenceEvent & TypingEvent & ReactionEvent & RoomEvent & [
   ConnectionStatus,
   number | null,
 ];
 
-// The latest status and presence events, for tabs that join later.
+// The latest status, presence and room events, for tabs that join later.
 const latest: Record<string, string> = {};
 let stream: EventStreamHandle | undefined;
 let streamStatus: [ConnectionStatus, number | null] = ["connecting", null];
@@ -61,12 +63,15 @@ function handle(type: string, data: string): void {
     if (type === DELETE_EVENT) chat.removeMessage(value.id);
     if (type === EDIT_EVENT && isMessage(value)) chat.editMessage(value);
     if (type === REACTION_EVENT) chat.setReactions(value.id, value.reactions);
+    if (type === ROOM_EVENT) chat.setSlowMode(value.slowMode);
     if (type === "status") {
       streamStatus = value;
       showStatus();
     }
     if (type === "sync" && stream) {
-      for (const t of ["status", PRESENCE_EVENT]) relay(t, latest[t]);
+      for (const t of ["status", PRESENCE_EVENT, ROOM_EVENT]) {
+        relay(t, latest[t]);
+      }
     }
   } catch {
     // A garbled event is skipped; the next one may be fine.

@@ -6,6 +6,10 @@
  * line, its position in the room's one change log (a message's id is the
  * position of its creation), so resuming after an id replays every later
  * change. In each, `data.id` is the id of the message changed.
+ *
+ * `hello`, `presence`, `typing` and `room` are not changes: they have no
+ * `id:` and are never replayed. `room` is state: each stream gets the
+ * current one as it goes live, then every change of it.
  */
 import type { Message } from "./message.ts";
 import type { Reaction } from "./reactions.ts";
@@ -24,6 +28,8 @@ export const PRESENCE_EVENT = "presence";
 export const TYPING_EVENT = "typing";
 /** The first event of every stream; data is a HelloEvent. */
 export const HELLO_EVENT = "hello";
+/** The room's settings (slow mode) as they are now; data is a RoomEvent. */
+export const ROOM_EVENT = "room";
 
 /** The name of an event Plaza's stream sends. */
 export type EventName =
@@ -33,7 +39,8 @@ export type EventName =
   | typeof REACTION_EVENT
   | typeof PRESENCE_EVENT
   | typeof TYPING_EVENT
-  | typeof HELLO_EVENT;
+  | typeof HELLO_EVENT
+  | typeof ROOM_EVENT;
 
 /** Data of an `edit` event: the message as it is now (its `editedAt` set). */
 export type EditEvent = Message;
@@ -63,4 +70,18 @@ export interface TypingEvent {
 /** Data of a `hello` event: the heartbeat interval, for the client's watchdog. */
 export interface HelloEvent {
   heartbeatMs: number;
+}
+
+/** Slow mode as it is now: one message per name per `seconds`. */
+export interface SlowMode {
+  seconds: number;
+  /** When it ends by itself (ISO time); null = until cleared. */
+  until: string | null;
+  /** Who switched it on: a moderator, or the room itself under heavy traffic. */
+  by: "moderator" | "auto";
+}
+
+/** Data of a `room` event; slowMode is null while slow mode is off. */
+export interface RoomEvent {
+  slowMode: SlowMode | null;
 }

@@ -80,6 +80,15 @@ export interface SystemFacts {
   memoryBytes?: number | null;
 }
 
+/** Automatic slow mode's defaults: on when the room gets 30 new messages within 10 s… */
+export const DEFAULT_SLOW_MODE_AUTO_RATE = "30/10s";
+/** …then one message per name per 5 s… */
+export const DEFAULT_SLOW_MODE_AUTO_SECONDS = 5;
+/** …until 5 minutes after the traffic fell below that. */
+export const DEFAULT_SLOW_MODE_AUTO_HOLD_MS = 5 * 60_000;
+/** How often each instance runs the (one-query) traffic check. */
+export const DEFAULT_SLOW_MODE_CHECK_MS = 5_000;
+
 /** How long a request body may take to arrive (`BODY_TIMEOUT_MS`'s default). */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
@@ -316,6 +325,8 @@ export interface Config {
   metricsToken: string | null;
   /** Web Push: VAPID identity and the notification dispatcher's timings. */
   push: PushConfig;
+  /** The room's automatic slow mode (`SLOW_MODE_AUTO`, `SLOW_MODE_AUTO_*`, `SLOW_MODE_CHECK_MS`); null = `off`. */
+  slowModeAuto: SlowModeAuto | null;
   /** A claimed name unused this many days (no post, edit or reaction with its token) goes to the next who claims it (`NAME_IDLE_DAYS`, default 180; 0 = never). */
   nameIdleDays: number;
 }
@@ -340,6 +351,20 @@ export interface PushConfig {
   serviceHosts: string[];
   /** Also accept http://127.0.0.1 and http://localhost endpoints (`PUSH_ALLOW_INSECURE_ENDPOINTS`; for tests only). */
   allowInsecureEndpoints: boolean;
+}
+
+/** When the room switches to slow mode by itself. */
+export interface SlowModeAuto {
+  /** On after this many new messages (`SLOW_MODE_AUTO_RATE`, default 30/10s)… */
+  messages: number;
+  /** …within this many seconds. */
+  windowSeconds: number;
+  /** One message per name per this many seconds (`SLOW_MODE_AUTO_SECONDS`, default 5). */
+  seconds: number;
+  /** Kept on this long after the traffic fell below the rate (`SLOW_MODE_AUTO_HOLD_MS`, default 300000). */
+  holdMs: number;
+  /** How often each instance checks (`SLOW_MODE_CHECK_MS`, default 5000). */
+  checkMs: number;
 }
 
 /** A token bucket: `burst` at once, refilled at `perSecond`. */
@@ -545,6 +570,45 @@ function hostPatterns(env: Env, name: string): string[] {
   });
 }
 
+function slowModeAuto(env: Env): SlowModeAuto | null {
+  const on = env.SLOW_MODE_AUTO?.trim() ? flag(env, "SLOW_MODE_AUTO") : true;
+  const raw = text(env, "SLOW_MODE_AUTO_RATE") ?? DEFAULT_SLOW_MODE_AUTO_RATE;
+  const m = raw.match(/^(\d{1,6})\/(\d{0,6})(s|m)$/);
+  const messages = m ? Number(m[1]) : 0;
+  const windowSeconds = m ? Number(m[2] || "1") * (m[3] === "m" ? 60 : 1) : 0;
+  if (messages === 0 || windowSeconds === 0) {
+    throw new ConfigError(
+      `SLOW_MODE_AUTO_RATE must look like 30/10s or 100/1m (new messages in the room per time), got "${raw}".`,
+    );
+  }
+  const auto = {
+    messages,
+    windowSeconds,
+    seconds: integer(
+      env,
+      "SLOW_MODE_AUTO_SECONDS",
+      DEFAULT_SLOW_MODE_AUTO_SECONDS,
+      1,
+      3600,
+    ),
+    holdMs: integer(
+      env,
+      "SLOW_MODE_AUTO_HOLD_MS",
+      DEFAULT_SLOW_MODE_AUTO_HOLD_MS,
+      1_000,
+      86_400_000,
+    ),
+    checkMs: integer(
+      env,
+      "SLOW_MODE_CHECK_MS",
+      DEFAULT_SLOW_MODE_CHECK_MS,
+      50,
+      600_000,
+    ),
+  };
+  return on ? auto : null;
+}
+
 function push(env: Env): PushConfig {
   const publicKey = text(env, "VAPID_PUBLIC_KEY");
   const privateKey = text(env, "VAPID_PRIVATE_KEY");
@@ -698,5 +762,6 @@ export function loadConfig(env: Env, system: SystemFacts = {}): Config {
     metricsToken,
     push: push(env),
     nameIdleDays: integer(env, "NAME_IDLE_DAYS", 180, 0, 36_500),
+    slowModeAuto: slowModeAuto(env),
   };
 }

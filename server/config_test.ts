@@ -588,3 +588,46 @@ Deno.test("MAX_STREAMS defaults to what the memory limit holds: 768 MB on Deno D
   );
   assert.throws(() => loadConfig({ MEMORY_LIMIT_MB: "1GB" }), /MEMORY_LIMIT/);
 });
+
+Deno.test("automatic slow mode: on by default at 30/10s, 5 s, held 5 min, checked every 5 s; tunable; off", () => {
+  assert.deepEqual(loadConfig({}).slowModeAuto, {
+    messages: 30,
+    windowSeconds: 10,
+    seconds: 5,
+    holdMs: 300_000,
+    checkMs: 5_000,
+  });
+  assert.deepEqual(
+    loadConfig({
+      SLOW_MODE_AUTO: "on",
+      SLOW_MODE_AUTO_RATE: "100/1m",
+      SLOW_MODE_AUTO_SECONDS: "20",
+      SLOW_MODE_AUTO_HOLD_MS: "60000",
+      SLOW_MODE_CHECK_MS: "1000",
+    }).slowModeAuto,
+    {
+      messages: 100,
+      windowSeconds: 60,
+      seconds: 20,
+      holdMs: 60_000,
+      checkMs: 1_000,
+    },
+  );
+  assert.equal(loadConfig({ SLOW_MODE_AUTO: "off" }).slowModeAuto, null);
+  assert.throws(
+    () => loadConfig({ SLOW_MODE_AUTO_RATE: "lots" }),
+    /^ConfigError: SLOW_MODE_AUTO_RATE must look like 30\/10s/,
+  );
+  assert.throws(
+    () => loadConfig({ SLOW_MODE_AUTO_RATE: "0/10s" }),
+    ConfigError,
+  );
+  assert.throws(
+    () => loadConfig({ SLOW_MODE_AUTO: "maybe" }),
+    /SLOW_MODE_AUTO/,
+  );
+  assert.throws(
+    () => loadConfig({ SLOW_MODE_AUTO_SECONDS: "0" }),
+    /SLOW_MODE_AUTO_SECONDS must be a whole number from 1 to 3600/,
+  );
+});

@@ -21,6 +21,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "006_moderation.sql",
         "007_post_path.sql",
         "009_reports.sql",
+        "008_slow_mode.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });

@@ -3,9 +3,16 @@ import {
   BANS_CHANNEL,
   NAMES_CHANNEL,
   PRESENCE_CHANNEL,
+  ROOM_CHANNEL,
   TYPING_CHANNEL,
 } from "../db/channels.ts";
 import { type BanList, createBanList } from "./limits/ban_list.ts";
+import {
+  createSlowModeState,
+  type SlowModeState,
+  startAutoSlowMode,
+} from "./limits/slow_mode.ts";
+import { createSlowModeStore } from "./store/slow_mode_store.ts";
 import { createBanStore } from "./store/ban_store.ts";
 import { type ClaimCache, createClaimCache } from "./store/claim_cache.ts";
 import { createNameStore } from "./store/name_store.ts";
@@ -188,6 +195,20 @@ export async function startPlaza(
     };
     // Claims are cached too, and forgotten when any instance changes one.
     const names = createClaimCache(createNameStore(db));
+    // Slow mode likewise; each stream is told it as it goes live, and every
+    // stream whenever it changes (or a timed one runs out).
+    const slowModeStore = createSlowModeStore(db);
+    const slowMode = createSlowModeState(
+      slowModeStore,
+      (now) => hub.setRoom({ slowMode: now }),
+    );
+    opened.defer(() => slowMode.close());
+    const slowModeError = databaseError("slow_mode_error");
+    const refreshSlowMode = () => {
+      slowMode.refresh().catch((error) =>
+        slowModeError("Could not re-read slow mode", error)
+      );
+    };
     const logLive = liveLogger(logger, metrics);
     // The change log: the listener's back-fill and every stream's replay.
     const changes = createChangeFeed(db);
@@ -205,9 +226,18 @@ export async function startPlaza(
         logLive(live);
         names.setLive(live);
         // A change made while LISTEN was down sent a NOTIFY no one heard.
-        if (live) refreshBans();
+        if (live) {
+          refreshBans();
+          refreshSlowMode();
+        }
       },
-      signals: signalHandlers(hub, presence, refreshBans, names),
+      signals: signalHandlers(
+        hub,
+        presence,
+        refreshBans,
+        refreshSlowMode,
+        names,
+      ),
     });
     opened.defer(() => listener.close());
     await step(
@@ -215,9 +245,25 @@ export async function startPlaza(
         await listener.start();
         await presence.start();
         await bans.refresh();
+        await slowMode.refresh();
       },
       (why) => `could not LISTEN on ${where} (${why}).`,
     );
+    const auto = config.slowModeAuto;
+    if (auto !== null) {
+      const checks = startAutoSlowMode(
+        slowModeStore,
+        {
+          messages: auto.messages,
+          windowSeconds: auto.windowSeconds,
+          seconds: auto.seconds,
+          holdSeconds: auto.holdMs / 1000,
+        },
+        auto.checkMs,
+        slowModeError,
+      );
+      opened.defer(() => checks.close());
+    }
     // Published at once on commit, without waiting for their NOTIFY.
     const store = createMessageStore(db, {
       onCommitted: (messages) => listener.committed(messages),
@@ -256,8 +302,10 @@ export async function startPlaza(
         db,
         streamSlots,
         bans,
+        slowMode,
       ),
       bans: banStore,
+      slowModePauseSeconds: auto === null ? 0 : auto.holdMs / 1000,
       hub,
       listener,
       assets,
@@ -383,10 +431,12 @@ function signalHandlers(
   hub: Hub,
   presence: Presence,
   refreshBans: () => void,
+  refreshSlowMode: () => void,
   names: ClaimCache,
 ): Record<string, SignalHandler> {
   return {
     [BANS_CHANNEL]: () => refreshBans(),
+    [ROOM_CHANNEL]: () => refreshSlowMode(),
     [NAMES_CHANNEL]: (key) => names.invalidate(key),
     [PRESENCE_CHANNEL]: () => presence.onNotify(),
     [TYPING_CHANNEL]: (payload) => {
@@ -462,6 +512,7 @@ function appLimits(
   db: Database,
   streamSlots: StreamSlots,
   bans: BanList,
+  slowMode: SlowModeState,
 ): AppLimits {
   return {
     post: sharedLimiter(db, "post", config.postLimit),
@@ -469,6 +520,7 @@ function appLimits(
     report: sharedLimiter(db, "report", config.reportLimit),
     streamSlots,
     bans,
+    slowMode,
     authFailures: limiter(config.authFailureLimit),
     streamsPerAddress: config.streamsPerAddress,
     maxStreams,

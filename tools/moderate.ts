@@ -7,6 +7,8 @@
  *   moderate bans                  lists the bans in force
  *   moderate reports               lists open reports, with commands to act
  *   moderate dismiss <report id>…  closes reports without acting
+ *   moderate slow-mode [<seconds> [<minutes>] | off]
+ *                                  shows, sets or clears slow mode
  * Reads PLAZA_URL (default http://localhost:8000) and ADMIN_TOKEN (the one
  * the server was started with) from the environment.
  */
@@ -21,7 +23,10 @@ const USAGE =
   unban <ban id>…               lift bans
   bans                          list the bans in force
   reports                       list open reports, each with the commands that act on it
-  dismiss <report id>…          close reports without acting`;
+  dismiss <report id>…          close reports without acting
+  slow-mode                     show slow mode
+  slow-mode <seconds> [minutes] one message per name per <seconds>, for [minutes] (else until cleared)
+  slow-mode off                 turn slow mode off`;
 
 /** Parses `ban name|address <target> [options]` into the POST body, or an error. */
 export function banBody(
@@ -47,10 +52,60 @@ export function banBody(
   return { ok: true, body };
 }
 
+/** Slow mode as one line, from GET or PUT /moderation/slow-mode's body. */
+function describeSlowMode(text: string): string {
+  const { slowMode: s } = JSON.parse(text) as {
+    slowMode: Record<string, unknown> | null;
+  };
+  return s === null
+    ? "slow mode is off"
+    : `slow mode: one message every ${s.seconds} s per name, until ${
+      s.until ?? "cleared"
+    } (set by ${s.by})`;
+}
+
+/** `slow-mode [<seconds> [<minutes>] | off]`: the request to send, or null for bad arguments. */
+export function slowModeRequest(
+  args: string[],
+): { method: string; body?: Record<string, unknown> } | null {
+  const [seconds, minutes, extra] = args;
+  if (seconds === undefined) return { method: "GET" };
+  if (extra !== undefined) return null;
+  if (seconds === "off") {
+    return minutes === undefined ? { method: "DELETE" } : null;
+  }
+  if (
+    !/^\d+$/.test(seconds) || (minutes !== undefined && !/^\d+$/.test(minutes))
+  ) {
+    return null;
+  }
+  const body: Record<string, unknown> = { seconds: Number(seconds) };
+  if (minutes !== undefined) body.minutes = Number(minutes);
+  return { method: "PUT", body };
+}
+
 async function run(args: string[], call: Call): Promise<number> {
   const [command, ...rest] = args;
   const reported = await runReportCommand(command, rest, call);
   if (reported !== null) return reported;
+  if (command === "slow-mode") {
+    const request = slowModeRequest(rest);
+    if (request === null) {
+      console.error(USAGE);
+      return 2;
+    }
+    const res = await call(
+      request.method,
+      "/moderation/slow-mode",
+      request.body,
+    );
+    if (res.status !== 200) {
+      console.error(`slow-mode: ${res.status} ${reasonOf(res.text)}`);
+      return 1;
+    }
+    console.log(describeSlowMode(res.text));
+    return 0;
+  }
   if (command === "bans") {
     const res = await call("GET", "/moderation/bans");
     if (res.status !== 200) {

@@ -1,6 +1,6 @@
 import { h } from "preact";
 import { useSignal } from "@preact/signals";
-import { useLayoutEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { MAX_TEXT_LENGTH } from "../../protocol/limits.ts";
 import { charCount, chat } from "../chat_state.ts";
 import { useFocusOnMount } from "./focus.ts";
@@ -15,6 +15,16 @@ export function Composer({ author }: { author: string }) {
   const left = MAX_TEXT_LENGTH - charCount(draft.value.trim());
   const counted = left <= COUNTER_FROM;
   useFocusOnMount(input);
+  const slow = chat.slowMode.value;
+  // Whole seconds until the reader may send again under slow mode.
+  const tick = useSignal(0);
+  const wait = Math.ceil((chat.sendAt.value - Date.now()) / 1e3);
+  useEffect(() => {
+    if (wait > 0) {
+      const t = setTimeout(() => tick.value++, 1e3);
+      return () => clearTimeout(t);
+    }
+  }, [wait, tick.value]);
 
   useLayoutEffect(() => {
     // Fit the text; CSS caps the height (about six lines), then it scrolls.
@@ -58,12 +68,18 @@ export function Composer({ author }: { author: string }) {
         type="submit"
         class="button-primary"
         data-testid="send-button"
-        disabled={!draft.value.trim() || left < 0}
+        disabled={!draft.value.trim() || left < 0 || wait > 0}
         // Keep focus (and a phone's keyboard) in the textarea when tapped.
         onMouseDown={(e) => e.preventDefault()}
       >
         Send
       </button>
+      {slow && (
+        <p class="slow" data-testid="slow-mode">
+          Slow mode: one message every {slow.seconds} s
+          {wait > 0 && ` · wait ${wait} s`}
+        </p>
+      )}
       {counted && (
         <p
           id="char-counter"

@@ -34,6 +34,12 @@ import { type BanStore, createBanStore } from "../store/ban_store.ts";
 import { createBanList } from "../limits/ban_list.ts";
 import { registerReportRoutes } from "./report_routes.ts";
 import { createReportStore, type ReportStore } from "../store/report_store.ts";
+import {
+  createSlowModeGate,
+  createSlowModeState,
+} from "../limits/slow_mode.ts";
+import { createSlowModeStore } from "../store/slow_mode_store.ts";
+import { registerSlowModeRoutes } from "./slow_mode_routes.ts";
 
 export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 
@@ -80,6 +86,8 @@ export interface AppDependencies {
   bans?: BanStore;
   /** Readers' reports of messages; over `db` when absent. */
   reports?: ReportStore;
+  /** How long turning slow mode off keeps automatic slow mode away, in seconds (0 or absent: not at all). */
+  slowModePauseSeconds?: number;
 }
 
 /** Header carrying the request id, taken from a proxy or made up here. */
@@ -97,7 +105,9 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   // Without a cache from plaza.ts (tests), one filled by this app's changes.
   const banStore = deps.bans ?? createBanStore(deps.db);
   const bans = deps.limits.bans ?? createBanList(banStore);
-  const limits = { ...deps.limits, bans };
+  const slowModeStore = createSlowModeStore(deps.db);
+  const slowMode = deps.limits.slowMode ?? createSlowModeState(slowModeStore);
+  const limits = { ...deps.limits, bans, slowMode };
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createPlazaMetrics(() => hub.size);
   const stopping = deps.stopping ?? (() => false);
@@ -135,7 +145,14 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     heartbeatMs: deps.heartbeatMs,
     streamBufferBytes: deps.streamBufferBytes,
   });
-  registerMessageRoutes(app, { store, names, limits, stopping, metrics });
+  registerMessageRoutes(app, {
+    store,
+    names,
+    limits,
+    stopping,
+    metrics,
+    slowMode: createSlowModeGate(deps.db, slowMode),
+  });
   registerMessageChangeRoutes(app, {
     store,
     names,
@@ -171,6 +188,14 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     guard: bearerGuard,
     stopping,
     metrics,
+  });
+  registerSlowModeRoutes(app, {
+    store: slowModeStore,
+    state: slowMode,
+    pauseSeconds: deps.slowModePauseSeconds ?? 0,
+    adminToken: deps.adminToken ?? null,
+    guard: bearerGuard,
+    stopping,
   });
   registerHealthRoutes(app, {
     store,

@@ -2,6 +2,7 @@ import type { ProxyTrust } from "../config.ts";
 import type { AddressLimiter, RateLimiter } from "../limits/rate_limiter.ts";
 import type { StreamSlots } from "../limits/shared_limits.ts";
 import type { BanList } from "../limits/ban_list.ts";
+import type { SlowModeState } from "../limits/slow_mode.ts";
 
 /** Hono's per-request variables in this app. */
 export type AppEnv = { Variables: { requestId: string } };
@@ -20,6 +21,8 @@ export interface AppLimits {
   maxStreams: number;
   /** Bans in force; none when absent. */
   bans?: BanList;
+  /** The room's slow mode, cached; one over the app's database (refreshed only by its own routes) when absent. */
+  slowMode?: SlowModeState;
   /** Which peers are proxies (TRUST_PROXY; see client_address.ts). */
   trustProxy: ProxyTrust;
   /** Streams end after about this long (jittered); 0 = never. */

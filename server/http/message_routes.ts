@@ -7,6 +7,7 @@ import { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 import type { MessageStore } from "../store/message_store.ts";
 import type { NameStore } from "../store/name_store.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
+import type { SlowModeGate } from "../limits/slow_mode.ts";
 
 /** What the /messages routes need. */
 export interface MessageRouteDeps {
@@ -20,6 +21,8 @@ export interface MessageRouteDeps {
     PlazaMetrics,
     "messagesPosted" | "rateLimited" | "databaseErrors"
   >;
+  /** Slow mode's check; none when absent. */
+  slowMode?: SlowModeGate;
 }
 
 /** Adds GET and POST /messages (scrollback, posting) and GET /messages/:id; changes to a message are in message_change_routes.ts. */
@@ -62,7 +65,14 @@ export function registerMessageRoutes(
   });
   app.post(
     "/messages",
-    postMessage(store, deps.names, deps.limits, deps.stopping, deps.metrics),
+    postMessage(
+      store,
+      deps.names,
+      deps.limits,
+      deps.stopping,
+      deps.metrics,
+      deps.slowMode,
+    ),
   );
 
   app.get("/messages/:id", async (c) => {

@@ -14,10 +14,12 @@ import type { AppLimits } from "./app_env.ts";
 import { clientAddress } from "./client_address.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
 import { bearerToken, checkClaimToken, noteUse } from "./name_auth.ts";
+import type { SlowModeGate } from "../limits/slow_mode.ts";
 
 /**
  * The POST /messages handler: validate, check the name's token when the name
- * is claimed, store (which notifies), answer 201 with the message.
+ * is claimed, check slow mode, store (which notifies), answer 201 with the
+ * message.
  */
 export function postMessage(
   store: MessageStore,
@@ -28,6 +30,7 @@ export function postMessage(
     PlazaMetrics,
     "messagesPosted" | "rateLimited" | "databaseErrors"
   >,
+  slowMode?: SlowModeGate,
 ) {
   const guard = {
     failures: limits.authFailures,
@@ -81,6 +84,13 @@ export function postMessage(
         nameId = claim.id;
         // Shown as claimed ("Ada" when "ada" was typed).
         author = claim.name;
+      }
+      // After the claim check, so no one can spend a claimed name's turn
+      // without its token.
+      const slow = await slowMode?.refuse(author, input.value.clientId ?? null);
+      if (slow) {
+        metrics.rateLimited.inc({ kind: "slow_mode" });
+        return slow;
       }
       const { message, created } = await store.insert({
         ...input.value,

@@ -78,33 +78,57 @@ export function createSharedRateLimiter(
       const ahead = local.peek(key);
       if (!ahead.ok) return ahead;
       sweep();
-      // `refilled` is the bucket as of now; a take is granted when it
-      // holds a whole token.
-      const [row] = await unavailableAs503(() =>
-        db.query<{ granted: boolean; tokens: number }>(
-          `insert into rate_buckets as b (kind, address, tokens, at, granted)
-         values ($1, $2, $3::float8 - 1, clock_timestamp(), true)
-         on conflict (kind, address) do update set
-           tokens = case when ${REFILLED} >= 1 then ${REFILLED} - 1
-                         else ${REFILLED} end,
-           granted = ${REFILLED} >= 1,
-           at = clock_timestamp()
-         returning granted, tokens`,
-          [options.kind, key, options.capacity, options.perSecond],
-        )
-      );
-      if (row.granted) {
-        local.take(key);
-        return { ok: true };
-      }
-      return {
-        ok: false,
-        retryAfterSeconds: Math.max(
-          1,
-          Math.ceil((1 - Number(row.tokens)) / options.perSecond),
-        ),
-      };
+      const decision = await takeSharedToken(db, options, key);
+      if (decision.ok) local.take(key);
+      return decision;
     },
+  };
+}
+
+/**
+ * Spends a token of the bucket (options.kind, key) in the database, refilled
+ * and spent in one atomic statement. With `unlessClientId`, a message with
+ * that clientId already stored is let through without spending (the same
+ * statement looks), so a retried send is never refused for its first try.
+ */
+export async function takeSharedToken(
+  db: Database,
+  options: SharedRateOptions,
+  key: string,
+  unlessClientId: string | null = null,
+): Promise<RateDecision> {
+  // `refilled` is the bucket as of now; a take is granted when it holds a
+  // whole token.
+  const params: unknown[] = [
+    options.kind,
+    key,
+    options.capacity,
+    options.perSecond,
+  ];
+  const upsert =
+    `insert into rate_buckets as b (kind, address, tokens, at, granted)
+     select $1::text, $2::text, $3::float8 - 1, clock_timestamp(), true ${
+      unlessClientId === null ? "" : `where not exists (
+       select 1 from messages where client_id = $5::uuid)`
+    }
+     on conflict (kind, address) do update set
+       tokens = case when ${REFILLED} >= 1 then ${REFILLED} - 1
+                     else ${REFILLED} end,
+       granted = ${REFILLED} >= 1,
+       at = clock_timestamp()
+     returning granted, tokens`;
+  if (unlessClientId !== null) params.push(unlessClientId);
+  const [row] = await unavailableAs503(() =>
+    db.query<{ granted: boolean; tokens: number }>(upsert, params)
+  );
+  // No row: the clientId is stored, nothing was spent.
+  if (row === undefined || row.granted) return { ok: true };
+  return {
+    ok: false,
+    retryAfterSeconds: Math.max(
+      1,
+      Math.ceil((1 - Number(row.tokens)) / options.perSecond),
+    ),
   };
 }
 

@@ -2,6 +2,8 @@ import {
   type EventName,
   PRESENCE_EVENT,
   type PresenceEvent,
+  ROOM_EVENT,
+  type RoomEvent,
 } from "../../protocol/events.ts";
 import {
   encodeChangeEvent,
@@ -96,6 +98,13 @@ export interface Hub {
    * the stream skips a presence equal to the last one it sent.
    */
   readonly presence: Uint8Array;
+  /**
+   * Records the room's state (slow mode) and tells every stream when it
+   * differs from the last one recorded. Not a change: never replayed.
+   */
+  setRoom(room: RoomEvent): void;
+  /** The room event as of now, for a stream that just went live; null until setRoom. */
+  readonly room: Uint8Array | null;
   /** Number of open streams. */
   readonly size: number;
   /**
@@ -121,6 +130,7 @@ export function createHub(options: HubOptions): Hub {
   let lastId = 0;
   let remote = 0;
   let told = -1;
+  let room: { json: string; bytes: Uint8Array } | null = null;
   let cached: { total: number; bytes: Uint8Array } = {
     total: -1,
     bytes: new Uint8Array(),
@@ -213,6 +223,18 @@ export function createHub(options: HubOptions): Hub {
     },
     get presence() {
       return presenceNow().bytes;
+    },
+    setRoom(event) {
+      const json = JSON.stringify(event);
+      if (room?.json === json) return;
+      room = {
+        json,
+        bytes: encodeText(formatEvent({ event: ROOM_EVENT, data: json })),
+      };
+      broadcast(room.bytes);
+    },
+    get room() {
+      return room?.bytes ?? null;
     },
     get size() {
       return subscribers.size;

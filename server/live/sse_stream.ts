@@ -218,6 +218,10 @@ export function createSseStream(
     if (closed) return;
     live = true;
     sendPresence(hub.presence);
+    // Room state broadcast during the backlog was not kept (events without
+    // an id are not queued): the current state covers it.
+    const room = hub.room;
+    if (room !== null) write(room);
     const caughtUp = pending;
     pending = [];
     pendingBytes = 0;

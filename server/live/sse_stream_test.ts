@@ -324,3 +324,42 @@ Deno.test("a stream that starts with history skips live changes its history alre
   );
   hub.close();
 });
+
+Deno.test("room state: a stream gets the current one as it goes live, then each change once (repeats of the same state are not sent)", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  hub.setRoom({ slowMode: { seconds: 5, until: null, by: "auto" } });
+  const stream = createSseStream({
+    hub,
+    changes: memoryStore([message(1)]),
+    start: { history: 10 },
+    retryMs: 1000,
+    heartbeatMs: 60_000,
+    maxBufferedBytes: 1 << 20,
+  });
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const read = async (marker: string) => {
+    while (!text.includes(marker)) {
+      text += decoder.decode((await reader.read()).value, { stream: true });
+    }
+  };
+  try {
+    await read('"by":"auto"}}\n\n');
+    // After the history: the client has the messages, then the room.
+    assert.ok(text.indexOf("event: message") < text.indexOf("event: room"));
+    hub.setRoom({ slowMode: { seconds: 5, until: null, by: "auto" } });
+    hub.setRoom({ slowMode: null });
+    await read('{"slowMode":null}');
+    assert.deepEqual(
+      [...text.matchAll(/^event: room\ndata: (.*)$/gm)].map((m) => m[1]),
+      [
+        '{"slowMode":{"seconds":5,"until":null,"by":"auto"}}',
+        '{"slowMode":null}',
+      ],
+    );
+  } finally {
+    await reader.cancel();
+    hub.close();
+  }
+});

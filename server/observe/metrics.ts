@@ -238,10 +238,14 @@ export function createPlazaMetrics(
     ),
     rateLimited: registry.counter(
       "plaza_rate_limited_total",
-      "Requests refused by a rate or stream limit, by kind (post, typing, report, streams).",
-      [{ kind: "post" }, { kind: "typing" }, { kind: "report" }, {
-        kind: "streams",
-      }],
+      "Requests refused by a rate or stream limit, by kind (post, typing, report, streams, slow_mode).",
+      [
+        { kind: "post" },
+        { kind: "typing" },
+        { kind: "report" },
+        { kind: "streams" },
+        { kind: "slow_mode" },
+      ],
     ),
   };
 }

@@ -87,7 +87,7 @@ Deno.test("Plaza's metrics: every series is present before any event, the hub co
   ) {
     assert.match(text, new RegExp(`^# TYPE ${name} `, "m"), name);
   }
-  for (const kind of ["post", "typing", "report", "streams"]) {
+  for (const kind of ["post", "typing", "report", "streams", "slow_mode"]) {
     assert.match(
       text,
       new RegExp(`^plaza_rate_limited_total\\{kind="${kind}"\\} 0$`, "m"),

@@ -40,7 +40,10 @@ export type Route =
   | "DELETE /moderation/bans/:id"
   | "POST /reports"
   | "GET /moderation/reports"
-  | "DELETE /moderation/reports/:id";
+  | "DELETE /moderation/reports/:id"
+  | "GET /moderation/slow-mode"
+  | "PUT /moderation/slow-mode"
+  | "DELETE /moderation/slow-mode";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {

@@ -3,6 +3,11 @@
  * and without the admin token, with good and broken bodies. The bans it
  * makes never cover the fuzzer itself: names no other generator posts under
  * and addresses in the documentation ranges, never 127.0.0.1 or ::1.
+ *
+ * Also GET, PUT and DELETE /moderation/slow-mode. The PUTs that succeed only
+ * turn slow mode off (seconds 0): slow mode on would refuse the fuzzer's
+ * later posts with 429s the post oracle rightly counts as failures. Setting
+ * it is tested in server/http/slow_mode_routes_test.ts.
  */
 import { bytesOf } from "./bytes.ts";
 import type { Case, GenContext, Route } from "./cases.ts";
@@ -42,6 +47,16 @@ const BROKEN_JSON = ["{", '{"name":', "\u00ff", '{"name":"zq"}}', ""];
 // deno-fmt-ignore
 const UNPARSABLE_IDS = ["abc", "-1", "1.5", "0x10", "%00", "%20", "1".repeat(17)];
 
+/** PUT /moderation/slow-mode bodies refused with a 400. */
+// deno-fmt-ignore
+const BAD_SLOW_MODE_BODIES: readonly unknown[] = [
+  {}, [], null, "text", 7, { seconds: -1 }, { seconds: 3601 }, { seconds: 1.5 },
+  { seconds: "soon" }, { seconds: true }, { seconds: null }, { seconds: 1e12 },
+  { seconds: 10, minutes: 0 }, { seconds: 10, minutes: -3 },
+  { seconds: 10, minutes: 10081 }, { seconds: 10, minutes: "1h" },
+  { seconds: 10, extra: 1 }, { ["__proto__"]: { seconds: 10 } },
+];
+
 /** A body for a ban that the server accepts (201). */
 function goodBan(g: Rng): Record<string, unknown> {
   const body: Record<string, unknown> = g.chance(0.5)
@@ -57,7 +72,9 @@ function goodBan(g: Rng): Record<string, unknown> {
 
 /** One request to the moderation routes, with the statuses it may get. */
 export function genModeration(g: Rng, ctx: GenContext): Case {
-  const op = g.weighted([["post", 5], ["get", 1], ["delete", 2]] as const);
+  const op = g.weighted(
+    [["post", 5], ["get", 1], ["delete", 2], ["slow", 3]] as const,
+  );
   const auth = g.weighted(
     [["none", 2], ["bad", 2], ["good", 6]] as const,
   );
@@ -79,7 +96,17 @@ export function genModeration(g: Rng, ctx: GenContext): Case {
   let target = "/moderation/bans";
   let body: string | undefined;
   let expect: number[];
-  if (op === "get") {
+  if (op === "slow") {
+    [route, method, target, body, expect] = slowModeRequest(g);
+    if (body !== undefined) {
+      const type = body.startsWith("seconds=")
+        ? "application/x-www-form-urlencoded"
+        : expect[0] === 415
+        ? g.pick(["text/plain", "application/xml"])
+        : "application/json";
+      headers.push(["Content-Type", type]);
+    }
+  } else if (op === "get") {
     route = "GET /moderation/bans";
     method = "GET";
     expect = [200];
@@ -248,4 +275,47 @@ export function genReport(g: Rng, ctx: GenContext): Case {
     }`,
     headers,
   };
+}
+
+/** One slow-mode request (with the right token): route, method, target, body and the statuses it may get. */
+function slowModeRequest(
+  g: Rng,
+): [Route, string, string, string | undefined, number[]] {
+  const target = "/moderation/slow-mode";
+  const op = g.weighted([["get", 2], ["put", 6], ["delete", 2]] as const);
+  if (op === "get") {
+    return ["GET /moderation/slow-mode", "GET", target, undefined, [200]];
+  }
+  if (op === "delete") {
+    return ["DELETE /moderation/slow-mode", "DELETE", target, undefined, [200]];
+  }
+  const shape = g.weighted(
+    [["off", 2], ["bad", 5], ["broken", 1], ["form", 1], ["type", 1]] as const,
+  );
+  const put = "PUT /moderation/slow-mode";
+  if (shape === "off") {
+    const off: Record<string, unknown> = { seconds: g.pick([0, "0"]) };
+    if (g.chance(0.3)) off.minutes = g.int(1, 10080);
+    return [put, "PUT", target, JSON.stringify(off), [200]];
+  }
+  if (shape === "bad") {
+    return [put, "PUT", target, JSON.stringify(g.pick(BAD_SLOW_MODE_BODIES)), [
+      400,
+    ]];
+  }
+  if (shape === "broken") {
+    return [put, "PUT", target, g.pick(BROKEN_JSON), [400]];
+  }
+  if (shape === "form") {
+    const good = g.chance(0.5);
+    const body = good ? "seconds=0" : g.pick([
+      "seconds=",
+      "seconds=x",
+      "seconds=-1",
+      "seconds=9999",
+      "seconds=0&minutes=0",
+    ]);
+    return [put, "PUT", target, body, good ? [200] : [400]];
+  }
+  return [put, "PUT", target, '{"seconds":0}', [415]];
 }

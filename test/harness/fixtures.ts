@@ -32,6 +32,9 @@ export function startTestInstance(
       POST_RATE: "100000/1s",
       POST_BURST: "100000",
       STREAMS_PER_ADDRESS: "1000",
+      // Tests post in bursts a room would slow down for; the automatic
+      // slow mode has its own tests.
+      SLOW_MODE_AUTO: "off",
       ...env,
     }),
   );

@@ -104,6 +104,7 @@ export function startServerProcess(
       POST_RATE: "100000/1s",
       POST_BURST: "100000",
       STREAMS_PER_ADDRESS: "100000",
+      SLOW_MODE_AUTO: "off",
       ...env,
     },
   });

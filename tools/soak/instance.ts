@@ -70,6 +70,8 @@ export async function startInstance(
       POST_RATE: "100000/1s",
       POST_BURST: "100000",
       STREAMS_PER_ADDRESS: "100000",
+      // Thousands of messages a second would switch the room to slow mode.
+      SLOW_MODE_AUTO: "off",
     },
     stdin: "null",
     stdout: "piped",
