@@ -20,8 +20,8 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "005_names_and_changes.sql",
         "006_moderation.sql",
         "007_post_path.sql",
-        "009_reports.sql",
         "008_slow_mode.sql",
+        "009_reports.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });

@@ -26,17 +26,27 @@ export function createBanList(store: BanStore): BanList {
   // Refreshes can overlap (a burst of notifications): only the newest read
   // is kept, so an older answer never overwrites a newer one.
   let generation = 0;
+  // As in slow_mode.ts: a refresh overtaken by a newer one waits for it, so
+  // a route that refreshes after its write answers with that write applied.
+  let applied = 0;
+  let newest: Promise<void> = Promise.resolve();
   const live = (c: Cached) => c.until > Date.now();
   return {
     async refresh() {
       const mine = ++generation;
-      const bans = await store.active();
-      if (mine !== generation) return;
-      cached = bans.map((ban) => ({
-        ban,
-        until: ban.expiresAt === null ? Infinity : Date.parse(ban.expiresAt),
-        range: ban.address === null ? null : parseAddressRange(ban.address),
-      }));
+      const run = (async () => {
+        const bans = await store.active();
+        if (mine !== generation) return;
+        cached = bans.map((ban) => ({
+          ban,
+          until: ban.expiresAt === null ? Infinity : Date.parse(ban.expiresAt),
+          range: ban.address === null ? null : parseAddressRange(ban.address),
+        }));
+        applied = mine;
+      })();
+      newest = run;
+      await run;
+      while (applied < mine) await newest;
     },
     ofName(name) {
       const key = nameKey(name);

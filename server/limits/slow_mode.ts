@@ -66,13 +66,25 @@ export function createSlowModeState(
       );
     }
   };
+  // The generation whose read is in `cached`, and the newest read's promise:
+  // a refresh overtaken by a newer one waits for that one, so whoever
+  // awaits refresh() (a route answering with the state it just wrote) sees
+  // a state at least as new as its own read.
+  let applied = 0;
+  let newest: Promise<void> = Promise.resolve();
   return {
     async refresh() {
       const mine = ++generation;
-      const read = await store.current();
-      if (mine !== generation) return;
-      cached = read;
-      tell();
+      const run = (async () => {
+        const read = await store.current();
+        if (mine !== generation) return;
+        cached = read;
+        applied = mine;
+        tell();
+      })();
+      newest = run;
+      await run;
+      while (applied < mine) await newest;
     },
     current,
     setting,

@@ -64,6 +64,25 @@ Deno.test("slow mode state: an older read that finishes last does not overwrite 
   state.close();
 });
 
+Deno.test("slow mode state: a refresh overtaken by a newer one resolves only once the newer read is in", async () => {
+  let finishNew!: (s: SlowModeSetting | null) => void;
+  const state = createSlowModeState(fakeStore([
+    Promise.resolve(setting(5, null)),
+    new Promise((resolve) => (finishNew = resolve)),
+  ]));
+  let seen: number | undefined | null = undefined;
+  // The route's refresh (after writing) is overtaken by a notification's.
+  const mine = state.refresh().then(() => {
+    seen = state.current()?.seconds ?? null;
+  });
+  const notified = state.refresh();
+  await Promise.resolve();
+  finishNew(setting(30, null));
+  await Promise.all([mine, notified]);
+  assert.equal(seen, 30);
+  state.close();
+});
+
 Deno.test("slow mode state: a timed setting ends by itself, and its end is told (no notification comes for it)", async () => {
   let ended!: () => void;
   const end = new Promise<void>((resolve) => (ended = resolve));
