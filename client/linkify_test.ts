@@ -31,6 +31,11 @@ Deno.test("linkify: trailing punctuation stays outside the link", () => {
   assert.deepEqual(links("(https://x.test/wiki/Foo)"), [
     "https://x.test/wiki/Foo",
   ]);
+  // Markdown's markers around a link stay outside it.
+  assert.deepEqual(links("**https://x.test/a** _https://y.test_"), [
+    "https://x.test/a",
+    "https://y.test",
+  ]);
   // Inside the URL, punctuation is kept.
   assert.deepEqual(links("https://x.test/a.b?c=1,2&d=(e)f"), [
     "https://x.test/a.b?c=1,2&d=(e)f",

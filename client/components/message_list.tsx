@@ -3,7 +3,7 @@ import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { authorHue, initials } from "../author_style.ts";
 import { chat } from "../chat_state.ts";
 import { halfMinute } from "../clock.ts";
-import { linkify } from "../linkify.ts";
+import { markdown } from "../markdown.ts";
 import { mentionPattern } from "../../protocol/mention.ts";
 import { type MessageRow, messageRows } from "../message_view.ts";
 import { dayLabel, exactTime, relativeTime } from "../relative_time.ts";
@@ -85,23 +85,12 @@ function item(
             <bdi>{m.replyTo.text ?? "Message deleted"}</bdi>
           </button>
         )}
-        <p class="msg-text" data-testid="message-text">
-          {/* Text and <a> built from plain strings: Preact escapes them, so a message never becomes markup. */}
-          {linkify(m.text).map((part, i) =>
-            i % 2
-              ? (
-                <a
-                  href={part}
-                  target="_blank"
-                  rel="noreferrer nofollow"
-                >
-                  {part}
-                </a>
-              )
-              : part
-          )}
+        {/* A div: a quote or code block may be inside. */}
+        <div class="msg-text" data-testid="message-text">
+          {/* Elements with text children only (client/markdown.ts): a message never becomes markup. */}
+          {markdown(m.text)}
           {m.editedAt && <span class="edited">(edited)</span>}
-        </p>
+        </div>
         {chat.messageExtras.value(m)}
         {!head && time}
       </li>

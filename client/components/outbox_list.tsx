@@ -1,6 +1,7 @@
 import { Fragment, h } from "preact";
 import { useLayoutEffect, useRef } from "preact/hooks";
 import { chat } from "../chat_state.ts";
+import { markdown } from "../markdown.ts";
 
 /** Sends not yet confirmed, after the conversation: sending, or failed with retry and discard. */
 export function OutboxList() {
@@ -20,7 +21,8 @@ export function OutboxList() {
             data-testid="pending-message"
             data-state={state}
           >
-            <p class="msg-text">{text}</p>
+            {/* As it will show once sent. */}
+            <div class="msg-text">{markdown(text)}</div>
             <p class="pending-note">
               {state === "sending" ? <span>Sending…</span> : (
                 <>

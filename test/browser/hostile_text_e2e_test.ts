@@ -293,7 +293,12 @@ async function marksAndLookalikes(
     // The clip leaves real accents alone: with or without it, the bubble,
     // the name line and a margin around them look the same.
     const accented = messageWith(page, accents);
-    for (const part of [accented.locator(".meta"), accented.locator("p")]) {
+    for (
+      const part of [
+        accented.locator(".meta"),
+        accented.getByTestId("message-text"),
+      ]
+    ) {
       const box = (await part.boundingBox())!;
       const around = {
         x: box.x - 8,
