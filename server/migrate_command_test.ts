@@ -22,6 +22,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "007_post_path.sql",
         "008_slow_mode.sql",
         "009_reports.sql",
+        "010_push_fanout.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });

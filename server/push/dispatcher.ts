@@ -1,6 +1,6 @@
 /**
- * Runs the push queue (push_queue.ts) on one instance: one worker folds new
- * messages into pending notifications and makes the due ones deliverable,
+ * Runs the push queue (queue.ts) on one instance: one worker reads new
+ * messages for mentions and makes the due notifications deliverable,
  * another sends them. Both are woken by new messages (through the listener),
  * by each other, and by timers set from the database's own due times; a slow
  * push service therefore never holds up the fan-out, and nothing here runs
@@ -8,15 +8,14 @@
  */
 import type { Database } from "../../db/database.ts";
 import { describeError, type Logger, silentLogger } from "../observe/logger.ts";
+import { fanOut } from "./fanout.ts";
+import { materialize, nextPendingMs } from "./materialize.ts";
 import {
   claimDeliveries,
   type ClaimedDelivery,
-  fanOut,
   finishDelivery,
   finishSentDelivery,
-  materialize,
   nextDeliveryMs,
-  nextPendingMs,
   PUSH_MAX_REFUSALS,
   refuseDelivery,
   removeSubscription,
@@ -181,7 +180,7 @@ export function createPushDispatcher(
     for (;;) {
       if (stopping.signal.aborted) return null;
       const { consumed, anySubscriber } = await fanOut(db, batchSize);
-      // No subscriber: no pending rows or deliveries can exist (they go with
+      // No subscriber: no mentions or deliveries can exist (they go with
       // their subscription), so this round is done in one transaction.
       if (!anySubscriber) return null;
       if (consumed === null || consumed < batchSize) break;
@@ -192,7 +191,7 @@ export function createPushDispatcher(
       if (stopping.signal.aborted) return null;
       const result = await materialize(db, intervalMs, batchSize);
       created += result.created;
-      progress ||= result.created + result.dropped > 0;
+      progress ||= result.created + result.dropped + result.woken > 0;
       if (!result.more) break;
     }
     if (created > 0) sending.wake();

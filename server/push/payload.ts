@@ -27,7 +27,7 @@ export interface QuotedMessage {
   text: string;
 }
 
-/** What a subscriber has not been told yet (a push_pending row). */
+/** What a subscriber has not been told yet (computed by materialize.ts). */
 export interface PendingSummary {
   messageCount: number;
   /** Distinct authors in order of appearance, at most PUSH_NAMED_AUTHORS + 1. */

@@ -7,68 +7,13 @@ import { migrate, readMigrations } from "../../db/migrate.ts";
 import { createPostgresDatabase } from "../../db/postgres_database.ts";
 import { createPushDispatcher } from "./dispatcher.ts";
 import type { PushPayload } from "./payload.ts";
-import {
-  claimDeliveries,
-  fanOut,
-  materialize,
-  nextPendingMs,
-  retryDelivery,
-  summarize,
-} from "./queue.ts";
+import { fanOut, mentionKeys } from "./fanout.ts";
+import { materialize, nextPendingMs, waitingCount } from "./materialize.ts";
+import { claimDeliveries, retryDelivery } from "./queue.ts";
 import type { PushSender } from "./send.ts";
 import { createVisibilityStore } from "./visibility.ts";
 import { withTestDatabase } from "../../test/harness/fixtures.ts";
 import { until, withDeadline } from "../../test/harness/wait.ts";
-
-Deno.test("summarize: own messages left out, authors in order, the latest mention kept", () => {
-  const subs = [{ id: 1, name: "ada" }, { id: 2, name: "bob" }, {
-    id: 3,
-    name: "carol",
-  }];
-  const messages = [
-    { id: 10, author: "ada", text: "hi @bob", verified: true },
-    { id: 11, author: "bob", text: "hey", verified: true },
-    { id: 12, author: "ada", text: "mail me at x@bob.example", verified: true },
-    {
-      id: 13,
-      author: "dan",
-      text: `@BOB ${"long ".repeat(40)}`,
-      verified: false,
-    },
-  ];
-  const [ada, bob, carol] = summarize(subs, messages);
-  assert.equal(ada.subscription_id, 1);
-  assert.equal(ada.message_count, 2);
-  assert.deepEqual(ada.authors, ["bob", "dan"]);
-  assert.equal(ada.mention_message_id, null);
-  assert.equal(bob.message_count, 3);
-  assert.deepEqual(bob.authors, ["ada", "dan"]);
-  // "x@bob.example" is not a mention; the latest real one wins.
-  assert.equal(bob.mention_message_id, 13);
-  assert.equal(bob.mention_author, "dan");
-  assert.ok(Array.from(bob.mention_text ?? "").length <= 120);
-  assert.equal(bob.first_message_id, 10);
-  assert.equal(ada.first_message_id, 11);
-  assert.equal(carol.message_count, 4);
-  assert.deepEqual(carol.authors, ["ada", "bob", "dan"]);
-  assert.equal(carol.last_message_id, 13);
-  // Nothing new for someone who wrote everything.
-  assert.deepEqual(
-    summarize([{ id: 9, name: "ada" }], messages.slice(0, 1)),
-    [],
-  );
-});
-
-Deno.test("summarize: a message is a subscriber's own only when verified, whatever the name's case", () => {
-  const [ada] = summarize([{ id: 1, name: "ada" }], [
-    { id: 10, author: "Ada", text: "me, verified", verified: true },
-    { id: 11, author: "ada", text: "@ada I am ada too", verified: false },
-  ]);
-  // The impostor's message is told, mention included; the verified one not.
-  assert.equal(ada.message_count, 1);
-  assert.equal(ada.first_message_id, 11);
-  assert.equal(ada.mention_message_id, 11);
-});
 
 async function withDb(fn: (db: Database, url: string) => Promise<void>) {
   await withTestDatabase(async (url) => {
@@ -99,7 +44,100 @@ async function post(db: Database, author: string, text: string) {
   );
 }
 
-Deno.test("fan-out skips subscribers with a visible tab until the row expires; materialize drops rows of someone now looking", async () => {
+/** Posts a message nobody verified (anyone may type any author). */
+async function postUnverified(db: Database, author: string, text: string) {
+  await db.query("insert into messages (author, text) values ($1, $2)", [
+    author,
+    text,
+  ]);
+}
+
+/** The notifications made so far, by subscription id. */
+async function made(db: Database) {
+  const rows = await db.query<
+    { subscription_id: number | string; payload: string; urgency: string }
+  >("select subscription_id, payload, urgency from push_deliveries");
+  return new Map(rows.map((r) => [Number(r.subscription_id), {
+    ...(JSON.parse(r.payload) as PushPayload),
+    urgency: r.urgency,
+  }]));
+}
+
+Deno.test("mentionKeys: every name an @ could mention, none inside a word", () => {
+  assert.deepEqual(
+    mentionKeys("hi @Bob!"),
+    ["bob", "bob!"],
+  );
+  assert.deepEqual(mentionKeys("mail me at x@bob.example"), []);
+  // Names may hold spaces: each run that ends before a non-word character.
+  assert.deepEqual(mentionKeys("@Ada Lovelace, look"), [
+    "ada",
+    "ada lovelace",
+    "ada lovelace,",
+    "ada lovelace, look",
+  ]);
+});
+
+Deno.test("the summary: own messages left out, authors in order, the latest mention kept", async () => {
+  await withDb(async (db) => {
+    const ada = await addSubscriber(db, "ada");
+    const bob = await addSubscriber(db, "bob");
+    const carol = await addSubscriber(db, "carol");
+    await post(db, "ada", "hi @bob");
+    await post(db, "bob", "hey");
+    await post(db, "ada", "mail me at x@bob.example");
+    await postUnverified(db, "dan", `@BOB ${"long ".repeat(40)}`);
+    const [{ first }] = await db.query<{ first: number | string }>(
+      "select min(id) as first from messages",
+    );
+    const id = (k: number) => Number(first) + k;
+    assert.equal((await fanOut(db, 100)).consumed, 4);
+    assert.equal((await materialize(db, 0, 100)).created, 3);
+    const byId = await made(db);
+    assert.deepEqual(byId.get(ada), {
+      title: "Plaza",
+      body: "2 new messages from bob, dan",
+      tag: "plaza",
+      url: `/#message-${id(1)}`,
+      messageId: id(1),
+      urgency: "normal",
+    });
+    // "x@bob.example" is not a mention; the latest real one wins.
+    const toBob = byId.get(bob)!;
+    assert.equal(toBob.messageId, id(3));
+    assert.equal(toBob.urgency, "high");
+    assert.match(toBob.body, /^dan: @BOB long long .*… \(\+2 more\)$/);
+    assert.ok(Array.from(toBob.body).length <= 120 + 20);
+    assert.equal(byId.get(carol)?.body, "4 new messages from ada, bob, dan");
+    assert.equal(byId.get(carol)?.messageId, id(0));
+    // Nothing new for someone who wrote everything since.
+    await db.query("delete from push_deliveries");
+    await post(db, "ada", "just me");
+    await db.query(
+      "update push_subscriptions set last_notified_at = null where id <> $1",
+      [ada],
+    );
+    await fanOut(db, 100);
+    await materialize(db, 0, 100);
+    assert.deepEqual([...(await made(db)).keys()].sort(), [bob, carol].sort());
+  });
+});
+
+Deno.test("the summary: a message is a subscriber's own only when verified, whatever the name's case", async () => {
+  await withDb(async (db) => {
+    const ada = await addSubscriber(db, "ada");
+    await post(db, "Ada", "me, verified");
+    await postUnverified(db, "ada", "@ada I am ada too");
+    await fanOut(db, 100);
+    assert.equal((await materialize(db, 0, 100)).created, 1);
+    // The impostor's message is told, mention included; the verified one not.
+    const told = (await made(db)).get(ada)!;
+    assert.equal(told.body, "ada: @ada I am ada too");
+    assert.equal(told.urgency, "high");
+  });
+});
+
+Deno.test("a subscriber whose tab shows the room is not told of what it shows, then or after; one whose report ran out is", async () => {
   await withDb(async (db) => {
     const looking = await addSubscriber(db, "looking");
     const away = await addSubscriber(db, "away");
@@ -114,28 +152,71 @@ Deno.test("fan-out skips subscribers with a visible tab until the row expires; m
       consumed: 1,
       anySubscriber: true,
     });
-    const pending = async () =>
-      (await db.query<{ subscription_id: number | string }>(
-        "select subscription_id from push_pending order by 1",
-      )).map((r) => Number(r.subscription_id));
     // The expired row does not count: "away" is not looking.
-    assert.deepEqual(await pending(), [away]);
-    // Now "away" opens the room before the notification is made.
-    await db.query(
-      "update push_visibility set expires_at = now() + interval '1 minute' where subscription_id = $1",
-      [away],
-    );
+    assert.deepEqual(await materialize(db, 60_000, 100), {
+      created: 1,
+      dropped: 1,
+      woken: 2,
+      more: false,
+    });
+    assert.deepEqual([...(await made(db)).keys()], [away]);
+    // Held back while the tab's report counts: more messages cost nothing.
+    await post(db, "ada", "second, @looking");
+    await fanOut(db, 100);
+    // away now waits for its minute; looking's mention is dropped.
     assert.deepEqual(await materialize(db, 60_000, 100), {
       created: 0,
       dropped: 1,
+      woken: 1,
       more: false,
     });
-    assert.deepEqual(await pending(), []);
+    // The tab vanishes without a word: what it showed stays told.
+    await db.query("delete from push_visibility");
+    await db.query("update push_subscriptions set quiet_from = null");
+    assert.deepEqual(await materialize(db, 60_000, 100), {
+      created: 0,
+      dropped: 1,
+      woken: 0,
+      more: false,
+    });
+    assert.equal(await waitingCount(db), 1, "only away, within its minute");
     const visibility = createVisibilityStore(db);
     await db.query(
-      "update push_visibility set expires_at = now() - interval '1 second'",
+      `insert into push_visibility (subscription_id, tab, expires_at)
+       values ($1, 'a', now() - interval '1 second')`,
+      [looking],
     );
-    assert.equal(await visibility.prune(), 2);
+    assert.equal(await visibility.prune(), 1);
+  });
+});
+
+Deno.test("a tab's visibility report moves its subscriber past what the room shows, mentions included", async () => {
+  await withDb(async (db) => {
+    const carol = await addSubscriber(db, "carol");
+    const [{ endpoint }] = await db.query<{ endpoint: string }>(
+      "select endpoint from push_subscriptions where id = $1",
+      [carol],
+    );
+    await post(db, "ada", "@carol seen in the room");
+    await fanOut(db, 100);
+    const visibility = createVisibilityStore(db);
+    assert.equal(
+      await visibility.set({ endpoint, tab: "t", visible: true }),
+      true,
+    );
+    assert.equal(await waitingCount(db), 0);
+    await post(db, "ada", "seen too");
+    assert.equal(
+      await visibility.set({ endpoint, tab: "t", visible: false }),
+      true,
+    );
+    await post(db, "ada", "after the tab was hidden");
+    await fanOut(db, 100);
+    assert.equal((await materialize(db, 60_000, 100)).created, 1);
+    assert.equal(
+      (await made(db)).get(carol)?.body,
+      "ada: after the tab was hidden",
+    );
   });
 });
 
@@ -282,11 +363,10 @@ Deno.test("four dispatchers on one database: every message reaches every other s
       await until(async () => {
         const [s] = await db.query<{ ok: boolean }>(
           `select (select message_id from push_cursor) >= $1
-             and not exists (select 1 from push_pending)
              and not exists (select 1 from push_deliveries) as ok`,
           [Number(max)],
         );
-        return s.ok;
+        return s.ok && await waitingCount(db) === 0;
       }, { timeoutMs: 20_000, intervalMs: 20, what: "the queue to drain" });
       assert.deepEqual(
         Object.fromEntries(names.map((n) => [n, counted.get(n) ?? 0])),
@@ -428,7 +508,7 @@ Deno.test("the interval between notifications counts from when one was sent: a n
       await post(db, "bob", "two");
       dispatcher.wake();
       await until(
-        async () => delivered.length > 1 || await count("push_pending") === 1,
+        async () => delivered.length > 1 || await waitingCount(db) === 1,
         { intervalMs: 20, what: "bob's message to be queued" },
       );
       assert.deepEqual(delivered, ["ada: one"]);
@@ -486,21 +566,20 @@ Deno.test("a message a moderator deleted before its notification was made is not
     await db.query("delete from messages where author = 'troll'");
     assert.deepEqual(await materialize(db, 0, 100), {
       created: 0,
-      dropped: 1,
+      dropped: 0,
+      woken: 0,
       more: false,
     });
     assert.equal((await deliveries()).length, 0);
-    // A deleted mention among others: counted, not quoted, not urgent.
+    // A deleted mention among others: not quoted, not counted, not urgent
+    // (the summary is read from the messages, where it is gone).
     await post(db, "ada", "hi");
     await post(db, "troll", "@carol something nasty");
     await fanOut(db, 100);
     await db.query("delete from messages where author = 'troll'");
     assert.equal((await materialize(db, 0, 100)).created, 1);
     const [made] = await deliveries();
-    assert.equal(
-      (JSON.parse(made.payload) as PushPayload).body,
-      "2 new messages from ada, troll",
-    );
+    assert.equal((JSON.parse(made.payload) as PushPayload).body, "ada: hi");
     assert.equal(made.urgency, "normal");
   });
 });

@@ -9,6 +9,7 @@ import {
   isUnavailableError,
 } from "../../db/database.ts";
 import { validateAuthor } from "../../protocol/message.ts";
+import { nameKey } from "../../protocol/names.ts";
 import type { Validated } from "../../protocol/validated.ts";
 import { type EndpointPolicy, endpointRefusal } from "./endpoint.ts";
 
@@ -201,13 +202,21 @@ export function createPushSubscriptionStore(
       guardDatabase(async () => {
         // xmax is 0 on a row this statement inserted, set on one it updated.
         const [row] = await db.query<{ created: boolean }>(
-          `insert into push_subscriptions (endpoint, p256dh, auth, name)
-           values ($1, $2, $3, $4)
+          `insert into push_subscriptions
+             (endpoint, p256dh, auth, name, name_key)
+           values ($1, $2, $3, $4, $5)
            on conflict (endpoint) do update
              set p256dh = excluded.p256dh, auth = excluded.auth,
-                 name = excluded.name, updated_at = now()
+                 name = excluded.name, name_key = excluded.name_key,
+                 updated_at = now()
            returning (xmax = 0) as created`,
-          [input.endpoint, input.p256dh, input.auth, input.name],
+          [
+            input.endpoint,
+            input.p256dh,
+            input.auth,
+            input.name,
+            nameKey(input.name),
+          ],
         );
         return { created: row.created };
       }),

@@ -67,6 +67,20 @@ export interface VisibilityStore {
   prune(): Promise<number>;
 }
 
+// CTEs that move the subscription of endpoint $1 past every message there
+// is and drop its mentions up to there (s: its id). One statement: a mention
+// recorded meanwhile for a later message stays. `also` sets more columns.
+const seen = (also = "") => `
+  s as (
+    update push_subscriptions set ${also}
+      notified_through = greatest(notified_through,
+        (select coalesce(max(id), 0) from messages))
+    where endpoint = $1
+    returning id, notified_through),
+  spent as (
+    delete from push_mentions pm using s
+    where pm.subscription_id = s.id and pm.message_id <= s.notified_through)`;
+
 /** A VisibilityStore over `db`; `ttlMs` is injectable for tests. */
 export function createVisibilityStore(
   db: Database,
@@ -75,20 +89,26 @@ export function createVisibilityStore(
   return {
     set: ({ endpoint, tab, visible }) =>
       guardDatabase(async () => {
+        // Either way the tab has shown the room until now: the messages
+        // there are seen, so the subscriber's cursor moves past them (see
+        // queue.ts) and they are never notified.
         if (visible) {
-          const rows = await db.query(
-            `insert into push_visibility (subscription_id, tab, expires_at)
-             select id, $2, now() + make_interval(secs => $3)
-             from push_subscriptions where endpoint = $1
-             on conflict (subscription_id, tab)
-               do update set expires_at = excluded.expires_at
-             returning subscription_id`,
+          const [row] = await db.query<{ found: boolean }>(
+            `with ${seen()},
+             shown as (
+               insert into push_visibility (subscription_id, tab, expires_at)
+               select id, $2, now() + make_interval(secs => $3) from s
+               on conflict (subscription_id, tab)
+                 do update set expires_at = excluded.expires_at
+             )
+             select exists (select 1 from s) as found`,
             [endpoint, tab, ttlMs / 1000],
           );
-          return rows.length > 0;
+          return row.found;
         }
+        // Hidden: what held the subscriber back while looking ends too.
         const [row] = await db.query<{ found: boolean }>(
-          `with s as (select id from push_subscriptions where endpoint = $1),
+          `with ${seen("quiet_from = null,")},
            gone as (
              delete from push_visibility v using s
              where v.subscription_id = s.id and v.tab = $2
