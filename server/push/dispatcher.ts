@@ -80,8 +80,15 @@ export const CATCH_UP_START_WAIT_MS = 30_000;
 // messages each instance runs a few fan-outs a second, not hundreds.
 const AGAIN_MS = 100;
 
-interface Worker {
+/** How long a new message's wake-up waits before a fan-out round, so that a busy room runs one round for many messages, not one each (a notification is no worse for 100 ms). */
+export const MESSAGE_WAKE_DELAY_MS = 100;
+
+/** A loop that runs its step when woken, or when the step asks to run again. */
+export interface Worker {
+  /** Runs a round now (or right after the one running). */
   wake(): void;
+  /** Runs a round within `ms` (or right after the one running); wakes in between join it. */
+  wakeSoon(ms: number): void;
   /** Lets a running round finish, runs a fresh one and waits for it. */
   catchUp(): Promise<void>;
   close(): Promise<void>;
@@ -91,12 +98,14 @@ interface Worker {
  * Runs `step` when woken or when its last result (ms until the next run, or
  * null for idle) says so; wakes during a run coalesce into one more run.
  */
-function createWorker(
+export function createWorker(
   step: () => Promise<number | null>,
   idleMs: number,
   onError: (error: unknown) => void,
 ): Worker {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // When the timer fires (Infinity: no timer).
+  let dueAt = Infinity;
   let running: Promise<void> | null = null;
   let again = false;
   let closed = false;
@@ -104,7 +113,10 @@ function createWorker(
 
   const schedule = (ms: number) => {
     clearTimeout(timer);
-    if (!closed) timer = setTimeout(wake, ms);
+    dueAt = Infinity;
+    if (closed) return;
+    dueAt = Date.now() + ms;
+    timer = setTimeout(wake, ms);
   };
   const run = async () => {
     let next: number | null;
@@ -130,12 +142,21 @@ function createWorker(
       return;
     }
     clearTimeout(timer);
+    dueAt = Infinity;
     running = run().finally(() => {
       running = null;
     });
   }
   return {
     wake,
+    wakeSoon(ms) {
+      if (closed) return;
+      if (running !== null) {
+        again = true;
+        return;
+      }
+      if (dueAt > Date.now() + ms) schedule(ms);
+    },
     async catchUp() {
       // A round already running may have read the queue before the work
       // the caller cares about: wait for it, then run one of our own.
@@ -309,7 +330,7 @@ export function createPushDispatcher(
       sending.wake();
     },
     wake() {
-      if (started) queue.wake();
+      if (started) queue.wakeSoon(MESSAGE_WAKE_DELAY_MS);
     },
     async catchUp() {
       if (!started) return;
