@@ -1,9 +1,13 @@
 import { PRESENCE_CHANNEL } from "../../db/channels.ts";
 import type { Database } from "../../db/database.ts";
-import type { Hub } from "./hub.ts";
+import { type Hub, MAX_PRESENCE_NAMES } from "./hub.ts";
+import type { PresentName } from "./stream_names.ts";
 import { createLogger, describeError } from "../observe/logger.ts";
 
-/** Keeps this instance's stream count in Postgres and the room's total in the hub. */
+/**
+ * Keeps this instance's stream count and stream names in Postgres and the
+ * room's total and names in the hub.
+ */
 export interface Presence {
   /** Handler for PRESENCE_CHANNEL notifications (wired to the listener). */
   onNotify(): void;
@@ -56,12 +60,61 @@ export function createPresence(options: PresenceOptions): Presence {
       [instanceId, staleMs / 1000],
     );
     hub.setRemoteOnline(Number(row.total));
+    // The first names by key: with this instance's own, the first
+    // MAX_PRESENCE_NAMES of the union are among them.
+    const names = await db.query<{ name_key: string; name: string }>(
+      `select distinct on (n.name_key) n.name_key, n.name
+       from presence_names n join presence p using (instance_id)
+       where n.instance_id <> $1
+         and p.updated_at > now() - make_interval(secs => $2)
+       order by n.name_key, n.name
+       limit $3`,
+      [instanceId, staleMs / 1000, MAX_PRESENCE_NAMES],
+    );
+    hub.setRemoteNames(
+      names.map((r): PresentName => ({ key: r.name_key, name: r.name })),
+    );
+  };
+
+  // Only names that came or went since the last tick: a name's further tabs
+  // cost nothing. Put back when the write fails, to be tried next tick.
+  const writeNames = async () => {
+    const changes = hub.names.takeChanges();
+    if (changes.size === 0) return false;
+    const gone: string[] = [];
+    const keys: string[] = [];
+    const shown: string[] = [];
+    for (const [key, name] of changes) {
+      if (name === null) {
+        gone.push(key);
+      } else {
+        keys.push(key);
+        shown.push(name);
+      }
+    }
+    try {
+      await db.query(
+        `with gone as (
+           delete from presence_names
+           where instance_id = $1 and name_key = any($2::text[])
+         )
+         insert into presence_names (instance_id, name_key, name)
+         select $1, k, n from unnest($3::text[], $4::text[]) as t(k, n)
+         on conflict (instance_id, name_key) do update set name = excluded.name`,
+        [instanceId, gone, keys, shown],
+      );
+    } catch (error) {
+      hub.names.markChanged(changes.keys());
+      throw error;
+    }
+    return true;
   };
 
   const tick = async () => {
     const count = hub.size;
     const now = Date.now();
-    if (count !== written || now - writtenAt >= refreshMs) {
+    const namesChanged = await writeNames();
+    if (namesChanged || count !== written || now - writtenAt >= refreshMs) {
       // Upsert and NOTIFY in one statement: others recount when it commits.
       await db.query(
         `with up as (
@@ -108,7 +161,8 @@ export function createPresence(options: PresenceOptions): Presence {
       clearTimeout(timer);
       await running;
       await db.query(
-        `with gone as (delete from presence where instance_id = $1)
+        `with gone as (delete from presence where instance_id = $1),
+         names as (delete from presence_names where instance_id = $1)
          select pg_notify($2, '')`,
         [instanceId, PRESENCE_CHANNEL],
       ).catch((error) => onError("Presence cleanup failed", error));
