@@ -75,6 +75,8 @@ export interface ChatState {
   readonly outbox: ReadonlySignal<readonly OutboxItem[]>;
   /** Open streams across the room (browsers, not tabs), or null before the first count. */
   readonly online: ReadonlySignal<number | null>;
+  /** Names streams are open under across the room (presence `names`), sorted; [] before the first count. */
+  readonly names: ReadonlySignal<readonly string[]>;
   /** Other people typing right now. */
   readonly typing: ReadonlySignal<readonly string[]>;
   /** True while older messages than the first shown may exist. */
@@ -140,8 +142,8 @@ export interface ChatState {
   setMessageExtras(render: (message: Message) => ComponentChild): void;
   /** Sets nameMark (client/pwa/name_mark.ts: its script tables load after the first paint). */
   setNameMark(mark: (author: string) => ComponentChild): void;
-  /** Records the room's online count from a presence event. */
-  setPresence(online: number): void;
+  /** Records the room's online count and who is here from a presence event. */
+  setPresence(online: number, names?: readonly string[]): void;
   /** Shows that someone is typing, for a few seconds; the reader's own name is ignored. */
   noteTyping(author: string): void;
 }
@@ -190,6 +192,7 @@ export function createChatState(
   const retryAt = signal<number | null>(null);
   const outbox = signal<readonly OutboxItem[]>(readOutbox(storage));
   const online = signal<number | null>(null);
+  const names = signal<readonly string[]>([]);
   const typing = signal<readonly string[]>([]);
   const sent = signal(read(storage, SENT_KEY));
   const nameMark = signal<(author: string) => ComponentChild>(() => null);
@@ -425,6 +428,7 @@ export function createChatState(
     retryAt,
     outbox,
     online,
+    names,
     typing,
     hasOlder,
     hasNewer,
@@ -514,8 +518,9 @@ export function createChatState(
     setNameMark(mark) {
       nameMark.value = mark;
     },
-    setPresence(count) {
+    setPresence(count, present = []) {
       online.value = count;
+      names.value = present;
     },
     noteTyping(author) {
       if (author !== name.value) setTyping(author, true);
