@@ -4,7 +4,8 @@
  * message menu (reply, react, edit, delete), reactions under each message,
  * the reply being written above the composer, jumping from a quote to its
  * original, ↑ in an empty composer to edit the last own message, and moving
- * a claimed name to another device with a one-time code.
+ * a claimed name to another device with a one-time code; who's here and
+ * @-mention suggestions (who.tsx).
  */
 // Built against client/extras/lent_preact.ts, the host's h (see there).
 import { h } from "preact";
@@ -14,6 +15,7 @@ import type { Host } from "../pwa/host.ts";
 import { readToken, storeToken, takenSentence, tokenFor } from "../names.ts";
 import { call, failure } from "../outbox.ts";
 import { lendH } from "./lent_preact.ts";
+import { startWho } from "./who.tsx";
 
 /** How long a delete waits for Undo before it is sent. */
 export const UNDO_MS = 5_000;
@@ -33,6 +35,7 @@ function storage(): Storage | null {
 export function start(host: Host): void {
   lendH(host.h);
   const { chat, signal, render } = host;
+  startWho(host, storage);
   // The message whose menu is open, whose reaction picker is open, being edited.
   const menu = signal(0);
   const picker = signal(0);
