@@ -78,7 +78,10 @@ export function startWho(host: Host, storage: () => Storage | null): void {
         {},
         token,
       );
-      if ("error" in answer || answer.status !== 201) return "";
+      // No answer (offline, a restart): this attempt fails and is retried,
+      // rather than the stream going on without the name.
+      if ("error" in answer) throw new Error(answer.error);
+      if (answer.status !== 201) return "";
       q += `&ticket=${encodeURIComponent(`${answer.body.ticket}`)}`;
     }
     return q;
