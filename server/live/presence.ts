@@ -76,11 +76,17 @@ export function createPresence(options: PresenceOptions): Presence {
     );
   };
 
-  // Only names that came or went since the last tick: a name's further tabs
-  // cost nothing. Put back when the write fails, to be tried next tick.
+  // Only names that came or went since the last write: a name's further
+  // tabs cost nothing. Written at once when the last write is a tick old,
+  // else when it is (at most one write per tick), so a name opened here
+  // reaches the other instances' next presence tick, within about a second.
+  // Writes run one after another, in order; a failed one puts its keys back.
+  let namesWrittenAt = -Infinity;
+  let namesTimer: ReturnType<typeof setTimeout> | undefined;
+  let namesRun: Promise<void> = Promise.resolve();
   const writeNames = async () => {
     const changes = hub.names.takeChanges();
-    if (changes.size === 0) return false;
+    if (changes.size === 0) return;
     const gone: string[] = [];
     const keys: string[] = [];
     const shown: string[] = [];
@@ -93,28 +99,40 @@ export function createPresence(options: PresenceOptions): Presence {
       }
     }
     try {
+      // Written and announced in one statement: others re-read on commit.
       await db.query(
         `with gone as (
            delete from presence_names
            where instance_id = $1 and name_key = any($2::text[])
+         ), added as (
+           insert into presence_names (instance_id, name_key, name)
+           select $1, k, n from unnest($3::text[], $4::text[]) as t(k, n)
+           on conflict (instance_id, name_key)
+           do update set name = excluded.name
          )
-         insert into presence_names (instance_id, name_key, name)
-         select $1, k, n from unnest($3::text[], $4::text[]) as t(k, n)
-         on conflict (instance_id, name_key) do update set name = excluded.name`,
-        [instanceId, gone, keys, shown],
+         select pg_notify($5, '')`,
+        [instanceId, gone, keys, shown, PRESENCE_CHANNEL],
       );
     } catch (error) {
       hub.names.markChanged(changes.keys());
-      throw error;
+      onError("Presence names update failed", error);
+      writeNamesSoon();
     }
-    return true;
   };
+  const writeNamesSoon = () => {
+    if (closed || namesTimer !== undefined) return;
+    namesTimer = setTimeout(() => {
+      namesTimer = undefined;
+      namesWrittenAt = Date.now();
+      namesRun = namesRun.then(writeNames);
+    }, Math.max(0, namesWrittenAt + tickMs - Date.now()));
+  };
+  hub.names.watch(writeNamesSoon);
 
   const tick = async () => {
     const count = hub.size;
     const now = Date.now();
-    const namesChanged = await writeNames();
-    if (namesChanged || count !== written || now - writtenAt >= refreshMs) {
+    if (count !== written || now - writtenAt >= refreshMs) {
       // Upsert and NOTIFY in one statement: others recount when it commits.
       await db.query(
         `with up as (
@@ -153,13 +171,19 @@ export function createPresence(options: PresenceOptions): Presence {
     },
     async start() {
       dirty = true;
+      // Names counted before the start go now; the next change goes at once.
+      clearTimeout(namesTimer);
+      namesTimer = undefined;
+      await (namesRun = namesRun.then(writeNames));
       await tick();
       schedule();
     },
     async close() {
       closed = true;
       clearTimeout(timer);
+      clearTimeout(namesTimer);
       await running;
+      await namesRun;
       await db.query(
         `with gone as (delete from presence where instance_id = $1),
          names as (delete from presence_names where instance_id = $1)

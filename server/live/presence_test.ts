@@ -3,6 +3,7 @@ import { createPgliteDatabase } from "../../db/pglite_database.ts";
 import { migrate, readMigrations } from "../../db/migrate.ts";
 import { createHub } from "./hub.ts";
 import { createPresence } from "./presence.ts";
+import { until } from "../../test/harness/wait.ts";
 
 const presenceOf = (bytes: Uint8Array) =>
   JSON.parse(new TextDecoder().decode(bytes).split("data: ")[1]);
@@ -36,6 +37,13 @@ Deno.test("presence over PGlite: names are shared through presence_names, each o
     // One of A's two streams closing changes nothing to write.
     offAda();
     assert.equal(hubA.names.takeChanges().size, 0);
+    // A name that comes later is written at once, not at the next tick
+    // (a minute away here), so other instances read it within their next.
+    hubA.names.add({ key: "carl", name: "Carl" });
+    await until(async () =>
+      (await db.query("select 1 from presence_names where name_key = 'carl'"))
+        .length === 1
+    );
     // A stops: its rows go with its presence row.
     await a.close();
     assert.deepEqual(

@@ -23,6 +23,8 @@ export interface StreamNames {
   takeChanges(): Map<string, string | null>;
   /** Puts keys back to be written again (a write that failed). */
   markChanged(keys: Iterable<string>): void;
+  /** Sets the one function told (synchronously) each time a key appears or disappears. */
+  watch(onChange: () => void): void;
 }
 
 /** Creates an empty set of counts. */
@@ -31,6 +33,7 @@ export function createStreamNames(): StreamNames {
   const names = new Map<string, string>();
   const changed = new Set<string>();
   let version = 0;
+  let onChange = () => {};
   return {
     add({ key, name }) {
       const entry = counts.get(key);
@@ -41,6 +44,7 @@ export function createStreamNames(): StreamNames {
         names.set(key, name);
         changed.add(key);
         version++;
+        onChange();
       }
       let done = false;
       return () => {
@@ -52,6 +56,7 @@ export function createStreamNames(): StreamNames {
         names.delete(key);
         changed.add(key);
         version++;
+        onChange();
       };
     },
     get version() {
@@ -66,6 +71,9 @@ export function createStreamNames(): StreamNames {
     },
     markChanged(keys) {
       for (const key of keys) changed.add(key);
+    },
+    watch(fn) {
+      onChange = fn;
     },
   };
 }

@@ -6,21 +6,28 @@ import { startTestInstance, withTestDatabase } from "../harness/fixtures.ts";
 import { openSse, type SseClient } from "../harness/sse_client.ts";
 import { withDeadline } from "../harness/wait.ts";
 
-// A's next presence tick writes the name and notifies, B's next one reads it
-// and tells its streams: two ticks of 1 s at most, plus slack.
-const SPREAD_MS = 2_500;
+// A writes a new name at once and notifies; B's next presence tick (1 s at
+// most) reads it and tells its streams. Plus slack for a loaded machine.
+const SPREAD_MS = 1_500;
+// A name that goes may wait for A's next names write (one per tick), then
+// for B's tick.
+const LEAVE_MS = 2_500;
 
 function lastNames(client: SseClient): string[] | null {
   const p = client.events.findLast((e) => e.event === "presence");
   return p === undefined ? null : JSON.parse(p.data).names;
 }
 
-async function namesBecome(client: SseClient, want: string[]): Promise<void> {
+async function namesBecome(
+  client: SseClient,
+  want: string[],
+  ms = SPREAD_MS,
+): Promise<void> {
   await withDeadline(
     client.until(() =>
       JSON.stringify(lastNames(client)) === JSON.stringify(want)
     ),
-    SPREAD_MS,
+    ms,
     `presence names ${JSON.stringify(want)} (last: ${
       JSON.stringify(lastNames(client))
     })`,
@@ -62,7 +69,7 @@ Deno.test("two instances: a named stream on A is listed on B once, and leaves wi
       );
       await ada1.close();
       await ada2.close();
-      await namesBecome(watcher, ["bob"]);
+      await namesBecome(watcher, ["bob"], LEAVE_MS);
     } finally {
       await Promise.all(open.map((s) => s.close()));
       await Promise.all([a.close(), b.close()]);
