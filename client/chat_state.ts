@@ -80,6 +80,8 @@ export interface ChatState {
   readonly outbox: ReadonlySignal<readonly OutboxItem[]>;
   /** Open streams across the room (browsers, not tabs), or null before the first count. */
   readonly online: ReadonlySignal<number | null>;
+  /** Names streams are open under across the room (presence `names`), sorted; [] before the first count. */
+  readonly names: ReadonlySignal<readonly string[]>;
   /** Other people typing right now, muted names left out. */
   readonly typing: ReadonlySignal<readonly string[]>;
   /** Names muted on this device (never sent anywhere): their messages and typing are hidden, and do not count as unread. */
@@ -153,8 +155,8 @@ export interface ChatState {
   setNameMark(mark: (author: string) => ComponentChild): void;
   /** Records the room's slow mode from a `room` event; off lets the reader send at once. */
   setSlowMode(slowMode: SlowMode | null): void;
-  /** Records the room's online count from a presence event. */
-  setPresence(online: number): void;
+  /** Records the room's online count and who is here from a presence event. */
+  setPresence(online: number, names?: readonly string[]): void;
   /** Shows that someone is typing, for a few seconds; the reader's own name is ignored. */
   noteTyping(author: string): void;
   /** Hides a name's messages and typing on this device and remembers it ("Ada" and "ada" are one name). */
@@ -217,6 +219,7 @@ export function createChatState(
   const retryAt = signal<number | null>(null);
   const outbox = signal<readonly OutboxItem[]>(readOutbox(storage));
   const online = signal<number | null>(null);
+  const names = signal<readonly string[]>([]);
   const typing = signal<readonly string[]>([]);
   const muted = signal<readonly string[]>(readMuted(storage));
   const isMuted = (author: string) =>
@@ -476,6 +479,7 @@ export function createChatState(
     retryAt,
     outbox,
     online,
+    names,
     typing,
     hasOlder,
     hasNewer,
@@ -581,8 +585,9 @@ export function createChatState(
       slowMode.value = value;
       if (!value) sendAt.value = 0;
     },
-    setPresence(count) {
+    setPresence(count, present = []) {
       online.value = count;
+      names.value = present;
     },
     noteTyping(author) {
       if (author !== name.value) setTyping(author, true);

@@ -373,6 +373,9 @@ Deno.test("presence, offline and the reconnect time are recorded", () => {
   assert.equal(state.online.value, null);
   state.setPresence(3);
   assert.equal(state.online.value, 3);
+  assert.deepEqual(state.names.value, []);
+  state.setPresence(4, ["Ada", "bob"]);
+  assert.deepEqual(state.names.value, ["Ada", "bob"]);
   state.setStatus("offline");
   assert.equal(state.status.value, "offline");
   state.setStatus("reconnecting", 1234);

@@ -15,6 +15,8 @@ export type ConnectionStatus = "connecting" | "live" | "reconnecting";
 export interface EventStreamHandle {
   /** Skips a waiting backoff, e.g. when the browser says it is back online. */
   retryNow(): void;
+  /** Ends the connection and opens a new one at once (the URL's name changed). */
+  restart(): void;
   /** Stops the stream and any pending reconnect for good. */
   close(): void;
 }
@@ -54,6 +56,7 @@ export function connectEventStream(
   let failures = 0;
   let closed = false;
   let waiting = false;
+  let again = false;
   let ctl: AbortController;
   // One timer serves both waits, which never overlap: the watchdog while
   // connected, the backoff while waiting to reconnect.
@@ -112,6 +115,10 @@ export function connectEventStream(
       // Network error, HTTP error or the watchdog: all mean reconnect.
     }
     if (closed) return;
+    if (again) {
+      again = false;
+      return open();
+    }
     // Doubling with jitter in [half, full] so that thousands of clients
     // dropped at once by a restart do not come back in lockstep.
     const delay = Math.round(
@@ -129,6 +136,13 @@ export function connectEventStream(
       if (closed || !waiting) return;
       failures = 0;
       void open();
+    },
+    restart() {
+      if (closed) return;
+      failures = 0;
+      if (waiting) return void open();
+      again = true;
+      ctl.abort();
     },
     close() {
       closed = true;

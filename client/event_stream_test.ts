@@ -243,3 +243,29 @@ Deno.test("the stream is fetched at low priority, so it never holds the page's l
   handle.close();
   assert.equal(inits[0]?.priority, "low");
 });
+
+Deno.test("restart ends a live stream and opens the next at once, resuming, without a reconnecting status", async () => {
+  const { handle, latest, requests, statuses, live } = setup();
+  await tick();
+  latest().write(`id: 7\ndata: ${MESSAGE}\n\n`);
+  await tick();
+  handle.restart();
+  await tick();
+  await tick();
+  assert.equal(requests.length, 2);
+  assert.equal(requests[0].signal.aborted, true);
+  assert.equal(latest().url, "/stream?since=7");
+  assert.ok(statuses.every(([s]) => s === "live"), JSON.stringify(statuses));
+  // While waiting to reconnect, restart skips the wait.
+  latest().end();
+  await tick();
+  const [retry] = live().filter((t) => t.ms < DEFAULT_HEARTBEAT_MS);
+  handle.restart();
+  await tick();
+  assert.equal(retry.cancelled, true);
+  assert.equal(requests.length, 3);
+  handle.close();
+  handle.restart();
+  await tick();
+  assert.equal(requests.length, 3);
+});

@@ -22,7 +22,7 @@ import {
   type EventStreamHandle,
 } from "./event_stream.ts";
 import { isMessage } from "./message_shape.ts";
-import type { PwaModule } from "./pwa/host.ts";
+import type { PwaModule, StreamLink } from "./pwa/host.ts";
 import { joinTabs } from "./tab_leader.ts";
 import "./styles.css";
 
@@ -34,9 +34,15 @@ render(<App />, document.getElementById("app")!);
 // The installed-app side (offline copy, install, notifications) comes in its
 // own chunk, sharing this bundle's Preact, signals and state.
 // So do the message menu, edits, reactions, replies and moving a name.
+// The extras chunk puts the reader's name on the stream (a ticket fetched
+// per connect) through `link`.
+const link: StreamLink = {
+  get: fetch,
+  restart: () => stream?.restart(),
+};
 for (const url of [PLAZA_PWA_CHUNK, PLAZA_EXTRAS_CHUNK]) {
   import(url).then((m: PwaModule) =>
-    m.start({ h, render, signal, effect, chat })
+    m.start({ h, render, signal, effect, chat, link })
   );
 }
 
@@ -58,7 +64,7 @@ function handle(type: string, data: string): void {
     const value: Signal = JSON.parse(data);
     latest[type] = data;
     if (type === MESSAGE_EVENT && isMessage(value)) chat.receiveMessage(value);
-    if (type === PRESENCE_EVENT) chat.setPresence(value.online);
+    if (type === PRESENCE_EVENT) chat.setPresence(value.online, value.names);
     if (type === TYPING_EVENT) chat.noteTyping(value.author);
     if (type === DELETE_EVENT) chat.removeMessage(value.id);
     if (type === EDIT_EVENT && isMessage(value)) chat.editMessage(value);
@@ -83,10 +89,14 @@ const relay = joinTabs(
   () => {
     // After what this tab already has, not after the last message shown:
     // far up in scrollback, that one is old.
-    stream = connectEventStream((type, data) => {
-      handle(type, data);
-      relay(type, data);
-    }, chat.newestId());
+    stream = connectEventStream(
+      (type, data) => {
+        handle(type, data);
+        relay(type, data);
+      },
+      chat.newestId(),
+      (url, init) => link.get(url, init),
+    );
   },
   () => {
     // The leader's stream gave its history before this tab existed.

@@ -22,7 +22,7 @@ export const EDIT_EVENT = "edit";
 export const DELETE_EVENT = "delete";
 /** A message's reactions changed; data is a ReactionEvent. */
 export const REACTION_EVENT = "reaction";
-/** How many streams the room has open; data is a PresenceEvent. */
+/** How many streams the room has open and under which names; data is a PresenceEvent. */
 export const PRESENCE_EVENT = "presence";
 /** Someone is typing; data is a TypingEvent. */
 export const TYPING_EVENT = "typing";
@@ -60,6 +60,12 @@ export interface ReactionEvent {
 /** Data of a `presence` event. */
 export interface PresenceEvent {
   online: number;
+  /**
+   * The names streams are open under anywhere (GET /stream?name=), each
+   * once, sorted case-insensitively, at most 200; streams without a name
+   * count in `online` only.
+   */
+  names: string[];
 }
 
 /** Data of a `typing` event. */

@@ -22,10 +22,17 @@ export function App() {
         <h1 class="brand">Plaza</h1>
         <StatusBadge />
         {chat.status.value === "live" && online !== null && (
-          <span class="online" data-testid="online-count">
+          // Opens who's here, which the client/extras chunk fills.
+          <button
+            type="button"
+            class="button-quiet online"
+            data-testid="online-count"
+            popovertarget="who"
+          >
             {online} online
-          </span>
+          </button>
         )}
+        <div id="who" class="who" popover="auto" />
         {name !== null && !changingName.value && (
           <button
             type="button"
@@ -62,6 +69,8 @@ export function App() {
         <TypingIndicator />
         {/* Filled by the client/extras chunk (the message replied to). */}
         <div id="replying" />
+        {/* Filled by the client/extras chunk (names to mention). */}
+        <div id="mention-box" />
         {taken && (
           <p class="form-error" role="alert" data-testid="name-taken">
             {takenSentence(taken)} {taken.suggestion && (

@@ -4,8 +4,9 @@
  * message menu (reply, react, edit, delete), reactions under each message,
  * the reply being written above the composer, jumping from a quote to its
  * original, ↑ in an empty composer to edit the last own message, moving
- * a claimed name to another device with a one-time code, and muting and
- * reporting (moderation.tsx).
+ * a claimed name to another device with a one-time code, muting and
+ * reporting (moderation.tsx), and who's here and @-mention suggestions
+ * (who.tsx).
  */
 // Built against client/extras/lent_preact.ts, the host's h (see there).
 import { h } from "preact";
@@ -16,6 +17,7 @@ import { readToken, storeToken, takenSentence, tokenFor } from "../names.ts";
 import { call, failure } from "../outbox.ts";
 import { lendH } from "./lent_preact.ts";
 import { moderation } from "./moderation.tsx";
+import { startWho } from "./who.tsx";
 
 /** How long a delete waits for Undo before it is sent. */
 export const UNDO_MS = 5_000;
@@ -35,6 +37,7 @@ function storage(): Storage | null {
 export function start(host: Host): void {
   lendH(host.h);
   const { chat, signal, render } = host;
+  startWho(host, storage);
   // The message whose menu is open, whose reaction picker is open, being edited.
   const menu = signal(0);
   const picker = signal(0);

@@ -14,6 +14,16 @@ export interface Host {
   signal: typeof signal;
   effect: typeof effect;
   chat: ChatState;
+  /** This tab's stream, when it holds one (the leader tab). */
+  link: StreamLink;
+}
+
+/** How the lazy chunk shapes this tab's stream: its fetch, and a reconnect now. */
+export interface StreamLink {
+  /** Opens a stream URL (the chunk adds `name` and `ticket`). */
+  get: (url: string, init: RequestInit) => Promise<Response>;
+  /** Reconnects at once, e.g. after the name changed. */
+  restart(): void;
 }
 
 /** The chunk's module: main.tsx calls start once it has loaded. */

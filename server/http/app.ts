@@ -138,6 +138,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   registerAssetRoutes(app, deps.assets);
   registerStreamRoutes(app, {
     hub,
+    names,
     changes,
     limits,
     metrics,

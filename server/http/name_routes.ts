@@ -1,7 +1,8 @@
 /**
  * Claimed names: POST /names (claim), POST /names/<name>/transfer and
- * POST /names/claim (move to another device), DELETE /names/<name>
- * (release). docs/api.md, "Names", is the contract.
+ * POST /names/claim (move to another device), POST
+ * /names/<name>/stream-ticket (proof for GET /stream?name=), DELETE
+ * /names/<name> (release). docs/api.md, "Names", is the contract.
  */
 import type { Context, Hono } from "hono";
 import type { AppEnv, AppLimits } from "./app_env.ts";
@@ -31,6 +32,7 @@ import {
 } from "./name_auth.ts";
 import { MAX_AUTHOR_LENGTH } from "../../protocol/limits.ts";
 import { writeBudget } from "./write_budget.ts";
+import { newStreamTicket } from "./stream_ticket.ts";
 
 /** How long a transfer code works. */
 export const TRANSFER_CODE_TTL_MS = 10 * 60_000;
@@ -174,6 +176,20 @@ export function registerNameRoutes(
         code: formatTransferCode(code),
         expiresAt: expiresAt.toISOString(),
       } satisfies TransferCode,
+      { status: 201, headers: { "Cache-Control": API_CACHE_CONTROL } },
+    );
+  });
+
+  // A short-lived proof for GET /stream?name=, which a browser opens by URL
+  // (stream_ticket.ts says why not the token itself).
+  app.post("/names/:name/stream-ticket", async (c) => {
+    const own = await ownClaim(c);
+    if (!own.ok) return own.res;
+    const banned = refuseBannedName(limits.bans, own.claim.name);
+    if (banned) return banned;
+    const { ticket, expires } = newStreamTicket(own.claim);
+    return Response.json(
+      { ticket, expiresAt: new Date(expires).toISOString() },
       { status: 201, headers: { "Cache-Control": API_CACHE_CONTROL } },
     );
   });

@@ -7,6 +7,13 @@ import { createLocalStreamSlots } from "../limits/shared_limits.ts";
 import type { Hub } from "../live/hub.ts";
 import type { ChangeFeed } from "../store/change_feed.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
+import type { NameStore } from "../store/name_store.ts";
+import { refuseBannedName } from "../limits/ban_list.ts";
+import { nameKey, validateName } from "../../protocol/names.ts";
+import type { PresentName } from "../live/stream_names.ts";
+import { bearerToken, checkClaimToken, refuseSecret } from "./name_auth.ts";
+import { checkStreamTicket } from "./stream_ticket.ts";
+import type { Context } from "hono";
 import {
   createSseStream,
   SSE_HEADERS,
@@ -23,8 +30,12 @@ export interface StreamRouteDeps {
   hub: Hub;
   /** The change log a stream replays from its resume point. */
   changes: ChangeFeed;
+  /** Claims, for a stream opened under a claimed name. */
+  names: NameStore;
   limits: Pick<
     AppLimits,
+    | "bans"
+    | "authFailures"
     | "maxStreams"
     | "streamsPerAddress"
     | "streamSlots"
@@ -38,6 +49,57 @@ export interface StreamRouteDeps {
   retryMs: number;
   heartbeatMs: number;
   streamBufferBytes: number;
+}
+
+/**
+ * The name a stream is opened under (`?name=`), checked: null when none was
+ * given, else the name as shown or the response refusing it. A claimed
+ * name needs its token (Authorization: Bearer) or a stream ticket
+ * (`&ticket=`, see stream_ticket.ts).
+ */
+async function streamName(
+  c: Context,
+  names: NameStore,
+  limits: StreamRouteDeps["limits"],
+): Promise<PresentName | null | Response> {
+  const raw = c.req.query("name");
+  if (raw === undefined) return null;
+  const name = validateName(raw);
+  if (!name.ok) return errorResponse(400, name.error);
+  const banned = refuseBannedName(limits.bans, name.value);
+  if (banned) return banned;
+  const key = nameKey(name.value);
+  const token = bearerToken(c);
+  const ticket = c.req.query("ticket");
+  let claim = await names.byKey(key);
+  // Proof for a name the cache thinks free: it may have been claimed on
+  // another instance a moment ago.
+  if (claim === null && (token !== null || ticket !== undefined)) {
+    claim = await names.byKey(key, { fresh: true });
+  }
+  if (claim === null) return { key, name: name.value };
+  const guard = {
+    failures: limits.authFailures,
+    trustProxy: limits.trustProxy,
+  };
+  if (token !== null) {
+    const refused = checkClaimToken(c, token, claim, guard);
+    if (refused) return refused;
+  } else if (ticket !== undefined) {
+    if (!checkStreamTicket(ticket, claim)) {
+      return refuseSecret(
+        c,
+        guard,
+        `That ticket does not open streams as "${claim.name}": it is wrong or expired. Get a new one from POST /names/<name>/stream-ticket.`,
+      );
+    }
+  } else {
+    return errorResponse(
+      403,
+      `"${claim.name}" is a claimed name: open the stream with a ticket (POST /names/<name>/stream-ticket) or Authorization: Bearer <token>, or without a name.`,
+    );
+  }
+  return { key, name: claim.name };
 }
 
 /** Adds GET /stream, the live event stream (see sse_stream.ts). */
@@ -70,6 +132,8 @@ export function registerStreamRoutes(
       if (!history.ok) return errorResponse(400, history.error);
       start = { history: history.value };
     }
+    const named = await streamName(c, deps.names, limits);
+    if (named instanceof Response) return named;
     // Hono answers HEAD with the GET handler and drops the body unread, which
     // would leave a subscriber open for good: send the headers alone.
     if (c.req.raw.method === "HEAD") {
@@ -96,6 +160,9 @@ export function registerStreamRoutes(
       );
     }
     metrics.streamsOpened.inc();
+    // Counted before the stream subscribes, so its first presence event
+    // lists its own name.
+    const unname = named === null ? () => {} : hub.names.add(named);
     const body = createSseStream({
       hub,
       changes: deps.changes,
@@ -107,6 +174,7 @@ export function registerStreamRoutes(
       onDrop: () => metrics.slowClientsDropped.inc(),
       onClose: () => {
         metrics.streamsClosed.inc();
+        unname();
         if (counted) slots.release(address);
       },
     });

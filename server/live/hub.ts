@@ -13,6 +13,14 @@ import {
 } from "./sse_format.ts";
 import type { Change } from "../store/change_feed.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
+import {
+  createStreamNames,
+  type PresentName,
+  type StreamNames,
+} from "./stream_names.ts";
+
+/** Most names a presence event lists (the first by key); `online` stays exact. */
+export const MAX_PRESENCE_NAMES = 200;
 
 /** One event in a batch: `id` is the change's number (for a message, its id), or 0 for events without one. */
 export interface HubEvent {
@@ -86,9 +94,14 @@ export interface Hub {
   signal(event: EventName, data: unknown): void;
   /** Records how many streams other instances hold (from Postgres). */
   setRemoteOnline(count: number): void;
+  /** Records the names other instances' streams hold (from Postgres, sorted by key). */
+  setRemoteNames(names: readonly PresentName[]): void;
+  /** The names this instance's streams were opened under. */
+  readonly names: StreamNames;
   /**
    * Tells every stream the room's total (other instances' streams plus this
-   * one's, counted live) if it changed since last told. Called about once a
+   * one's, counted live) and the names present if either changed since last
+   * told. Called about once a
    * second, which is how often presence events may go out.
    */
   refreshPresence(): void;
@@ -129,23 +142,55 @@ export function createHub(options: HubOptions): Hub {
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastId = 0;
   let remote = 0;
-  let told = -1;
   let room: { json: string; bytes: Uint8Array } | null = null;
-  let cached: { total: number; bytes: Uint8Array } = {
+  const names = createStreamNames();
+  let remoteNames: readonly PresentName[] = [];
+  let remoteVersion = 0;
+  let told = "";
+  let cached: {
+    total: number;
+    version: string;
+    text: string;
+    bytes: Uint8Array;
+  } = {
     total: -1,
+    version: "",
+    text: "",
     bytes: new Uint8Array(),
   };
+  let list: string[] = [];
+  let listVersion = "";
   const encodeSignal = (event: EventName, data: unknown) =>
     encodeText(formatEvent({ event, data: JSON.stringify(data) }));
+  // Merged and sorted only when a key came or went here or elsewhere, not
+  // for every stream that opens.
+  const presentNames = (version: string) => {
+    if (version === listVersion) return list;
+    const merged = new Map<string, string>();
+    for (const n of remoteNames) merged.set(n.key, n.name);
+    // This instance's display form wins: it is the one its streams gave.
+    for (const [key, name] of names.current()) merged.set(key, name);
+    list = [...merged.keys()].sort().slice(0, MAX_PRESENCE_NAMES).map((
+      key,
+    ) => merged.get(key)!);
+    listVersion = version;
+    return list;
+  };
   const presenceNow = () => {
     const total = remote + subscribers.size;
-    if (cached.total !== total) {
+    const version = `${names.version}/${remoteVersion}`;
+    if (cached.total !== total || cached.version !== version) {
+      const text = JSON.stringify(
+        {
+          online: total,
+          names: presentNames(version),
+        } satisfies PresenceEvent,
+      );
       cached = {
         total,
-        bytes: encodeSignal(
-          PRESENCE_EVENT,
-          { online: total } satisfies PresenceEvent,
-        ),
+        version,
+        text,
+        bytes: encodeText(formatEvent({ event: PRESENCE_EVENT, data: text })),
       };
     }
     return cached;
@@ -215,10 +260,20 @@ export function createHub(options: HubOptions): Hub {
     setRemoteOnline(count) {
       remote = count;
     },
+    setRemoteNames(list) {
+      const same = list.length === remoteNames.length &&
+        list.every((n, i) =>
+          n.key === remoteNames[i].key && n.name === remoteNames[i].name
+        );
+      if (same) return;
+      remoteNames = list;
+      remoteVersion++;
+    },
+    names,
     refreshPresence() {
       const now = presenceNow();
-      if (now.total === told) return;
-      told = now.total;
+      if (now.text === told) return;
+      told = now.text;
       queue({ id: 0, bytes: now.bytes, presence: true });
     },
     get presence() {

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { createHub, type HubBatch, type HubSubscriber } from "./hub.ts";
+import {
+  createHub,
+  type HubBatch,
+  type HubSubscriber,
+  MAX_PRESENCE_NAMES,
+} from "./hub.ts";
 import { messageChange } from "../store/change_feed.ts";
 
 const message = (id: number) =>
@@ -111,7 +116,10 @@ Deno.test("hub presence: other instances' count plus this one's streams, told on
   const hub = createHub({ heartbeatMs: 60_000 });
   const a = recorder();
   hub.subscribe(a.subscriber);
-  assert.equal(text(hub.presence), 'event: presence\ndata: {"online":1}\n\n');
+  assert.equal(
+    text(hub.presence),
+    'event: presence\ndata: {"online":1,"names":[]}\n\n',
+  );
   const told = async (refresh: () => void) => {
     const next = a.next();
     refresh();
@@ -130,9 +138,49 @@ Deno.test("hub presence: other instances' count plus this one's streams, told on
     hub.refreshPresence();
   });
   assert.deepEqual(a.batches.map((batch) => text(batch.bytes)), [
-    'event: presence\ndata: {"online":5}\n\n',
-    'event: presence\ndata: {"online":6}\n\n',
-    'event: presence\ndata: {"online":5}\n\n',
+    'event: presence\ndata: {"online":5,"names":[]}\n\n',
+    'event: presence\ndata: {"online":6,"names":[]}\n\n',
+    'event: presence\ndata: {"online":5,"names":[]}\n\n',
   ]);
+  hub.close();
+});
+
+Deno.test("hub presence names: this instance's and others', each key once, sorted by key, capped, told on change", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  const a = recorder();
+  hub.subscribe(a.subscriber);
+  const names = () => JSON.parse(text(hub.presence).split("data: ")[1]).names;
+  const offAda = hub.names.add({ key: "ada", name: "Ada" });
+  const offAda2 = hub.names.add({ key: "ada", name: "Ada" });
+  hub.setRemoteNames([
+    { key: "ada", name: "ADA" },
+    { key: "bob", name: "bob" },
+    { key: "zoë", name: "Zoë" },
+  ]);
+  hub.names.add({ key: "carl", name: "Carl" });
+  assert.deepEqual(names(), ["Ada", "bob", "Carl", "Zoë"]);
+  offAda();
+  assert.deepEqual(names(), ["Ada", "bob", "Carl", "Zoë"], "one tab left");
+  offAda2();
+  offAda2(); // twice: counted once
+  assert.deepEqual(names(), ["ADA", "bob", "Carl", "Zoë"]);
+  hub.setRemoteNames([]);
+  assert.deepEqual(names(), ["Carl"]);
+  assert.deepEqual(
+    [...hub.names.takeChanges()],
+    [["ada", null], ["carl", "Carl"]],
+  );
+  // A name change alone (same count) is told.
+  const next = a.next();
+  hub.refreshPresence();
+  await next;
+  assert.match(text(a.batches[0].bytes), /"names":\["Carl"\]/);
+  const many = Array.from({ length: MAX_PRESENCE_NAMES + 5 }, (_, i) => ({
+    key: `n${String(i).padStart(3, "0")}`,
+    name: `N${i}`,
+  }));
+  hub.setRemoteNames(many);
+  assert.equal(names().length, MAX_PRESENCE_NAMES);
+  assert.equal(names()[0], "Carl");
   hub.close();
 });

@@ -1,9 +1,13 @@
 import { PRESENCE_CHANNEL } from "../../db/channels.ts";
 import type { Database } from "../../db/database.ts";
-import type { Hub } from "./hub.ts";
+import { type Hub, MAX_PRESENCE_NAMES } from "./hub.ts";
+import type { PresentName } from "./stream_names.ts";
 import { createLogger, describeError } from "../observe/logger.ts";
 
-/** Keeps this instance's stream count in Postgres and the room's total in the hub. */
+/**
+ * Keeps this instance's stream count and stream names in Postgres and the
+ * room's total and names in the hub.
+ */
 export interface Presence {
   /** Handler for PRESENCE_CHANNEL notifications (wired to the listener). */
   onNotify(): void;
@@ -56,7 +60,74 @@ export function createPresence(options: PresenceOptions): Presence {
       [instanceId, staleMs / 1000],
     );
     hub.setRemoteOnline(Number(row.total));
+    // The first names by key: with this instance's own, the first
+    // MAX_PRESENCE_NAMES of the union are among them.
+    const names = await db.query<{ name_key: string; name: string }>(
+      `select distinct on (n.name_key) n.name_key, n.name
+       from presence_names n join presence p using (instance_id)
+       where n.instance_id <> $1
+         and p.updated_at > now() - make_interval(secs => $2)
+       order by n.name_key, n.name
+       limit $3`,
+      [instanceId, staleMs / 1000, MAX_PRESENCE_NAMES],
+    );
+    hub.setRemoteNames(
+      names.map((r): PresentName => ({ key: r.name_key, name: r.name })),
+    );
   };
+
+  // Only names that came or went since the last write: a name's further
+  // tabs cost nothing. Written at once when the last write is a tick old,
+  // else when it is (at most one write per tick), so a name opened here
+  // reaches the other instances' next presence tick, within about a second.
+  // Writes run one after another, in order; a failed one puts its keys back.
+  let namesWrittenAt = -Infinity;
+  let namesTimer: ReturnType<typeof setTimeout> | undefined;
+  let namesRun: Promise<void> = Promise.resolve();
+  const writeNames = async () => {
+    const changes = hub.names.takeChanges();
+    if (changes.size === 0) return;
+    const gone: string[] = [];
+    const keys: string[] = [];
+    const shown: string[] = [];
+    for (const [key, name] of changes) {
+      if (name === null) {
+        gone.push(key);
+      } else {
+        keys.push(key);
+        shown.push(name);
+      }
+    }
+    try {
+      // Written and announced in one statement: others re-read on commit.
+      await db.query(
+        `with gone as (
+           delete from presence_names
+           where instance_id = $1 and name_key = any($2::text[])
+         ), added as (
+           insert into presence_names (instance_id, name_key, name)
+           select $1, k, n from unnest($3::text[], $4::text[]) as t(k, n)
+           on conflict (instance_id, name_key)
+           do update set name = excluded.name
+         )
+         select pg_notify($5, '')`,
+        [instanceId, gone, keys, shown, PRESENCE_CHANNEL],
+      );
+    } catch (error) {
+      hub.names.markChanged(changes.keys());
+      onError("Presence names update failed", error);
+      writeNamesSoon();
+    }
+  };
+  const writeNamesSoon = () => {
+    if (closed || namesTimer !== undefined) return;
+    namesTimer = setTimeout(() => {
+      namesTimer = undefined;
+      namesWrittenAt = Date.now();
+      namesRun = namesRun.then(writeNames);
+    }, Math.max(0, namesWrittenAt + tickMs - Date.now()));
+  };
+  hub.names.watch(writeNamesSoon);
 
   const tick = async () => {
     const count = hub.size;
@@ -100,15 +171,22 @@ export function createPresence(options: PresenceOptions): Presence {
     },
     async start() {
       dirty = true;
+      // Names counted before the start go now; the next change goes at once.
+      clearTimeout(namesTimer);
+      namesTimer = undefined;
+      await (namesRun = namesRun.then(writeNames));
       await tick();
       schedule();
     },
     async close() {
       closed = true;
       clearTimeout(timer);
+      clearTimeout(namesTimer);
       await running;
+      await namesRun;
       await db.query(
-        `with gone as (delete from presence where instance_id = $1)
+        `with gone as (delete from presence where instance_id = $1),
+         names as (delete from presence_names where instance_id = $1)
          select pg_notify($2, '')`,
         [instanceId, PRESENCE_CHANNEL],
       ).catch((error) => onError("Presence cleanup failed", error));
