@@ -10,6 +10,8 @@ export type AppEnv = { Variables: { requestId: string } };
 export interface AppLimits {
   post: AddressLimiter;
   typing: AddressLimiter;
+  /** Searches per client address; a per-instance bucket of SEARCH_BURST (search_routes.ts) when absent. */
+  search?: AddressLimiter;
   /** Wrong ADMIN_TOKEN / METRICS_TOKEN attempts per address (see admin_auth.ts). */
   authFailures: RateLimiter;
   streamsPerAddress: number;

@@ -3,7 +3,7 @@ import type { AppEnv, AppLimits } from "./app_env.ts";
 import { errorResponse } from "./http_error.ts";
 import { postMessage } from "./post_message.ts";
 import { parseId, parseIntParam } from "./request_params.ts";
-import { searchAnswer } from "./search_routes.ts";
+import { defaultSearchLimiter, searchAnswer } from "./search_routes.ts";
 import { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 import type { MessageStore } from "../store/message_store.ts";
 import type { NameStore } from "../store/name_store.ts";
@@ -17,7 +17,10 @@ export interface MessageRouteDeps {
   search: MessageSearch;
   /** Claimed names: a post under one needs its token. */
   names: NameStore;
-  limits: Pick<AppLimits, "post" | "trustProxy" | "authFailures" | "bans">;
+  limits: Pick<
+    AppLimits,
+    "post" | "trustProxy" | "authFailures" | "bans" | "search"
+  >;
   /** True once the instance is shutting down (see readFields). */
   stopping: () => boolean;
   metrics: Pick<
@@ -32,6 +35,12 @@ export function registerMessageRoutes(
   deps: MessageRouteDeps,
 ): void {
   const { store } = deps;
+  const searching = {
+    search: deps.search,
+    limiter: deps.limits.search ?? defaultSearchLimiter(),
+    trustProxy: deps.limits.trustProxy,
+    metrics: deps.metrics,
+  };
   app.get("/messages", async (c) => {
     const limit = parseIntParam(
       c.req.query("limit"),
@@ -44,9 +53,7 @@ export function registerMessageRoutes(
     const beforeRaw = c.req.query("before");
     const afterRaw = c.req.query("after");
     const q = c.req.query("q");
-    if (q !== undefined) {
-      return searchAnswer(deps.search, q, beforeRaw, afterRaw, limit.value);
-    }
+    if (q !== undefined) return searchAnswer(c, searching, q, limit.value);
     if (beforeRaw !== undefined && afterRaw !== undefined) {
       return errorResponse(400, 'Give "before" or "after", not both.');
     }

@@ -7,11 +7,16 @@ import { createPgliteDatabase } from "../../db/pglite_database.ts";
 import { createPostgresDatabase } from "../../db/postgres_database.ts";
 import type { Message } from "../../protocol/message.ts";
 import { createHub } from "../live/hub.ts";
-import { testAppDependencies } from "../../test/harness/app_deps.ts";
+import {
+  testAppDependencies,
+  testLimits,
+} from "../../test/harness/app_deps.ts";
+import { createRateLimiter } from "../limits/rate_limiter.ts";
+import type { AppLimits } from "./app_env.ts";
 import { expectError, json } from "../../test/harness/app_requests.ts";
 import { withTestDatabase } from "../../test/harness/fixtures.ts";
 import { createApp } from "./app.ts";
-import { MAX_SEARCH_LENGTH } from "./search_routes.ts";
+import { MAX_SEARCH_LENGTH, SEARCH_BURST } from "./search_routes.ts";
 
 interface Room {
   db: Database;
@@ -21,11 +26,20 @@ interface Room {
   texts(query: string): Promise<string[]>;
 }
 
-async function withRoom(db: Database, fn: (room: Room) => Promise<void>) {
+// Searches without a limit, unless a test gives one.
+const unlimited = createRateLimiter({ capacity: 1e6, perSecond: 1e6 });
+
+async function withRoom(
+  db: Database,
+  fn: (room: Room) => Promise<void>,
+  limits: Partial<AppLimits> = { search: unlimited },
+) {
   const hub = createHub({ heartbeatMs: 60_000 });
   try {
     await migrate(db, await readMigrations());
-    const app = createApp(testAppDependencies(db, hub));
+    const app = createApp(
+      testAppDependencies(db, hub, { limits: testLimits(limits) }),
+    );
     const search = (query: string) =>
       Promise.resolve(app.request(`/messages?${query}`));
     await fn({
@@ -52,8 +66,11 @@ async function withRoom(db: Database, fn: (room: Room) => Promise<void>) {
   }
 }
 
-const onPostgres = (fn: (room: Room) => Promise<void>) =>
-  withTestDatabase((url) => withRoom(createPostgresDatabase(url), fn));
+const onPostgres = (
+  fn: (room: Room) => Promise<void>,
+  limits?: Partial<AppLimits>,
+) =>
+  withTestDatabase((url) => withRoom(createPostgresDatabase(url), fn, limits));
 const onPglite = async (fn: (room: Room) => Promise<void>) =>
   withRoom(await createPgliteDatabase(null), fn);
 
@@ -218,4 +235,20 @@ Deno.test("GET /messages?q=: a deleted message is never found, an edited one by 
     assert.deepEqual(await room.texts("plans"), []);
     assert.deepEqual(await room.texts("idea"), ["open ideas"]);
   });
+});
+
+Deno.test("GET /messages?q=: searches per address have a bucket of their own (burst, then 429 with Retry-After); refused queries spend nothing", async () => {
+  await onPostgres(async (room) => {
+    for (let i = 0; i < 5; i++) {
+      await expectError(await room.search("q="), 400, /empty/);
+    }
+    for (let i = 0; i < SEARCH_BURST; i++) {
+      assert.equal((await room.search("q=word")).status, 200, `search ${i}`);
+    }
+    const res = await room.search("q=word");
+    assert.equal(res.headers.get("retry-after"), "1");
+    await expectError(res, 429, /Too many searches/);
+    // Scrollback is not counted.
+    assert.equal((await room.search("limit=1")).status, 200);
+  }, {});
 });
