@@ -30,6 +30,7 @@ export type Route =
   | "POST /messages"
   | "POST /typing"
   | "GET /messages"
+  | "GET /messages?q="
   | "GET /messages/:id"
   | "GET /stream"
   | "GET /healthz"
