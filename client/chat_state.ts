@@ -130,6 +130,12 @@ export interface ChatState {
   loadNewer(): Promise<void>;
   /** Fetches the newest page: far up it replaces the list, otherwise it joins it (a tab whose history no stream gave). */
   loadLatest(): Promise<void>;
+  /**
+   * Shows a stretch of history fetched around a message (a search result)
+   * in place of the list, the reader away from the end; `older` says whether
+   * messages before it exist. Scrollback fills in either side.
+   */
+  showAround(list: readonly Message[], older: boolean): void;
   /** Records whether the reader sees the end (at the bottom, tab visible); while not, new messages count as unread. */
   setFollowing(following: boolean): void;
   /** Sets and persists the name; returns why it was refused (and nothing changed), if it was. */
@@ -536,6 +542,15 @@ export function createChatState(
     loadOlder,
     loadNewer,
     loadLatest,
+    showAround(list, older) {
+      if (!list[0]) return;
+      saved.value = false;
+      // As far up as the stretch begins: replays of older ids are not kept.
+      floor = list[0].id - 1;
+      hasOlder.value = older;
+      following = false;
+      catchUp([...list]);
+    },
     setFollowing,
     setName,
     setStatus,

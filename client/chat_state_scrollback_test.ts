@@ -266,3 +266,35 @@ Deno.test("loadLatest at start joins the messages that arrived meanwhile", async
   await state.loadLatest();
   assert.deepEqual(shown(state), range(71, 121));
 });
+
+Deno.test("showAround puts a fetched stretch in place of the list, away from the end; scrollback fills both sides, and at the end live messages join again", async () => {
+  const server = fakeServer(range(1, 1000));
+  const state = createChatState(null, server.fetch);
+  live(state, 951, 1000);
+  state.showAround(range(400, 450).map(message), true);
+  assert.deepEqual(shown(state), range(400, 450));
+  assert.equal(state.hasOlder.value, true);
+  assert.equal(state.hasNewer.value, true);
+  // Live messages wait for the reader to come back down.
+  live(state, 1001, 1001);
+  assert.deepEqual(shown(state), range(400, 450));
+  assert.equal(state.unread.value, 1);
+  // A late replay from before the stretch stays out.
+  state.receiveMessage(message(10));
+  await state.loadOlder();
+  assert.equal(shown(state)[0], 400 - PAGE_SIZE);
+  server.ids.push(1001);
+  await state.loadNewer();
+  assert.equal(shown(state).at(-1), 450 + GAP_PAGE);
+
+  // A stretch that reaches the newest: nothing is missing after it.
+  state.showAround(range(990, 1001).map(message), false);
+  assert.equal(state.hasNewer.value, false);
+  assert.equal(state.hasOlder.value, false);
+  state.setFollowing(true);
+  live(state, 1002, 1002);
+  assert.equal(shown(state).at(-1), 1002);
+  // Nothing to show changes nothing.
+  state.showAround([], true);
+  assert.equal(shown(state).length, 13);
+});

@@ -55,6 +55,8 @@ export interface BuildResult extends BuildManifest {
   pwa: AssetInfo;
   /** The second such chunk (client/extras: message menu, edit, delete, reactions, replies, moving a name). */
   extras: AssetInfo;
+  /** The search panel (client/search), loaded when the Search button is first pressed. */
+  search: AssetInfo;
   /** The service worker, /sw.js. */
   sw: AssetInfo;
   /** Name of the service worker's cache, derived from every shell file's hash. */
@@ -66,6 +68,7 @@ const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY = "client/main.tsx";
 const PWA_ENTRY = "client/pwa/pwa.ts";
 const EXTRAS_ENTRY = "client/extras/extras.tsx";
+const SEARCH_ENTRY = "client/search/search.tsx";
 const SW_ENTRY = "client/sw/sw.ts";
 /** Zopfli iterations for the gzip copies: 15 (its default) gets within 0.1 % of 50 in half the time. */
 const ZOPFLI_ITERATIONS = 15;
@@ -270,6 +273,7 @@ export async function buildClient(
   let cssPath: string | undefined;
   let pwaPath: string | undefined;
   let extrasPath: string | undefined;
+  let searchPath: string | undefined;
   const swPath = join(outDir, "sw.js");
   let cacheName = "";
   try {
@@ -289,7 +293,7 @@ export async function buildClient(
     // bundles on its own (no splitting): they share nothing worth a third file.
     const pwa = await esbuild.build({
       ...common,
-      entryPoints: [PWA_ENTRY, EXTRAS_ENTRY],
+      entryPoints: [PWA_ENTRY, EXTRAS_ENTRY, SEARCH_ENTRY],
       format: "esm",
       // As the main bundle's, calling the h the host lends.
       jsx: "transform",
@@ -302,6 +306,7 @@ export async function buildClient(
     for (const [out, meta] of Object.entries(pwa.metafile.outputs)) {
       if (meta.entryPoint === PWA_ENTRY) pwaPath = resolve(root, out);
       if (meta.entryPoint === EXTRAS_ENTRY) extrasPath = resolve(root, out);
+      if (meta.entryPoint === SEARCH_ENTRY) searchPath = resolve(root, out);
       const shared = Object.keys(meta.inputs).filter((i) =>
         NOT_IN_PWA_CHUNK.test(i)
       );
@@ -313,9 +318,12 @@ export async function buildClient(
         );
       }
     }
-    if (pwaPath === undefined || extrasPath === undefined) {
+    if (
+      pwaPath === undefined || extrasPath === undefined ||
+      searchPath === undefined
+    ) {
       throw new Error(
-        `esbuild produced no bundle for ${PWA_ENTRY} or ${EXTRAS_ENTRY}`,
+        `esbuild produced no bundle for ${PWA_ENTRY}, ${EXTRAS_ENTRY} or ${SEARCH_ENTRY}`,
       );
     }
     for (const file of pwa.outputFiles) written.set(file.path, file.contents);
@@ -335,9 +343,10 @@ export async function buildClient(
       define: {
         PLAZA_PWA_CHUNK: JSON.stringify(url(pwaPath)),
         PLAZA_EXTRAS_CHUNK: JSON.stringify(url(extrasPath)),
+        PLAZA_SEARCH_CHUNK: JSON.stringify(url(searchPath)),
       },
       // Loaded by URL at run time, not bundled.
-      external: [url(pwaPath), url(extrasPath)],
+      external: [url(pwaPath), url(extrasPath), url(searchPath)],
     });
     for (const [out, meta] of Object.entries(main.metafile.outputs)) {
       if (meta.entryPoint === ENTRY) {
@@ -507,6 +516,7 @@ export async function buildClient(
     css: asset(cssPath!),
     pwa: asset(pwaPath!),
     extras: asset(extrasPath!),
+    search: asset(searchPath!),
     sw: asset(swPath),
     cacheName,
     durationMs: Math.round(performance.now() - started),
@@ -524,7 +534,8 @@ export function formatSummary(result: BuildResult, outDir: string): string {
       kb(a.bytes)
     })`;
   return `client built in ${result.durationMs} ms -> ${outDir}: ` +
-    [result.js, result.css, result.pwa, result.extras, result.sw].map(size)
+    [result.js, result.css, result.pwa, result.extras, result.search, result.sw]
+      .map(size)
       .join(", ");
 }
 

@@ -91,6 +91,9 @@ Deno.test("buildClient writes hashed assets that index.html links without inline
     // The main bundle loads the chunk by its hashed URL.
     const mainJs = await Deno.readTextFile(join(outDir, result.js.path));
     assert.ok(mainJs.includes(`"/${result.pwa.path}"`));
+    // And the search panel's, which it loads only when asked.
+    assert.match(result.search.path, /^assets\/search-[A-Z0-9]+\.js$/);
+    assert.ok(mainJs.includes(`"/${result.search.path}"`));
     const pwaJs = await Deno.readTextFile(join(outDir, result.pwa.path));
     assert.doesNotMatch(pwaJs, /preact|import\s*[{*]/, "no second Preact");
 
@@ -275,6 +278,11 @@ Deno.test("the client/pwa chunk may not bundle its own copy of the chat state or
     await Deno.writeTextFile(
       join(root, "client/extras/extras.tsx"),
       "export const start = () => {};\n",
+    );
+    await Deno.mkdir(join(root, "client/search"), { recursive: true });
+    await Deno.writeTextFile(
+      join(root, "client/search/search.tsx"),
+      "export const open = () => {};\n",
     );
     await Deno.writeTextFile(
       join(root, "client/chat_state.ts"),

@@ -1,5 +1,5 @@
-import { h } from "preact";
-import { useSignal } from "@preact/signals";
+import { h, render } from "preact";
+import { effect, signal, useSignal } from "@preact/signals";
 import { chat } from "../chat_state.ts";
 import { takenSentence } from "../names.ts";
 import { Composer } from "./composer.tsx";
@@ -7,6 +7,15 @@ import { MessageList } from "./message_list.tsx";
 import { NamePrompt } from "./name_prompt.tsx";
 import { StatusBadge } from "./status_badge.tsx";
 import { TypingIndicator } from "./typing_indicator.tsx";
+import type { PageHost } from "../pwa/host.ts";
+
+/** What client/search/search.tsx exports. */
+interface SearchModule {
+  open(host: PageHost, button: HTMLElement): void;
+}
+
+/** URL of the search panel's chunk, filled in by tools/build_client.ts. */
+declare const PLAZA_SEARCH_CHUNK: string;
 
 /** The page: header, conversation, and the name form or the composer. */
 export function App() {
@@ -51,6 +60,24 @@ export function App() {
             row of its own), so their arrival moves nothing. */
         }
         <div class="tools-row">
+          <button
+            type="button"
+            class="button-quiet"
+            data-testid="search-open"
+            aria-label="Search messages"
+            title="Search messages"
+            // The panel loads on the first press (client/search).
+            onClick={({ currentTarget: button }) =>
+              import(PLAZA_SEARCH_CHUNK).then((m: SearchModule) =>
+                m.open({ h, render, signal, effect, chat }, button)
+              )}
+          >
+            {/* A magnifier: a word takes room the header lacks on phones. */}
+            <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+              <path d="M11 4a7 7 0 1 0 0 14a7 7 0 0 0 0-14m9 16-4-4" />
+            </svg>
+          </button>
+
           {
             /* Filled by the client/extras chunk (moving a name). First: its
               button comes before the others, which then move nothing. */

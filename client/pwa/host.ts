@@ -18,6 +18,9 @@ export interface Host {
   link: StreamLink;
 }
 
+/** What a chunk that does not touch the stream needs (client/search). */
+export type PageHost = Omit<Host, "link">;
+
 /** How the lazy chunk shapes this tab's stream: its fetch, and a reconnect now. */
 export interface StreamLink {
   /** Opens a stream URL (the chunk adds `name` and `ticket`). */

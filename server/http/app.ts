@@ -23,6 +23,7 @@ import { allowedMethodsOnly } from "./method_not_allowed.ts";
 import { registerAssetRoutes } from "./asset_routes.ts";
 import { registerStreamRoutes } from "./stream_routes.ts";
 import { registerMessageRoutes } from "./message_routes.ts";
+import { createMessageSearch } from "../store/search.ts";
 import { registerTypingRoutes } from "./post_typing.ts";
 import { registerHealthRoutes } from "./health_routes.ts";
 import { registerMetricsRoutes } from "./metrics_routes.ts";
@@ -148,6 +149,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   });
   registerMessageRoutes(app, {
     store,
+    search: createMessageSearch(deps.db),
     names,
     limits,
     stopping,

@@ -13,6 +13,8 @@ export interface AppLimits {
   typing: AddressLimiter;
   /** POST /reports per address (REPORT_RATE). */
   report: AddressLimiter;
+  /** Searches per client address; a per-instance bucket of SEARCH_BURST (search_routes.ts) when absent. */
+  search?: AddressLimiter;
   /** Wrong ADMIN_TOKEN / METRICS_TOKEN attempts per address (see admin_auth.ts). */
   authFailures: RateLimiter;
   streamsPerAddress: number;

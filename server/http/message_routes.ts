@@ -3,18 +3,25 @@ import type { AppEnv, AppLimits } from "./app_env.ts";
 import { errorResponse } from "./http_error.ts";
 import { postMessage } from "./post_message.ts";
 import { parseId, parseIntParam } from "./request_params.ts";
+import { defaultSearchLimiter, searchAnswer } from "./search_routes.ts";
 import { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 import type { MessageStore } from "../store/message_store.ts";
 import type { NameStore } from "../store/name_store.ts";
+import type { MessageSearch } from "../store/search.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
 import type { SlowModeGate } from "../limits/slow_mode.ts";
 
 /** What the /messages routes need. */
 export interface MessageRouteDeps {
   store: MessageStore;
+  /** Full-text search (GET /messages?q=). */
+  search: MessageSearch;
   /** Claimed names: a post under one needs its token. */
   names: NameStore;
-  limits: Pick<AppLimits, "post" | "trustProxy" | "authFailures" | "bans">;
+  limits: Pick<
+    AppLimits,
+    "post" | "trustProxy" | "authFailures" | "bans" | "search"
+  >;
   /** True once the instance is shutting down (see readFields). */
   stopping: () => boolean;
   metrics: Pick<
@@ -25,12 +32,18 @@ export interface MessageRouteDeps {
   slowMode?: SlowModeGate;
 }
 
-/** Adds GET and POST /messages (scrollback, posting) and GET /messages/:id; changes to a message are in message_change_routes.ts. */
+/** Adds GET and POST /messages (scrollback, search, posting) and GET /messages/:id; changes to a message are in message_change_routes.ts. */
 export function registerMessageRoutes(
   app: Hono<AppEnv>,
   deps: MessageRouteDeps,
 ): void {
   const { store } = deps;
+  const searching = {
+    search: deps.search,
+    limiter: deps.limits.search ?? defaultSearchLimiter(),
+    trustProxy: deps.limits.trustProxy,
+    metrics: deps.metrics,
+  };
   app.get("/messages", async (c) => {
     const limit = parseIntParam(
       c.req.query("limit"),
@@ -42,6 +55,8 @@ export function registerMessageRoutes(
     if (!limit.ok) return errorResponse(400, limit.error);
     const beforeRaw = c.req.query("before");
     const afterRaw = c.req.query("after");
+    const q = c.req.query("q");
+    if (q !== undefined) return searchAnswer(c, searching, q, limit.value);
     if (beforeRaw !== undefined && afterRaw !== undefined) {
       return errorResponse(400, 'Give "before" or "after", not both.');
     }

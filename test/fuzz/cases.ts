@@ -31,6 +31,7 @@ export type Route =
   | "POST /messages"
   | "POST /typing"
   | "GET /messages"
+  | "GET /messages?q="
   | "GET /messages/:id"
   | "GET /stream"
   | "GET /healthz"

@@ -158,6 +158,19 @@ const LIMIT_JUNK = [
   "1e2", "", " 5", "abc", "2".repeat(7), "%35", "1".repeat(1000),
 ];
 
+// Search words: plain, empty, too long, NUL and bad escapes, tsquery
+// operators, SQL, stop words, non-Latin text. No raw spaces: the raw cases
+// send the target unencoded.
+// deno-fmt-ignore
+const SEARCH_JUNK = [
+  "run", "message", "fuzz", "the", "", "%20", "+", "%00", "a%00b", "%01",
+  "%27%26%7C%21%3A%2A%28%29%3C%3E%22%5C", "'", "!", "&", "|", "(((", ")",
+  "a:*", "%3C-%3E", "%3C2%3E", "-", "--", '"', "or", "-or+or+-",
+  "'; drop table messages; --", "%27%3B--", "%FF", "%E2%82", "%", "%zz", "😀",
+  "é".repeat(200), "é".repeat(201), "x".repeat(200), "x".repeat(201),
+  "1".repeat(5000), "%E2%80%AE", "日本語", "a+b+c", "%22a+b%22",
+];
+
 function junkQuery(g: Rng, names: readonly [string, readonly string[]][]) {
   const parts: string[] = [];
   for (const [name, pool] of names) {
@@ -172,19 +185,24 @@ function junkQuery(g: Rng, names: readonly [string, readonly string[]][]) {
   return parts.join(g.pick(["&", "&", "&", ";", "&&"]));
 }
 
-/** GET /messages with junk before, after and limit parameters. */
+/** GET /messages with junk before, after, limit and (a search) q parameters. */
 export function genMessagesQuery(g: Rng, ctx: GenContext): Case {
   const query = junkQuery(g, [
     ["before", ID_JUNK],
     ["after", ID_JUNK],
     ["limit", LIMIT_JUNK],
+    ...(g.chance(0.4) ? [["q", SEARCH_JUNK] as [string, string[]]] : []),
   ]);
   const target = `/messages?${query}`;
+  // A search answers newest first; the oracle checks the order by route.
+  const route = new URLSearchParams(query).has("q")
+    ? "GET /messages?q="
+    : "GET /messages";
   if (g.chance(0.1)) {
     return {
       via: "raw",
       kind: "messages-query",
-      route: "GET /messages",
+      route,
       mode: "half-close",
       mayDrop: true,
       bytes: bytesOf(
@@ -197,7 +215,7 @@ export function genMessagesQuery(g: Rng, ctx: GenContext): Case {
   return {
     via: "fetch",
     kind: "messages-query",
-    route: "GET /messages",
+    route,
     method: g.chance(0.1) ? "HEAD" : "GET",
     target,
     headers: [],

@@ -132,7 +132,8 @@ export function checkAnswer(c: Case, a: Answer, state: RunState): string[] {
       }
     }
   }
-  if (c.route === "GET /messages" && a.status === 200 && !head) {
+  const search = c.route === "GET /messages?q=";
+  if ((c.route === "GET /messages" || search) && a.status === 200 && !head) {
     const page = parseJson(a.body) as
       | { messages?: unknown; hasMore?: unknown }
       | undefined;
@@ -142,7 +143,9 @@ export function checkAnswer(c: Case, a: Answer, state: RunState): string[] {
     if (
       messages === null || typeof page?.hasMore !== "boolean" ||
       messages.some((m, i) =>
-        m === null || (i > 0 && m.id <= (messages[i - 1]?.id ?? Infinity))
+        m === null ||
+        // Scrollback is oldest first, a search newest first.
+        (i > 0 && (search ? -1 : 1) * (m.id - messages[i - 1]!.id) <= 0)
       )
     ) {
       problems.push(`a malformed page: ${clip(a.body, 300)}`);
