@@ -37,7 +37,10 @@ render(<App />, document.getElementById("app")!);
 // The extras chunk puts the reader's name on the stream (a ticket fetched
 // per connect) through `link`.
 const link: StreamLink = {
-  get: fetch,
+  // Not `get: fetch`: called as link.get(), fetch would get `link` as its
+  // receiver and throw "Illegal invocation", so no stream opened until the
+  // extras chunk replaced it.
+  get: (url, init) => fetch(url, init),
   restart: () => stream?.restart(),
 };
 for (const url of [PLAZA_PWA_CHUNK, PLAZA_EXTRAS_CHUNK]) {
