@@ -20,6 +20,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "005_names_and_changes.sql",
         "006_moderation.sql",
         "007_post_path.sql",
+        "013_link_previews.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });
