@@ -104,6 +104,9 @@ export function startServerProcess(
       POST_RATE: "100000/1s",
       POST_BURST: "100000",
       STREAMS_PER_ADDRESS: "100000",
+      // Messages in tests link to public names (https://example.com):
+      // previewing them would resolve those. Preview tests turn it on.
+      LINK_PREVIEWS: "off",
       ...env,
     },
   });
