@@ -7,6 +7,8 @@ import {
   MESSAGE_EVENT,
   PRESENCE_EVENT,
   type PresenceEvent,
+  PREVIEW_EVENT,
+  type PreviewEvent,
   REACTION_EVENT,
   type ReactionEvent,
   TYPING_EVENT,
@@ -39,7 +41,7 @@ for (const url of [PLAZA_PWA_CHUNK, PLAZA_EXTRAS_CHUNK]) {
 }
 
 /** Data of the events that are not messages (status is relayed by the leader tab). */
-type Signal = PresenceEvent & TypingEvent & ReactionEvent & [
+type Signal = PresenceEvent & TypingEvent & ReactionEvent & PreviewEvent & [
   ConnectionStatus,
   number | null,
 ];
@@ -61,6 +63,7 @@ function handle(type: string, data: string): void {
     if (type === DELETE_EVENT) chat.removeMessage(value.id);
     if (type === EDIT_EVENT && isMessage(value)) chat.editMessage(value);
     if (type === REACTION_EVENT) chat.setReactions(value.id, value.reactions);
+    if (type === PREVIEW_EVENT) chat.setPreview(value.id, value.preview);
     if (type === "status") {
       streamStatus = value;
       showStatus();
