@@ -30,8 +30,8 @@ export interface PreviewWorkerOptions {
   fetch: (url: string, signal: AbortSignal) => Promise<PagePreview>;
   /** Told of database failures (fetch failures are the normal case and only counted). */
   onError: (message: string, error: unknown) => void;
-  /** Told each finished link, for logs and tests. */
-  onDone?: (messageId: number, outcome: "ok" | "failed") => void;
+  /** Told each link handled: previewed, failed, or left to the instance that claimed it (for tests). */
+  onDone?: (messageId: number, outcome: "ok" | "failed" | "claimed") => void;
 }
 
 /** Queues messages' links for previewing. */
@@ -122,7 +122,7 @@ export function createPreviewWorker(
        returning message_id`,
       [id, url],
     );
-    if (claimed.length === 0) return;
+    if (claimed.length === 0) return options.onDone?.(id, "claimed");
     const preview = await previewOf(url);
     await db.query(
       `update message_previews set status = $2, title = $3, description = $4,
