@@ -5,6 +5,7 @@ import {
   PreviewFetchError,
 } from "./fetch_preview.ts";
 import { publicOnly, RefusedUrlError } from "./ssrf_guard.ts";
+import { withDeadline } from "../../test/harness/wait.ts";
 import {
   HUGE_PAGE_BYTES,
   type PreviewSite,
@@ -102,7 +103,8 @@ Deno.test("fetchPreview stops reading an oversize page at the cap, long before i
     });
     // What was read up to the cap still counts.
     assert.equal(preview.title, "Huge");
-    await site.hugeCancelled;
+    // A reader that read it all would leave the body uncancelled.
+    await withDeadline(site.hugeCancelled, 10_000, "the huge page's end");
     // Sent is what the socket buffers took beyond the cap, not the page.
     assert.ok(
       site.hugeBytesSent() < HUGE_PAGE_BYTES / 4,
@@ -113,16 +115,19 @@ Deno.test("fetchPreview stops reading an oversize page at the cap, long before i
 
 Deno.test("fetchPreview gives up on a slow page at its deadline, and ignores what is not HTML", async () => {
   await withSite(async (site, _trap, link) => {
-    const started = performance.now();
+    // A fetch without a deadline would wait for the site forever.
     await assert.rejects(
-      fetchPreview(link("/slow"), {
-        guard: siteGuard(site.port),
-        timeoutMs: 300,
-      }),
+      withDeadline(
+        fetchPreview(link("/slow"), {
+          guard: siteGuard(site.port),
+          timeoutMs: 300,
+        }),
+        3_000,
+        "the fetch's own deadline",
+      ),
       (error: Error) =>
         error instanceof PreviewFetchError && /timed out/.test(error.message),
     );
-    assert.ok(performance.now() - started < 3_000);
     site.release();
     await assert.rejects(
       fetchPreview(link("/json"), { guard: siteGuard(site.port) }),
