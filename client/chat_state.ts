@@ -11,6 +11,7 @@ import {
   MAX_TEXT_LENGTH,
 } from "../protocol/limits.ts";
 import {
+  type LinkPreview,
   type Message,
   REPLY_QUOTE_LENGTH,
   type ReplyQuote,
@@ -122,6 +123,8 @@ export interface ChatState {
   editMessage(message: Message): void;
   /** Replaces a message's reactions (from a `reaction` event or a reaction's reply). */
   setReactions(id: number, reactions: Reaction[]): void;
+  /** Sets a message's link preview (from a `preview` event; null takes it away). */
+  setPreview(id: number, preview: LinkPreview | null): void;
   /** Shows messages saved on this device (sorted by id) while none came from the server; the first that does replaces them all. */
   restoreMessages(list: readonly Message[]): void;
   /** Fetches the page before the first message shown. */
@@ -512,6 +515,9 @@ export function createChatState(
     },
     setReactions(id, reactions) {
       mapMessages((m) => m.id === id ? { ...m, reactions } : m);
+    },
+    setPreview(id, preview) {
+      mapMessages((m) => m.id === id ? { ...m, preview } : m);
     },
     saved,
     taken,

@@ -64,6 +64,24 @@ Deno.test("a reaction event replaces that message's reactions only", () => {
   assert.deepEqual(chat.messages.value[0].reactions, []);
 });
 
+Deno.test("a preview event sets that message's preview, and null takes it away", () => {
+  const chat = createChatState();
+  chat.receiveMessage(message(1));
+  chat.receiveMessage(message(2));
+  const preview = {
+    url: "https://site.test/",
+    title: "Site",
+    description: null,
+    image: null,
+    site: null,
+  };
+  chat.setPreview(2, preview);
+  assert.deepEqual(chat.messages.value[1].preview, preview);
+  assert.equal(chat.messages.value[0].preview, undefined);
+  chat.setPreview(2, null);
+  assert.equal(chat.messages.value[1].preview, null);
+});
+
 Deno.test("a delete removes the message and empties the quotes of it", () => {
   const chat = createChatState();
   chat.receiveMessage(message(1));

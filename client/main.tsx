@@ -7,6 +7,8 @@ import {
   MESSAGE_EVENT,
   PRESENCE_EVENT,
   type PresenceEvent,
+  PREVIEW_EVENT,
+  type PreviewEvent,
   REACTION_EVENT,
   type ReactionEvent,
   ROOM_EVENT,
@@ -50,10 +52,16 @@ for (const url of [PLAZA_PWA_CHUNK, PLAZA_EXTRAS_CHUNK]) {
 }
 
 /** Data of the events that are not messages (status is relayed by the leader tab). */
-type Signal = PresenceEvent & TypingEvent & ReactionEvent & RoomEvent & [
-  ConnectionStatus,
-  number | null,
-];
+type Signal =
+  & PresenceEvent
+  & TypingEvent
+  & ReactionEvent
+  & RoomEvent
+  & PreviewEvent
+  & [
+    ConnectionStatus,
+    number | null,
+  ];
 
 // The latest status, presence and room events, for tabs that join later.
 const latest: Record<string, string> = {};
@@ -73,6 +81,7 @@ function handle(type: string, data: string): void {
     if (type === EDIT_EVENT && isMessage(value)) chat.editMessage(value);
     if (type === REACTION_EVENT) chat.setReactions(value.id, value.reactions);
     if (type === ROOM_EVENT) chat.setSlowMode(value.slowMode);
+    if (type === PREVIEW_EVENT) chat.setPreview(value.id, value.preview);
     if (type === "status") {
       streamStatus = value;
       showStatus();

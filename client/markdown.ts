@@ -14,7 +14,7 @@
  * off its list at most once, and at most four frames are ever open.
  */
 import { type ComponentChildren, h } from "preact";
-import { LINK } from "./linkify.ts";
+import { LINK } from "../protocol/links.ts";
 
 // Groups: 1 an escaped markdown character, 2 a backtick run, 3 a run of
 // "*" or "_", 4 a link (linkify's rule, unchanged).

@@ -2,7 +2,7 @@
  * The event names of GET /stream and what each carries, for the server that
  * writes them and the client that reads them. docs/api.md describes them.
  *
- * `message`, `edit`, `delete` and `reaction` are changes: each has an `id:`
+ * `message`, `edit`, `delete`, `reaction` and `preview` are changes: each has an `id:`
  * line, its position in the room's one change log (a message's id is the
  * position of its creation), so resuming after an id replays every later
  * change. In each, `data.id` is the id of the message changed.
@@ -11,7 +11,7 @@
  * `id:` and are never replayed. `room` is state: each stream gets the
  * current one as it goes live, then every change of it.
  */
-import type { Message } from "./message.ts";
+import type { LinkPreview, Message } from "./message.ts";
 import type { Reaction } from "./reactions.ts";
 
 /** A new message; data is a Message, the event id its id. */
@@ -22,6 +22,8 @@ export const EDIT_EVENT = "edit";
 export const DELETE_EVENT = "delete";
 /** A message's reactions changed; data is a ReactionEvent. */
 export const REACTION_EVENT = "reaction";
+/** A message's link preview arrived (or was taken back); data is a PreviewEvent. */
+export const PREVIEW_EVENT = "preview";
 /** How many streams the room has open and under which names; data is a PresenceEvent. */
 export const PRESENCE_EVENT = "presence";
 /** Someone is typing; data is a TypingEvent. */
@@ -37,6 +39,7 @@ export type EventName =
   | typeof EDIT_EVENT
   | typeof DELETE_EVENT
   | typeof REACTION_EVENT
+  | typeof PREVIEW_EVENT
   | typeof PRESENCE_EVENT
   | typeof TYPING_EVENT
   | typeof HELLO_EVENT
@@ -55,6 +58,13 @@ export interface ReactionEvent {
   /** The message's id. */
   id: number;
   reactions: Reaction[];
+}
+
+/** Data of a `preview` event: a message's link preview as it is now (null: none). */
+export interface PreviewEvent {
+  /** The message's id. */
+  id: number;
+  preview: LinkPreview | null;
 }
 
 /** Data of a `presence` event. */

@@ -29,6 +29,24 @@ export interface Message {
   replyTo?: ReplyQuote | null;
   /** Reactions, one entry per emoji chosen at least once, in REACTION_EMOJIS order. */
   reactions?: Reaction[];
+  /** What the server found at the text's first link (db/migrations/013), or null; it arrives later, as a `preview` event. */
+  preview?: LinkPreview | null;
+}
+
+/**
+ * A link's preview, read by the server from the page's <title> and Open
+ * Graph tags. Text only, to be shown as text. `image` is an absolute http(s)
+ * URL the server never fetched; Plaza's client does not show it (loading it
+ * would tell that site who reads the room).
+ */
+export interface LinkPreview {
+  /** The link as it appears in the message. */
+  url: string;
+  title: string | null;
+  description: string | null;
+  image: string | null;
+  /** og:site_name. */
+  site: string | null;
 }
 
 /** Most characters (code points) of the quoted text in a reply; a longer text is cut and ends with "…". */

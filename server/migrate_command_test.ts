@@ -25,6 +25,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "010_push_fanout.sql",
         "011_search.sql",
         "012_presence_names.sql",
+        "013_link_previews.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });

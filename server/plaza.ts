@@ -54,6 +54,9 @@ import {
 } from "./http/resilient_serve.ts";
 
 import { openDatabase } from "../db/open_database.ts";
+import { fetchPreview } from "./previews/fetch_preview.ts";
+import { createPreviewWorker } from "./previews/preview_worker.ts";
+import { type PreviewGuard, publicOnly } from "./previews/ssrf_guard.ts";
 
 /** A running Plaza instance. */
 export interface Plaza {
@@ -141,6 +144,8 @@ export async function startPlaza(
     onListen?: (url: string) => void;
     /** Where the instance logs; silent when absent (tests). */
     logger?: Logger;
+    /** Where link previews may be fetched from; public addresses on ports 80 and 443 unless a test points it at its own site. */
+    previewGuard?: PreviewGuard;
   } = {},
 ): Promise<Plaza> {
   const logger = options.logger ?? silentLogger;
@@ -212,14 +217,27 @@ export async function startPlaza(
     const logLive = liveLogger(logger, metrics);
     // The change log: the listener's back-fill and every stream's replay.
     const changes = createChangeFeed(db);
+    const previewGuard = options.previewGuard ?? publicOnly;
+    const previews = config.linkPreviews
+      ? createPreviewWorker({
+        db,
+        fetch: (url, signal) =>
+          fetchPreview(url, { guard: previewGuard, signal }),
+        onError: databaseError("preview_error"),
+      })
+      : null;
+    if (previews) opened.defer(() => previews.close());
     const listener = createNotifyListener({
       db,
       changes,
       hub,
-      // Every message the listener publishes also wakes the push dispatcher:
-      // no second LISTEN connection and no extra NOTIFY per post.
+      // Every message the listener publishes also wakes the push dispatcher
+      // (no second LISTEN connection and no extra NOTIFY per post) and is
+      // offered for a link preview: after its commit, never on the post path.
       onPublish: (change) => {
-        if (change.kind === "message") push.wake();
+        if (change.kind !== "message") return;
+        push.wake();
+        previews?.offer(change.message);
       },
       onError: databaseError("listen_error"),
       onLiveChange: (live) => {

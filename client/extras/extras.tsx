@@ -5,8 +5,8 @@
  * the reply being written above the composer, jumping from a quote to its
  * original, ↑ in an empty composer to edit the last own message, moving
  * a claimed name to another device with a one-time code, muting and
- * reporting (moderation.tsx), and who's here and @-mention suggestions
- * (who.tsx).
+ * reporting (moderation.tsx), who's here and @-mention suggestions
+ * (who.tsx), and link previews.
  */
 // Built against client/extras/lent_preact.ts, the host's h (see there).
 import { h } from "preact";
@@ -322,7 +322,29 @@ export function start(host: Host): void {
     );
   }
 
+  // The server's preview of the message's first link: text only, as text.
+  // Its image is not shown: loading it would tell a third party who reads
+  // the room, and when.
+  function Preview({ m }: { m: Message }) {
+    const p = m.preview;
+    if (!p || undo.value.has(m.id)) return null;
+    return (
+      <a
+        class="preview"
+        href={p.url}
+        target="_blank"
+        rel="noreferrer nofollow"
+        data-testid="preview"
+      >
+        {p.site && <bdi class="preview-site">{p.site}</bdi>}
+        {p.title && <bdi class="preview-title">{p.title}</bdi>}
+        {p.description && <bdi>{p.description}</bdi>}
+      </a>
+    );
+  }
+
   chat.setMessageExtras((m) => [
+    <Preview key="preview" m={m} />,
     <More key="more" m={m} />,
     <Extras key="extras" m={m} />,
   ]);

@@ -3,6 +3,8 @@ import {
   type DeleteEvent,
   EDIT_EVENT,
   MESSAGE_EVENT,
+  PREVIEW_EVENT,
+  type PreviewEvent,
   REACTION_EVENT,
   type ReactionEvent,
 } from "../../protocol/events.ts";
@@ -88,6 +90,14 @@ export function encodeChangeEvent(change: Change): Uint8Array | null {
             id: change.id,
             reactions: change.reactions,
           } satisfies ReactionEvent,
+        ),
+      }));
+    case "preview":
+      return encoder.encode(formatEvent({
+        id: change.seq,
+        event: PREVIEW_EVENT,
+        data: JSON.stringify(
+          { id: change.id, preview: change.preview } satisfies PreviewEvent,
         ),
       }));
     case "gone":

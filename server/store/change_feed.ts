@@ -1,12 +1,12 @@
 /**
- * The room's change log (db/migrations/005): new messages, edits, deletes and
- * reactions, numbered in one increasing sequence. The listener and the
+ * The room's change log (db/migrations/005): new messages, edits, deletes,
+ * reactions and link previews (013), numbered in one increasing sequence. The listener and the
  * streams read it here; each change comes with the state it concerns as it
  * is now, which is what makes a replay converge: the last event about a
  * message always carries its state as of that change or later.
  */
 import type { Database } from "../../db/database.ts";
-import type { Message } from "../../protocol/message.ts";
+import type { LinkPreview, Message } from "../../protocol/message.ts";
 import type { Reaction } from "../../protocol/reactions.ts";
 import { guard } from "./db_errors.ts";
 
@@ -19,6 +19,7 @@ export type Change =
   | { seq: number; kind: "message" | "edit"; message: Message }
   | { seq: number; kind: "delete"; id: number }
   | { seq: number; kind: "reaction"; id: number; reactions: Reaction[] }
+  | { seq: number; kind: "preview"; id: number; preview: LinkPreview | null }
   | { seq: number; kind: "gone"; id: number };
 
 /** The change that created `message` (its id is its number). */
@@ -29,7 +30,7 @@ export function messageChange(message: Message): Change {
 /** A NOTIFY payload: the change itself, or its number when it was too large to send (the listener reads it). */
 export type ChangeNote = { change: Change } | { seq: number; id: number };
 
-const KINDS = new Set(["message", "edit", "delete", "reaction"]);
+const KINDS = new Set(["message", "edit", "delete", "reaction", "preview"]);
 
 /** Parses a payload of CHANGES_CHANNEL; null for anything that is not one (anyone may NOTIFY). */
 export function parseChangeNote(payload: string): ChangeNote | null {
@@ -72,6 +73,24 @@ export function parseChangeNote(payload: string): ChangeNote | null {
           reactions: value.reactions as Reaction[],
         },
       };
+    case "preview": {
+      const preview = value.preview;
+      if (
+        preview !== null &&
+        (typeof preview !== "object" || Array.isArray(preview) ||
+          typeof (preview as Partial<LinkPreview>).url !== "string")
+      ) {
+        return ref;
+      }
+      return {
+        change: {
+          seq: ref.seq,
+          kind,
+          id: ref.id,
+          preview: preview as LinkPreview | null,
+        },
+      };
+    }
     default:
       return { change: { seq: ref.seq, kind: "delete", id: ref.id } };
   }
@@ -104,6 +123,8 @@ const AFTER = `
 select c.seq, c.kind, c.message_id,
   case when m.id is null then null
        when c.kind = 'reaction' then reactions_json(m.id)
+       -- Wrapped: a preview taken back is null, unlike a message gone.
+       when c.kind = 'preview' then json_build_object('p', preview_json(m.id))
        else message_json(m) end as data
 from (
   (select id as seq, 'message' as kind, id as message_id from messages
@@ -126,6 +147,10 @@ function toChange(row: Row): Change {
   if (row.data === null) return { seq, kind: "gone", id };
   if (row.kind === "reaction") {
     return { seq, kind: "reaction", id, reactions: row.data as Reaction[] };
+  }
+  if (row.kind === "preview") {
+    const { p } = row.data as { p: LinkPreview | null };
+    return { seq, kind: "preview", id, preview: p };
   }
   return {
     seq,

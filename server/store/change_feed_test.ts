@@ -136,6 +136,71 @@ Deno.test("a change too large for a NOTIFY payload sends its number alone, and t
   });
 });
 
+Deno.test("a preview written by SQL is a change: NOTIFYed with the preview, read back by the feed, taken back as null", async () => {
+  await withDb(async (db) => {
+    const heard = await listenChanges(db);
+    try {
+      const store = createMessageStore(db);
+      const { message } = await store.insert({
+        author: "ada",
+        text: "see https://site.test/a",
+      });
+      // Pending (being fetched) and failed are not changes; ok is.
+      await db.query(
+        "insert into message_previews (message_id, url) values ($1, $2)",
+        [message.id, "https://site.test/a"],
+      );
+      await db.query(
+        `update message_previews set status = 'ok', title = 'A'
+         where message_id = $1`,
+        [message.id],
+      );
+      await db.query("delete from message_previews where message_id = $1", [
+        message.id,
+      ]);
+      await heard.until(3);
+      const notes = heard.payloads.map((p) => parseChangeNote(p));
+      const preview = {
+        url: "https://site.test/a",
+        title: "A",
+        description: null,
+        image: null,
+        site: null,
+      };
+      const [shown, taken] = notes.slice(1).map((n) => {
+        assert.ok(n !== null && "change" in n);
+        return n.change;
+      });
+      assert.deepEqual(shown, {
+        seq: shown.seq,
+        kind: "preview",
+        id: message.id,
+        preview,
+      });
+      assert.deepEqual(taken, {
+        seq: taken.seq,
+        kind: "preview",
+        id: message.id,
+        preview: null,
+      });
+      // Replays carry the state now (taken back) for both.
+      assert.deepEqual(
+        await createChangeFeed(db).after(message.id, 10),
+        [shown, taken].map((c) => ({ ...c, preview: null })),
+      );
+      // Garbage in a preview payload is only a number to read.
+      assert.deepEqual(
+        parseChangeNote(
+          JSON.stringify({ seq: 9, kind: "preview", id: 1, preview: [1] }),
+        ),
+        { seq: 9, id: 1 },
+      );
+    } finally {
+      await heard.close();
+    }
+  });
+});
+
 Deno.test("change numbers become visible in increasing order under concurrent posts, edits and reactions", async () => {
   await withDb(async (db) => {
     const feed = createChangeFeed(db);

@@ -35,6 +35,9 @@ export function startTestInstance(
       // Tests post in bursts a room would slow down for; the automatic
       // slow mode has its own tests.
       SLOW_MODE_AUTO: "off",
+      // Messages in tests link to public names (https://example.com):
+      // previewing them would resolve those. Preview tests turn it on.
+      LINK_PREVIEWS: "off",
       ...env,
     }),
   );

@@ -19,9 +19,10 @@ export function quoteOf(text: string): string {
     : text;
 }
 
-/** Applies one change event (message, edit, reaction, delete) to `state`; other events are ignored. */
+/** Applies one change event (message, edit, reaction, preview, delete) to `state`; other events are ignored. */
 export function applyEvent(state: RoomState, event: SseEvent): void {
-  if (!["message", "edit", "reaction", "delete"].includes(event.event)) return;
+  const changes = ["message", "edit", "reaction", "preview", "delete"];
+  if (!changes.includes(event.event)) return;
   const data = JSON.parse(event.data);
   switch (event.event) {
     case "message":
@@ -46,6 +47,11 @@ export function applyEvent(state: RoomState, event: SseEvent): void {
     case "reaction": {
       const m = state.get(data.id);
       if (m) state.set(data.id, { ...m, reactions: data.reactions });
+      return;
+    }
+    case "preview": {
+      const m = state.get(data.id);
+      if (m) state.set(data.id, { ...m, preview: data.preview });
       return;
     }
     case "delete":

@@ -105,6 +105,9 @@ export function startServerProcess(
       POST_BURST: "100000",
       STREAMS_PER_ADDRESS: "100000",
       SLOW_MODE_AUTO: "off",
+      // Messages in tests link to public names (https://example.com):
+      // previewing them would resolve those. Preview tests turn it on.
+      LINK_PREVIEWS: "off",
       ...env,
     },
   });
