@@ -66,6 +66,24 @@ export function checkBearer(
   return null;
 }
 
+/**
+ * The moderators' check for `token` (null: ADMIN_TOKEN unset): a function
+ * giving null when the request may go on, else the 404 (moderation off) or
+ * the 401/403/429 to send.
+ */
+export function moderatorCheck(
+  token: string | null,
+  guard: BearerGuard,
+): (c: Context) => Response | null {
+  return (c) =>
+    token === null
+      ? errorResponse(
+        404,
+        "Moderation is off on this server: it needs ADMIN_TOKEN.",
+      )
+      : checkAdmin(c, token, guard);
+}
+
 /** Checks `Authorization: Bearer <ADMIN_TOKEN>`: null when allowed, else the 401/403/429 to send. */
 export function checkAdmin(
   c: Context,

@@ -4,10 +4,10 @@
  * name's or an address's posts, typing, reactions, name claims, push
  * subscriptions and reports on every instance (see server/limits/ban_list.ts).
  */
-import type { Context, Hono, MiddlewareHandler } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
 import { clientAddress } from "./client_address.ts";
 import type { AppEnv } from "./app_env.ts";
-import { type BearerGuard, checkAdmin } from "./admin_auth.ts";
+import { type BearerGuard, moderatorCheck } from "./admin_auth.ts";
 import { errorResponse } from "./http_error.ts";
 import { readFields } from "./request_fields.ts";
 import { parseId } from "./request_params.ts";
@@ -157,15 +157,7 @@ export function registerModerationRoutes(
   app: Hono<AppEnv>,
   deps: ModerationRouteDeps,
 ): void {
-  const admin = (c: Context): Response | null => {
-    if (deps.adminToken === null) {
-      return errorResponse(
-        404,
-        "Moderation is off on this server: it needs ADMIN_TOKEN.",
-      );
-    }
-    return checkAdmin(c, deps.adminToken, deps.guard);
-  };
+  const admin = moderatorCheck(deps.adminToken, deps.guard);
   // Applied here at once; other instances follow on the bans NOTIFY.
   const refreshHere = () => deps.list.refresh();
 

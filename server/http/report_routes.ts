@@ -5,9 +5,9 @@
  * that exist: DELETE /messages/<id> (which takes the message's reports with
  * it) and POST /moderation/bans.
  */
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import type { AppEnv, AppLimits } from "./app_env.ts";
-import { type BearerGuard, checkAdmin } from "./admin_auth.ts";
+import { type BearerGuard, moderatorCheck } from "./admin_auth.ts";
 import { clientAddress } from "./client_address.ts";
 import { errorResponse } from "./http_error.ts";
 import { readFields } from "./request_fields.ts";
@@ -138,13 +138,7 @@ export function registerReportRoutes(
     );
   });
 
-  const admin = (c: Context): Response | null =>
-    deps.adminToken === null
-      ? errorResponse(
-        404,
-        "Moderation is off on this server: it needs ADMIN_TOKEN.",
-      )
-      : checkAdmin(c, deps.adminToken, deps.guard);
+  const admin = moderatorCheck(deps.adminToken, deps.guard);
 
   app.get("/moderation/reports", async (c) => {
     const refused = admin(c);

@@ -4,9 +4,9 @@
  * stored in the database, whose trigger tells every instance (plaza_room);
  * they re-read it and tell their streams (a `room` event).
  */
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import type { AppEnv } from "./app_env.ts";
-import { type BearerGuard, checkAdmin } from "./admin_auth.ts";
+import { type BearerGuard, moderatorCheck } from "./admin_auth.ts";
 import { errorResponse } from "./http_error.ts";
 import { readFields } from "./request_fields.ts";
 import type { SlowModeStore } from "../store/slow_mode_store.ts";
@@ -97,13 +97,7 @@ export function registerSlowModeRoutes(
   deps: SlowModeRouteDeps,
 ): void {
   const path = "/moderation/slow-mode";
-  const admin = (c: Context): Response | null =>
-    deps.adminToken === null
-      ? errorResponse(
-        404,
-        "Moderation is off on this server: it needs ADMIN_TOKEN.",
-      )
-      : checkAdmin(c, deps.adminToken, deps.guard);
+  const admin = moderatorCheck(deps.adminToken, deps.guard);
   // Applied here at once; other instances follow on the plaza_room NOTIFY.
   const answer = async () => {
     await deps.state.refresh();

@@ -68,3 +68,24 @@ export async function withDeadline<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Reads `read` until its value `holds` and returns that value; throws a
+ * DeadlineError with the last value after `ms` (how long a change may take
+ * to reach another instance, say).
+ */
+export async function within<T>(
+  ms: number,
+  read: () => Promise<T>,
+  holds: (value: T) => boolean,
+): Promise<T> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (holds(value)) return value;
+    if (performance.now() > deadline) {
+      throw new DeadlineError(`not within ${ms} ms: ${JSON.stringify(value)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -10,6 +10,7 @@ import {
 } from "../harness/fixtures.ts";
 import { openSse } from "../harness/sse_client.ts";
 import type { Plaza } from "../../server/plaza.ts";
+import { within } from "../harness/wait.ts";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789";
 // A browser's push keys and an endpoint on a default push service.
@@ -18,6 +19,10 @@ const P256DH =
 const AUTH = "AAECAwQFBgcICQoLDA0ODw";
 /** How long a ban may take to reach another instance. */
 const PROPAGATION_MS = 1_000;
+const withinPropagation = <T>(
+  read: () => Promise<T>,
+  holds: (value: T) => boolean,
+) => within(PROPAGATION_MS, read, holds);
 
 function json(
   method: string,
@@ -71,24 +76,6 @@ async function nameWrites(base: string, name: string, token: string) {
   };
 }
 
-/** Polls `check` until it holds, failing after PROPAGATION_MS. */
-async function within<T>(
-  read: () => Promise<T>,
-  holds: (value: T) => boolean,
-): Promise<T> {
-  const deadline = Date.now() + PROPAGATION_MS;
-  for (;;) {
-    const value = await read();
-    if (holds(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `not within ${PROPAGATION_MS} ms: ${JSON.stringify(value)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 async function withTwo(fn: (a: Plaza, b: Plaza) => Promise<void>) {
   await withTestDatabase(async (url) => {
     const [a, b] = await Promise.all(
@@ -113,7 +100,7 @@ Deno.test("a name banned on one instance is refused everywhere within a second, 
     assert.equal(made.status, 201, JSON.stringify(made.body));
     assert.equal(made.body?.name, "Rex");
     assert.equal(made.body?.expiresAt, null);
-    const refused = await within(
+    const refused = await withinPropagation(
       () => nameWrites(b.url, "rex", token),
       (w) => Object.values(w).every((status) => status === 403),
     );
@@ -145,7 +132,7 @@ Deno.test("a name banned on one instance is refused everywhere within a second, 
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     assert.equal(lifted.status, 204);
-    await within(
+    await withinPropagation(
       () => nameWrites(a.url, "rex", token),
       (w) => w.post === 201 && w.typing === 202 && w.reaction === 200,
     );
@@ -160,7 +147,7 @@ Deno.test("an address range ban refuses that address's writes on every instance;
     });
     assert.equal(made.status, 201, JSON.stringify(made.body));
     assert.equal(typeof made.body?.expiresAt, "string");
-    const post = await within(
+    const post = await withinPropagation(
       () =>
         call(`${b.url}/messages`, json("POST", { author: "ann", text: "x" })),
       (r) => r.status === 403,
@@ -181,7 +168,7 @@ Deno.test("an address range ban refuses that address's writes on every instance;
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     assert.equal(lifted.status, 204);
-    await within(
+    await withinPropagation(
       () =>
         call(`${a.url}/messages`, json("POST", { author: "ann", text: "y" })),
       (r) => r.status === 201,

@@ -9,9 +9,14 @@ import {
   withTestDatabase,
 } from "../harness/fixtures.ts";
 import type { Plaza } from "../../server/plaza.ts";
+import { within } from "../harness/wait.ts";
 
 /** How long a change of a claim may take to reach another instance. */
 const PROPAGATION_MS = 1_000;
+const withinPropagation = <T>(
+  read: () => Promise<T>,
+  holds: (value: T) => boolean,
+) => within(PROPAGATION_MS, read, holds);
 
 async function post(
   base: string,
@@ -29,24 +34,6 @@ async function post(
   });
   const body = await res.json();
   return { status: res.status, verified: body.verified };
-}
-
-/** Polls `read` until `holds`, failing after PROPAGATION_MS. */
-async function within<T>(
-  read: () => Promise<T>,
-  holds: (value: T) => boolean,
-): Promise<T> {
-  const deadline = Date.now() + PROPAGATION_MS;
-  for (;;) {
-    const value = await read();
-    if (holds(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `not within ${PROPAGATION_MS} ms: ${JSON.stringify(value)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function withTwo(fn: (a: Plaza, b: Plaza) => Promise<void>) {
@@ -70,7 +57,7 @@ Deno.test("a name claimed on one instance needs its token on the other within a 
       verified: false,
     });
     const token = await claimName(a.url, "kim");
-    await within(() => post(b.url, "kim"), (r) => r.status === 403);
+    await withinPropagation(() => post(b.url, "kim"), (r) => r.status === 403);
     assert.deepEqual(await post(b.url, "kim", token), {
       status: 201,
       verified: true,
@@ -97,7 +84,10 @@ Deno.test("a name moved or released through one instance is so on the other with
     });
     assert.equal(moved.status, 201);
     const fresh = (await moved.json()).token as string;
-    await within(() => post(b.url, "lou", token), (r) => r.status === 403);
+    await withinPropagation(
+      () => post(b.url, "lou", token),
+      (r) => r.status === 403,
+    );
     assert.deepEqual(await post(b.url, "lou", fresh), {
       status: 201,
       verified: true,
@@ -108,7 +98,7 @@ Deno.test("a name moved or released through one instance is so on the other with
     });
     assert.equal(released.status, 204);
     await released.body?.cancel();
-    await within(
+    await withinPropagation(
       () => post(b.url, "lou"),
       (r) => r.status === 201 && r.verified === false,
     );

@@ -8,10 +8,15 @@ import {
   withTestDatabase,
 } from "../harness/fixtures.ts";
 import type { Plaza } from "../../server/plaza.ts";
+import { within } from "../harness/wait.ts";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789";
 /** How long a ban may take to reach another instance. */
 const PROPAGATION_MS = 1_000;
+const withinPropagation = <T>(
+  read: () => Promise<T>,
+  holds: (value: T) => boolean,
+) => within(PROPAGATION_MS, read, holds);
 
 async function call(
   url: string,
@@ -43,24 +48,6 @@ async function openReports(base: string) {
   );
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body!.reports as { id: number; messageId: number }[];
-}
-
-/** Polls `read` until `holds`, failing after PROPAGATION_MS. */
-async function within<T>(
-  read: () => Promise<T>,
-  holds: (value: T) => boolean,
-): Promise<T> {
-  const deadline = Date.now() + PROPAGATION_MS;
-  for (;;) {
-    const value = await read();
-    if (holds(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `not within ${PROPAGATION_MS} ms: ${JSON.stringify(value)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function withTwo(
@@ -119,7 +106,7 @@ Deno.test("a banned name or address reports nothing on either instance; moderato
       ADMIN_TOKEN,
     );
     assert.equal(nameBan.status, 201);
-    const byName = await within(
+    const byName = await withinPropagation(
       () => report(b.url, { messageId: spam.id, name: "grudge" }),
       (r) => r.status === 403,
     );
@@ -158,7 +145,7 @@ Deno.test("a banned name or address reports nothing on either instance; moderato
       ADMIN_TOKEN,
     );
     assert.equal(addressBan.status, 201);
-    const byAddress = await within(
+    const byAddress = await withinPropagation(
       () => report(b.url, { messageId: other.id, reason: "again" }),
       (r) => r.status === 403,
     );
