@@ -26,6 +26,7 @@ Deno.test("POST /messages accepts JSON and form bodies: 201, Location, the store
       "createdAt",
       "editedAt",
       "id",
+      "preview",
       "reactions",
       "replyTo",
       "text",
