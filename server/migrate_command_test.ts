@@ -23,6 +23,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "008_slow_mode.sql",
         "009_reports.sql",
         "010_push_fanout.sql",
+        "014_push_settings.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });
