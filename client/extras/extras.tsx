@@ -5,7 +5,8 @@
  * the reply being written above the composer, jumping from a quote to its
  * original, ↑ in an empty composer to edit the last own message, moving
  * a claimed name to another device with a one-time code, and muting and
- * reporting (moderation.tsx).
+ * reporting (moderation.tsx), and the "N new messages" divider
+ * (unread_divider.tsx).
  */
 // Built against client/extras/lent_preact.ts, the host's h (see there).
 import { h } from "preact";
@@ -16,6 +17,7 @@ import { readToken, storeToken, takenSentence, tokenFor } from "../names.ts";
 import { call, failure } from "../outbox.ts";
 import { lendH } from "./lent_preact.ts";
 import { moderation } from "./moderation.tsx";
+import { createUnreadDivider } from "./unread_divider.tsx";
 
 /** How long a delete waits for Undo before it is sent. */
 export const UNDO_MS = 5_000;
@@ -319,10 +321,13 @@ export function start(host: Host): void {
     );
   }
 
-  chat.setMessageExtras((m) => [
-    <More key="more" m={m} />,
-    <Extras key="extras" m={m} />,
-  ]);
+  const divider = createUnreadDivider(chat);
+  chat.setMessageExtras((m, before) =>
+    before ? divider(m) : [
+      <More key="more" m={m} />,
+      <Extras key="extras" m={m} />,
+    ]
+  );
 
   // Above the composer: the reply being written, and what went wrong.
   function Dock() {
