@@ -134,7 +134,7 @@ export interface ChatState {
   loadLatest(): Promise<void>;
   /**
    * Opens at the first message after `last` (> 0: the newest this device had read,
-   * kept by client/pwa/unread.ts), fetching the page that starts there if the
+   * kept by client/extras/unread.ts), fetching the page that starts there if the
    * list begins later, and sets lastRead for the divider; nothing when all was read.
    */
   openUnread(last: number): Promise<void>;

@@ -5,8 +5,9 @@
  * the reply being written above the composer, jumping from a quote to its
  * original, ↑ in an empty composer to edit the last own message, moving
  * a claimed name to another device with a one-time code, and muting and
- * reporting (moderation.tsx), and the "N new messages" divider
- * (unread_divider.tsx).
+ * reporting (moderation.tsx), and "new since you left": where this device
+ * stopped reading, with the app badge (unread.ts), and the "N new messages"
+ * divider (unread_divider.tsx).
  */
 // Built against client/extras/lent_preact.ts, the host's h (see there).
 import { h } from "preact";
@@ -18,6 +19,7 @@ import { call, failure } from "../outbox.ts";
 import { lendH } from "./lent_preact.ts";
 import { moderation } from "./moderation.tsx";
 import { createUnreadDivider } from "./unread_divider.tsx";
+import { keepUnread } from "./unread.ts";
 
 /** How long a delete waits for Undo before it is sent. */
 export const UNDO_MS = 5_000;
@@ -322,6 +324,7 @@ export function start(host: Host): void {
   }
 
   const divider = createUnreadDivider(chat);
+  keepUnread(host);
   chat.setMessageExtras((m, before) =>
     before ? divider(m) : [
       <More key="more" m={m} />,

@@ -6,8 +6,7 @@
  * reports and its settings (notify_settings.ts), opening at a message from a notification, and fitting the page
  * above a phone's keyboard. Also what the chat does without at first paint:
  * typing notices (typing.ts), the mark after a look-alike name
- * (name_mark.ts), the unread count in a hidden tab's title, and where the
- * last visit stopped reading, with the app badge (unread.ts).
+ * (name_mark.ts) and the unread count in a hidden tab's title.
  */
 import type { Message } from "../../protocol/message.ts";
 import { OPEN_MESSAGE } from "../sw/notifications.ts";
@@ -26,7 +25,6 @@ import {
   reportVisibility,
 } from "./push.ts";
 import { loadSavedMessages, saveMessages } from "./saved_messages.ts";
-import { keepUnread } from "./unread.ts";
 import { createNotifySettings } from "./notify_settings.ts";
 
 /** Changes to the list are saved at most this often. */
@@ -145,7 +143,6 @@ export function start(host: Host): void {
   // its script tables load here rather than weigh on the main bundle.
   chat.setNameMark(createNameMark(host));
   countUnreadInTitle(host);
-  keepUnread(host);
   sendTypingNotices(host);
   showTyping(host);
   keepMessages(host);

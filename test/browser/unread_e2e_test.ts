@@ -54,6 +54,17 @@ Deno.test("back after others wrote: the room opens at the first unread message u
       // axe is injected as a script; the app's own CSP must not stop it.
       bypassCSP: true,
     });
+    // The Badging API, recorded: each call's count (0: cleared).
+    await context.addInitScript(() => {
+      const calls: number[] = [];
+      Object.assign(globalThis, { badgeCalls: calls });
+      Object.defineProperty(Navigator.prototype, "setAppBadge", {
+        value: (n = 0) => Promise.resolve(void calls.push(n)),
+      });
+      Object.defineProperty(Navigator.prototype, "clearAppBadge", {
+        value: () => Promise.resolve(void calls.push(0)),
+      });
+    });
     try {
       const { page: first, errors } = await openLivePage(context, plaza.url);
       await first.getByText("read 10").waitFor();
@@ -116,6 +127,44 @@ Deno.test("back after others wrote: the room opens at the first unread message u
       assert.equal(Number(after), few[0]);
       await lastReadIs(again, few.at(-1)!);
       assert.equal(await again.locator(DIVIDER).count(), 1);
+
+      // Hidden, as switching away makes it: the badge counts the unread
+      // messages that mention the reader, and clears once they are seen.
+      const badge = () =>
+        again.evaluate(() =>
+          (globalThis as unknown as { badgeCalls: number[] }).badgeCalls.at(-1)
+        );
+      await again.evaluate(() => {
+        Object.defineProperty(document, "hidden", {
+          value: true,
+          configurable: true,
+        });
+        document.dispatchEvent(new Event("visibilitychange"));
+      });
+      await postJson(plaza.url, "bob", "@ada are you there?");
+      await postJson(plaza.url, "bob", "anyone?");
+      await postJson(plaza.url, "carol", "@ADA ping");
+      await again.getByText("@ADA ping").waitFor({ state: "attached" });
+      await again.waitForFunction(() =>
+        (globalThis as unknown as { badgeCalls: number[] }).badgeCalls.at(
+          -1,
+        ) ===
+          2
+      );
+      await again.evaluate(() => {
+        Object.defineProperty(document, "hidden", {
+          value: false,
+          configurable: true,
+        });
+        document.dispatchEvent(new Event("visibilitychange"));
+      });
+      await again.waitForFunction(() =>
+        (globalThis as unknown as { badgeCalls: number[] }).badgeCalls.at(
+          -1,
+        ) ===
+          0
+      );
+      assert.equal(await badge(), 0);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -8,7 +8,7 @@
  */
 import type { Message } from "../../protocol/message.ts";
 import { mentionPattern } from "../../protocol/mention.ts";
-import type { Host } from "./host.ts";
+import type { Host } from "../pwa/host.ts";
 
 /** Within this many pixels of the log's end counts as there (as in components/message_list.tsx). */
 export const AT_END_PX = 48;
@@ -121,14 +121,14 @@ export function keepUnread({ chat, effect }: Host): void {
   const badging = navigator as Badging;
   if (!badging.setAppBadge) return;
   const badge = () => {
-    const n = document.hidden
-      ? unreadMentions(
-        chat.messages.value,
-        chat.unread.value,
-        chat.name.value,
-        chat.isOwn,
-      )
-      : 0;
+    // Counted whether hidden or not: the effect follows the signals it read.
+    const mentions = unreadMentions(
+      chat.messages.value,
+      chat.unread.value,
+      chat.name.value,
+      chat.isOwn,
+    );
+    const n = document.hidden ? mentions : 0;
     void (n ? badging.setAppBadge!(n) : badging.clearAppBadge?.())
       ?.catch(() => {});
   };
