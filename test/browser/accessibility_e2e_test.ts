@@ -15,12 +15,14 @@ const MAX_CSS_GZIP = 4 * 1024;
 // once the chat has rendered (offline copy, install, notifications), and
 // the service worker, fetched by the browser on its own. Each has a budget
 // of its own so that neither grows unnoticed; the main bundle's stays.
-const MAX_PWA_GZIP = 5 * 1024;
+// 6 KB since it holds the notification settings too (what a device is
+// notified of, a mute): still loaded only after the chat has rendered.
+const MAX_PWA_GZIP = 6 * 1024;
 // The client/extras chunk (message menu, edits, reactions, replies).
 const MAX_EXTRAS_GZIP = 5 * 1024;
 const MAX_SW_GZIP = 2 * 1024;
 
-Deno.test("the client stays within its size budget (JS ≤ 16 KB, CSS ≤ 4 KB, the app and extras chunks ≤ 5 KB each, the service worker ≤ 2 KB gzipped)", async () => {
+Deno.test("the client stays within its size budget (JS ≤ 16 KB, CSS ≤ 4 KB, the app chunk ≤ 6 KB and the extras chunk ≤ 5 KB, the service worker ≤ 2 KB gzipped)", async () => {
   const dist = await Deno.makeTempDir({ prefix: "plaza_budget_" });
   try {
     const { js, css, pwa, extras, sw } = await buildClient({ outDir: dist });
