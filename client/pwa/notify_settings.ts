@@ -133,14 +133,28 @@ export function createNotifySettings(
 
   function Toggle() {
     if (!on()) return null;
-    return h("button", {
-      type: "button",
-      class: "button-quiet tool",
-      "aria-expanded": open.value,
-      "aria-controls": "notify-settings",
-      "data-testid": "notify-settings-toggle",
-      onClick: () => (open.value = !open.value),
-    }, "Settings");
+    // An icon only: the header's line of buttons is full on a phone.
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "button-quiet tool",
+        "aria-label": "Notification settings",
+        title: "Notification settings",
+        "aria-expanded": open.value,
+        "aria-controls": "notify-settings",
+        "data-testid": "notify-settings-toggle",
+        onClick: () => (open.value = !open.value),
+      },
+      h(
+        "svg",
+        { class: "icon", viewBox: "0 0 24 24", "aria-hidden": "true" },
+        // Feather's "sliders", as controls.ts draws its icons.
+        h("path", {
+          d: "M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6",
+        }),
+      ),
+    );
   }
 
   function Panel() {
