@@ -93,12 +93,16 @@ export interface ChatState {
   readonly hasNewer: ReadonlySignal<boolean>;
   /** Messages that arrived while the reader was not following the end. */
   readonly unread: ReadonlySignal<number>;
+  /** "New since you left": the divider goes above the first message after this id (0: no divider). */
+  readonly lastRead: ReadonlySignal<number>;
   /** What to show after an author's name (a look-alike warning); nothing until the lazy chunk lends it. */
   readonly nameMark: ReadonlySignal<(author: string) => ComponentChild>;
   /** The message the next send answers, or null. */
   readonly replyTo: ReadonlySignal<Message | null>;
-  /** What to show under each message (menu, reactions); nothing until the client/extras chunk lends it. */
-  readonly messageExtras: ReadonlySignal<(message: Message) => ComponentChild>;
+  /** What to show under each message (menu, reactions), or before it with `before` (the unread divider); nothing until the client/extras chunk lends it. */
+  readonly messageExtras: ReadonlySignal<
+    (message: Message, before?: boolean) => ComponentChild
+  >;
   /** The name the last send found held by someone else (with the server's suggestion), until the name changes. */
   readonly taken: ReadonlySignal<TakenName | null>;
   /** True while the list shows messages saved on this device (see restoreMessages), none yet from the server. */
@@ -139,6 +143,12 @@ export interface ChatState {
    * messages before it exist. Scrollback fills in either side.
    */
   showAround(list: readonly Message[], older: boolean): void;
+  /**
+   * Opens at the first message after `last` (> 0: the newest this device had read,
+   * kept by client/extras/unread.ts), fetching the page that starts there if the
+   * list begins later, and sets lastRead for the divider; nothing when all was read.
+   */
+  openUnread(last: number): Promise<void>;
   /** Records whether the reader sees the end (at the bottom, tab visible); while not, new messages count as unread. */
   setFollowing(following: boolean): void;
   /** Sets and persists the name; returns why it was refused (and nothing changed), if it was. */
@@ -159,7 +169,9 @@ export interface ChatState {
   /** Makes the next send a reply to this message (null: to none). */
   setReplyTo(message: Message | null): void;
   /** Sets messageExtras (client/extras/extras.tsx, loaded after the first paint). */
-  setMessageExtras(render: (message: Message) => ComponentChild): void;
+  setMessageExtras(
+    render: (message: Message, before?: boolean) => ComponentChild,
+  ): void;
   /** Sets nameMark (client/pwa/name_mark.ts: its script tables load after the first paint). */
   setNameMark(mark: (author: string) => ComponentChild): void;
   /** Records the room's slow mode from a `room` event; off lets the reader send at once. */
@@ -251,6 +263,7 @@ export function createChatState(
   const hasOlder = signal(true);
   const hasNewer = signal(false);
   const unread = signal(0);
+  const lastRead = signal(0);
   const saved = signal(false);
   const taken = signal<TakenName | null>(null);
   const slowMode = signal<SlowMode | null>(null);
@@ -368,10 +381,13 @@ export function createChatState(
   }
 
   // Not held back by a scroll's page on its way: what that one brings is
-  // dropped once the list has moved on.
-  async function loadLatest(): Promise<void> {
+  // dropped once the list has moved on. With `after`, the page after that
+  // id (openUnread sets hasNewer first: it takes the list's place).
+  async function loadLatest(after?: number): Promise<void> {
     // No query: the newest page, of the server's default size.
-    const [page = []] = await getPage("") ?? [];
+    const [page = []] = await getPage(
+      after ? `after=${after}&limit=${GAP_PAGE}` : "",
+    ) ?? [];
     if (!hasNewer.value) page.forEach(receiveMessage);
     else if (page[0]) {
       // Far up: the list gives way to the newest page, and scrollback
@@ -393,8 +409,13 @@ export function createChatState(
   }
 
   function setFollowing(value: boolean): void {
+    if (value && !hasNewer.value) {
+      unread.value = 0;
+      // Back at the bottom from further up: the divider has done its work.
+      // Not when the view opens there, as it does when all that is new fits.
+      if (!following) lastRead.value = 0;
+    }
     following = value;
-    if (value && !hasNewer.value) unread.value = 0;
   }
 
   function setName(raw: string): string | undefined {
@@ -493,6 +514,18 @@ export function createChatState(
     hasOlder,
     hasNewer,
     unread,
+    lastRead,
+    async openUnread(last) {
+      if (last < newest) {
+        // The page after `last` replaces the list, as far up would; the
+        // divider comes after it, not on the list it replaces.
+        if (last < messages.value[0]?.id) {
+          hasNewer.value = true;
+          await loadLatest(last);
+        }
+        lastRead.value = last;
+      }
+    },
     newestId: () => newest,
     receiveMessage,
     removeMessage(id) {
@@ -580,6 +613,8 @@ export function createChatState(
         replyTo: replyTo.value?.id,
       };
       replyTo.value = null;
+      // Answering: the new messages were read.
+      lastRead.value = 0;
       outbox.value = [...outbox.value, item];
       // Kept before the POST, so the message is known as this device's own
       // however it comes back (reply or stream, this tab or another). The

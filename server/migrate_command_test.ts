@@ -26,6 +26,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "011_search.sql",
         "012_presence_names.sql",
         "013_link_previews.sql",
+        "014_push_settings.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });

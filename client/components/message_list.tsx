@@ -41,6 +41,8 @@ function item(
   return (
     <Fragment key={m.id}>
       {newDay && <li class="day">{dayLabel(at, now)}</li>}
+      {/* client/extras: the "N new messages" divider above the first unread. */}
+      {chat.messageExtras.value(m, true)}
       <li
         class={`msg${head ? " head" : ""}${own ? " own" : ""}${
           mentioned ? " mention" : ""

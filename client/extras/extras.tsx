@@ -6,7 +6,9 @@
  * original, ↑ in an empty composer to edit the last own message, moving
  * a claimed name to another device with a one-time code, muting and
  * reporting (moderation.tsx), who's here and @-mention suggestions
- * (who.tsx), and link previews.
+ * (who.tsx), link previews, and "new since you left": where this device
+ * stopped reading, with the app badge (unread.ts), and the "N new messages"
+ * divider (unread_divider.tsx).
  */
 // Built against client/extras/lent_preact.ts, the host's h (see there).
 import { h } from "preact";
@@ -18,6 +20,8 @@ import { call, failure } from "../outbox.ts";
 import { lendH } from "./lent_preact.ts";
 import { moderation } from "./moderation.tsx";
 import { startWho } from "./who.tsx";
+import { createUnreadDivider } from "./unread_divider.tsx";
+import { keepUnread } from "./unread.ts";
 
 /** How long a delete waits for Undo before it is sent. */
 export const UNDO_MS = 5_000;
@@ -343,11 +347,15 @@ export function start(host: Host): void {
     );
   }
 
-  chat.setMessageExtras((m) => [
-    <Preview key="preview" m={m} />,
-    <More key="more" m={m} />,
-    <Extras key="extras" m={m} />,
-  ]);
+  const divider = createUnreadDivider(chat);
+  keepUnread(host);
+  chat.setMessageExtras((m, before) =>
+    before ? divider(m) : [
+      <Preview key="preview" m={m} />,
+      <More key="more" m={m} />,
+      <Extras key="extras" m={m} />,
+    ]
+  );
 
   // Above the composer: the reply being written, and what went wrong.
   function Dock() {

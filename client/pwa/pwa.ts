@@ -3,7 +3,7 @@
  * (its own small chunk, so the main bundle keeps its budget): the service
  * worker (client/sw/sw.ts), the copy of the latest messages for offline
  * starts, the install button and iOS hint, "Notify me" with its visibility
- * reports, opening at a message from a notification, and fitting the page
+ * reports and its settings (notify_settings.ts), opening at a message from a notification, and fitting the page
  * above a phone's keyboard. Also what the chat does without at first paint:
  * typing notices (typing.ts), the mark after a look-alike name
  * (name_mark.ts) and the unread count in a hidden tab's title.
@@ -25,6 +25,7 @@ import {
   reportVisibility,
 } from "./push.ts";
 import { loadSavedMessages, saveMessages } from "./saved_messages.ts";
+import { createNotifySettings } from "./notify_settings.ts";
 
 /** Changes to the list are saved at most this often. */
 export const SAVE_DELAY_MS = 1_000;
@@ -157,6 +158,14 @@ export function start(host: Host): void {
 
   const sw = navigator.serviceWorker as ServiceWorkerContainer | undefined;
   let push: PushControl | undefined;
+  const settings = createNotifySettings(
+    host,
+    {
+      fetch: (url, init) => fetch(url, init),
+      endpoint: () => push?.endpoint() ?? null,
+    },
+    () => model.notify.value === "on" && chat.name.value !== null,
+  );
   if (sw) {
     let controlled = !!sw.controller;
     sw.register("/sw.js").catch(() => {});
@@ -199,7 +208,11 @@ export function start(host: Host): void {
         (state, note) => {
           model.notify.value = state;
           model.note.value = note;
-          if (state === "on") report();
+          if (state === "on") {
+            report();
+            // A new subscription starts with the defaults on the server.
+            void settings.sync();
+          }
         },
       );
       report = reportVisibility(
@@ -239,6 +252,13 @@ export function start(host: Host): void {
       model.iosHint.value = false;
     },
   });
-  render(h(Tools, null), document.getElementById("tools")!);
-  render(h(Notes, null), document.getElementById("tool-notes")!);
+  // The notification settings go right after the controls they belong to.
+  render(
+    h(() => [h(Tools, null), h(settings.Toggle, null)], null),
+    document.getElementById("tools")!,
+  );
+  render(
+    h(() => [h(Notes, null), h(settings.Panel, null)], null),
+    document.getElementById("tool-notes")!,
+  );
 }

@@ -45,7 +45,8 @@ returning id`;
 const IN_FLIGHT = (id: string) =>
   `(select d.id from push_deliveries d where d.subscription_id = ${id})`;
 export const CLAIM = `
-select s.id, s.notified_through, s.name_key,
+select s.id, s.notified_through, s.name_key, s.mode,
+  coalesce(s.muted_until > now(), false) as muted,
   (select max(v.expires_at) from push_visibility v
    where v.subscription_id = s.id and v.expires_at > now()) as visible_until
 from push_subscriptions s
@@ -75,17 +76,27 @@ for no key update of s skip locked`;
 // (notified_through, through] that are not their own: verified under their
 // name key (by the claim's key, or by lower(author) for messages whose claim
 // is gone). Deleted messages are gone from messages, so never counted.
+// Their settings (db/migrations/014) narrow that: muted or mode 'none',
+// nothing; mode 'mentions', only the messages that mention them
+// (push_mentions) or reply to a message verified under their name key.
 const SUMMARIZE = `
 select c.id, x.*
 from jsonb_to_recordset($1::text::jsonb)
-  as c (id bigint, notified_through bigint, name_key text)
+  as c (id bigint, notified_through bigint, name_key text, mode text,
+        muted boolean)
 cross join lateral (
   with told as (
     select m.id, m.author, m.text from messages m
     where m.id > c.notified_through and m.id <= $2
+      and not c.muted and c.mode <> 'none'
       and not (m.name_id is not null and (lower(m.author) = c.name_key
         or exists (select 1 from names n
-                   where n.id = m.name_id and n.key = c.name_key))))
+                   where n.id = m.name_id and n.key = c.name_key)))
+      and (c.mode = 'all'
+        or exists (select 1 from push_mentions pm
+                   where pm.subscription_id = c.id and pm.message_id = m.id)
+        or exists (select 1 from messages p join names n on n.id = p.name_id
+                   where p.id = m.reply_to and n.key = c.name_key)))
   select
     (select count(*)::int from told) as message_count,
     (select min(id) from told) as first_message_id,
@@ -101,6 +112,7 @@ cross join lateral (
     select m.id, m.author, m.text from push_mentions pm
     join messages m on m.id = pm.message_id
     where pm.subscription_id = c.id and pm.message_id > c.notified_through
+      and not c.muted and c.mode <> 'none'
       and pm.message_id <= $2
     order by pm.message_id desc limit 1) mm on true
 ) x`;
@@ -109,6 +121,8 @@ type ClaimedRow = {
   id: number | string;
   notified_through: number | string;
   name_key: string;
+  mode: string;
+  muted: boolean;
   visible_until: string | Date | null;
 };
 
@@ -200,6 +214,8 @@ export function materialize(
             id: Number(r.id),
             notified_through: Number(r.notified_through),
             name_key: r.name_key,
+            mode: r.mode,
+            muted: r.muted,
           }))),
           through,
           PUSH_NAMED_AUTHORS + 1,

@@ -1,6 +1,7 @@
 /**
  * The push endpoints (the contract the client's "Notify me" codes against):
- * GET /push/key, POST and DELETE /push/subscriptions, POST /push/visibility.
+ * GET /push/key, POST, PATCH (settings) and DELETE /push/subscriptions,
+ * POST /push/visibility.
  * Bodies are JSON; bad input gets a 4xx with a JSON error like every other
  * route, never a 500.
  */
@@ -13,6 +14,7 @@ import type { EndpointPolicy } from "./endpoint.ts";
 import {
   type PushSubscriptionStore,
   validateEndpointBody,
+  validateSettingsInput,
   validateSubscriptionInput,
 } from "./subscriptions.ts";
 import { validateVisibilityInput, type VisibilityStore } from "./visibility.ts";
@@ -31,7 +33,7 @@ export interface PushRoutes {
   publicKey: string;
   subscriptions: PushSubscriptionStore;
   visibility: VisibilityStore;
-  /** Per address, for POST and DELETE /push/subscriptions (like POST /messages). */
+  /** Per address, for POST, PATCH and DELETE /push/subscriptions (like POST /messages). */
   limiter: RateLimiter;
   /** Per address, for POST /push/visibility. */
   visibilityLimiter: RateLimiter;
@@ -113,6 +115,20 @@ export function registerPushRoutes(
       return errorResponse(404, "There is no subscription with that endpoint.");
     }
     return new Response(null, { status: 204 });
+  });
+
+  app.patch("/push/subscriptions", async (c) => {
+    const refused = limited(c, push.limiter);
+    if (refused) return refused;
+    const body = await readJson(c);
+    if (!body.ok) return body.response;
+    const input = validateSettingsInput(body.value);
+    if (!input.ok) return errorResponse(400, input.error);
+    const settings = await push.subscriptions.configure(input.value);
+    if (settings === null) {
+      return errorResponse(404, "There is no subscription with that endpoint.");
+    }
+    return c.json(settings);
   });
 
   app.post("/push/visibility", async (c) => {

@@ -282,7 +282,7 @@ Deno.test("POST /push/subscriptions refuses bad input with a 4xx saying what is 
     await expectError(
       await app.request("/push/subscriptions", { method: "GET" }),
       405,
-      /POST, DELETE/,
+      /POST, PATCH, DELETE/,
     );
   });
 });

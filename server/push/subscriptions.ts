@@ -175,12 +175,87 @@ export function validateEndpointBody(input: unknown): Validated<string> {
   return validateEndpointField(body.endpoint);
 }
 
+/** What a subscription is notified of: every message, mentions and replies only, or nothing. */
+export type NotifyMode = "all" | "mentions" | "none";
+
+/** The modes, as PATCH /push/subscriptions accepts them. */
+export const NOTIFY_MODES: readonly NotifyMode[] = ["all", "mentions", "none"];
+
+/** Longest mute accepted: a week (the client offers an hour). */
+export const MAX_MUTE_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** A subscription's settings, as stored and answered. */
+export interface PushSettings {
+  mode: NotifyMode;
+  /** ISO 8601; null: not muted. */
+  mutedUntil: string | null;
+}
+
+/** The body of PATCH /push/subscriptions: the endpoint and the settings it changes. */
+export interface PushSettingsInput {
+  endpoint: string;
+  mode?: NotifyMode;
+  /** Epoch ms; null unmutes. */
+  mutedUntil?: number | null;
+}
+
+/**
+ * Checks the body of PATCH /push/subscriptions:
+ * `{"endpoint": "…", "mode"?: "all" | "mentions" | "none",
+ * "mutedUntil"?: ISO 8601 time | null}`, at least one setting. A mute in
+ * the past unmutes; one more than MAX_MUTE_MS ahead is refused.
+ */
+export function validateSettingsInput(
+  input: unknown,
+  now = Date.now(),
+): Validated<PushSettingsInput> {
+  const body = asObject(input);
+  if (body === null) {
+    return {
+      ok: false,
+      error:
+        'Body must be an object with "endpoint" and "mode" or "mutedUntil".',
+    };
+  }
+  const endpoint = validateEndpointField(body.endpoint);
+  if (!endpoint.ok) return endpoint;
+  const value: PushSettingsInput = { endpoint: endpoint.value };
+  if (body.mode !== undefined) {
+    if (!NOTIFY_MODES.includes(body.mode as NotifyMode)) {
+      return {
+        ok: false,
+        error: 'Field "mode" must be "all", "mentions" or "none".',
+      };
+    }
+    value.mode = body.mode as NotifyMode;
+  }
+  if (body.mutedUntil !== undefined) {
+    const at = typeof body.mutedUntil === "string"
+      ? Date.parse(body.mutedUntil)
+      : NaN;
+    if (body.mutedUntil !== null && !(at <= now + MAX_MUTE_MS)) {
+      return {
+        ok: false,
+        error:
+          'Field "mutedUntil" must be null or a time (ISO 8601) at most a week ahead.',
+      };
+    }
+    value.mutedUntil = body.mutedUntil === null || at <= now ? null : at;
+  }
+  if (value.mode === undefined && value.mutedUntil === undefined) {
+    return { ok: false, error: 'Give "mode", "mutedUntil" or both.' };
+  }
+  return { ok: true, value };
+}
+
 /** Stored subscriptions; every method may throw DatabaseUnavailableError. */
 export interface PushSubscriptionStore {
   /** Stores a subscription, or updates the keys and name of its endpoint; `created` says which. */
   save(input: PushSubscriptionInput): Promise<{ created: boolean }>;
   /** Deletes the subscription of `endpoint` (its queued notifications go with it); false if none. */
   remove(endpoint: string): Promise<boolean>;
+  /** Changes the settings given, keeps the others; the settings now, or null when there is no such subscription. */
+  configure(input: PushSettingsInput): Promise<PushSettings | null>;
 }
 
 /** Turns connection failures into DatabaseUnavailableError (the app answers 503). */
@@ -227,6 +302,38 @@ export function createPushSubscriptionStore(
           [endpoint],
         );
         return rows.length > 0;
+      }),
+    configure: (input) =>
+      guardDatabase(async () => {
+        // $3: whether mutedUntil was given (null in it unmutes).
+        const [row] = await db.query<
+          { mode: NotifyMode; muted_until: string | Date | null }
+        >(
+          `update push_subscriptions set
+             mode = coalesce($2, mode),
+             muted_until = case when $3::boolean
+               then to_timestamp($4::double precision / 1000)
+               else muted_until end
+           where endpoint = $1
+           returning mode, muted_until`,
+          [
+            input.endpoint,
+            input.mode ?? null,
+            input.mutedUntil !== undefined,
+            input.mutedUntil ?? null,
+          ],
+        );
+        if (row === undefined) return null;
+        // An elapsed mute is no mute.
+        const until = row.muted_until === null
+          ? null
+          : new Date(row.muted_until);
+        return {
+          mode: row.mode,
+          mutedUntil: until && until.getTime() > Date.now()
+            ? until.toISOString()
+            : null,
+        };
       }),
   };
 }
