@@ -53,6 +53,10 @@ type Row = { m: Message };
 /** What insert() answers. */
 type Inserted = { message: Message; created: boolean };
 
+// Rows an INSERT just made have no reactions or preview yet: rendered
+// without looking (db/migrations/015).
+const NEW_MESSAGE_JSON = "message_json_with(messages, '[]'::json, null)";
+
 /** Rows per INSERT when POSTs arrive together (5 parameters each). */
 export const MAX_INSERT_BATCH = 100;
 
@@ -94,7 +98,7 @@ export function createMessageStore(
         `insert into messages (author, text, client_id, reply_to, name_id)
          values ($1, $2, $3, $4, $5)
          on conflict (client_id) do nothing
-         returning message_json(messages) as m`,
+         returning ${NEW_MESSAGE_JSON} as m`,
         [
           input.author,
           input.text,
@@ -169,7 +173,7 @@ export function createMessageStore(
             tuples.join(", ")
           }
            on conflict (client_id) do nothing
-           returning message_json(messages) as m`,
+           returning ${NEW_MESSAGE_JSON} as m`,
           params,
         )
       );
