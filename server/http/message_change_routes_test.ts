@@ -78,6 +78,29 @@ Deno.test("PATCH /messages/<id>: the author edits (editedAt set, same rules as a
   });
 });
 
+Deno.test("PATCH /messages/<id> with the text it already has changes nothing: 200, editedAt as before, no change logged", async () => {
+  await withNameApp(async ({ send, claim, post, db }) => {
+    const ada = await claim("ada");
+    const mine = await post("ada", "🎉", ada);
+    const changes = async () =>
+      (await db.query<{ n: number }>(
+        "select count(*)::int as n from changes",
+      ))[0].n;
+    const before = await changes();
+    const res = await send(
+      "PATCH",
+      `/messages/${mine.id}`,
+      { text: "🎉" },
+      ada,
+    );
+    assert.equal(res.status, 200);
+    const same = await res.json() as Message;
+    assert.equal(same.editedAt, null);
+    assert.equal(same.text, "🎉");
+    assert.equal(await changes(), before);
+  });
+});
+
 Deno.test("DELETE /messages/<id> with the author's token: 204; another name's token 403; ADMIN_TOKEN still deletes anything", async () => {
   const admin = "a-moderator-token-of-some-length";
   await withNameApp(async ({ send, claim, post, db }) => {
