@@ -11,6 +11,7 @@ import {
 import { openSse } from "../harness/sse_client.ts";
 import type { Plaza } from "../../server/plaza.ts";
 import { within } from "../harness/wait.ts";
+import { runModerate } from "../harness/moderate_cli.ts";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789";
 // A browser's push keys and an endpoint on a default push service.
@@ -269,23 +270,8 @@ Deno.test("moderation routes: 401 without a token, 403 with a wrong one, 400 for
 
 Deno.test("deno task moderate: ban, bans and unban", async () => {
   await withTwo(async (a) => {
-    const moderate = async (...args: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-net",
-          "--allow-env",
-          "tools/moderate.ts",
-          ...args,
-        ],
-        env: { PLAZA_URL: a.url, ADMIN_TOKEN },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const text = new TextDecoder().decode(out.stdout) +
-        new TextDecoder().decode(out.stderr);
-      return { code: out.code, text };
-    };
+    const moderate = (...args: string[]) =>
+      runModerate(a.url, ADMIN_TOKEN, ...args);
     const made = await moderate(
       "ban",
       "name",

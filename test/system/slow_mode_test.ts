@@ -7,6 +7,7 @@ import { startTestInstance, withTestDatabase } from "../harness/fixtures.ts";
 import { openSse, type SseClient } from "../harness/sse_client.ts";
 import type { Plaza } from "../../server/plaza.ts";
 import type { RoomEvent } from "../../protocol/events.ts";
+import { runModerate } from "../harness/moderate_cli.ts";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789";
 /** How long a change may take to reach another instance's streams. */
@@ -228,23 +229,8 @@ Deno.test("slow mode on the embedded database (PGlite): set, told, enforced", as
 
 Deno.test("deno task moderate slow-mode: set, show, off", async () => {
   await withTwo({}, async (a) => {
-    const moderate = async (...args: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-net",
-          "--allow-env",
-          "tools/moderate.ts",
-          ...args,
-        ],
-        env: { PLAZA_URL: a.url, ADMIN_TOKEN },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const text = new TextDecoder().decode(out.stdout) +
-        new TextDecoder().decode(out.stderr);
-      return { code: out.code, text };
-    };
+    const moderate = (...args: string[]) =>
+      runModerate(a.url, ADMIN_TOKEN, ...args);
     const set = await moderate("slow-mode", "15", "30");
     assert.equal(set.code, 0, set.text);
     assert.match(
