@@ -31,6 +31,8 @@ export interface Message {
   reactions?: Reaction[];
   /** What the server found at the text's first link (db/migrations/013), or null; it arrives later, as a `preview` event. */
   preview?: LinkPreview | null;
+  /** True when posted under a name a moderator registered as a bot (db/migrations/020). */
+  bot?: boolean;
 }
 
 /**

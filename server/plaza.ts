@@ -57,6 +57,11 @@ import { openDatabase } from "../db/open_database.ts";
 import { fetchPreview } from "./previews/fetch_preview.ts";
 import { createPreviewWorker } from "./previews/preview_worker.ts";
 import { type PreviewGuard, publicOnly } from "./previews/ssrf_guard.ts";
+import {
+  type BotWorker,
+  type BotWorkerOptions,
+  createBotWorker,
+} from "./bots/bot_worker.ts";
 
 /** A running Plaza instance. */
 export interface Plaza {
@@ -146,6 +151,11 @@ export async function startPlaza(
     logger?: Logger;
     /** Where link previews may be fetched from; public addresses on ports 80 and 443 unless a test points it at its own site. */
     previewGuard?: PreviewGuard;
+    /** Bot webhook timings and outcomes (tests); webhooks use previewGuard's rules. */
+    bots?: Pick<
+      BotWorkerOptions,
+      "retryMs" | "timeoutMs" | "maxAttempts" | "idleMs" | "onOutcome"
+    >;
   } = {},
 ): Promise<Plaza> {
   const logger = options.logger ?? silentLogger;
@@ -227,6 +237,8 @@ export async function startPlaza(
       })
       : null;
     if (previews) opened.defer(() => previews.close());
+    // Made once the message store exists (it posts the bots' answers).
+    let bots: BotWorker | null = null;
     const listener = createNotifyListener({
       db,
       changes,
@@ -237,6 +249,7 @@ export async function startPlaza(
       onPublish: (change) => {
         if (change.kind !== "message") return;
         push.wake();
+        bots?.wake();
         previews?.offer(change.message);
       },
       onError: databaseError("listen_error"),
@@ -286,6 +299,18 @@ export async function startPlaza(
     const store = createMessageStore(db, {
       onCommitted: (messages) => listener.committed(messages),
     });
+
+    // Mentions of bots are POSTed to their webhooks, after the commit.
+    const botWorker = createBotWorker({
+      db,
+      store,
+      guard: previewGuard,
+      logger,
+      ...options.bots,
+    });
+    bots = botWorker;
+    opened.defer(() => botWorker.close());
+    botWorker.wake();
 
     const assets = await step(
       () => loadClientAssets(config.distDir),

@@ -41,6 +41,8 @@ import {
 } from "../limits/slow_mode.ts";
 import { createSlowModeStore } from "../store/slow_mode_store.ts";
 import { registerSlowModeRoutes } from "./slow_mode_routes.ts";
+import { registerBotRoutes } from "./bot_routes.ts";
+import { createBotStore } from "../bots/bot_store.ts";
 
 export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 
@@ -199,6 +201,13 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     adminToken: deps.adminToken ?? null,
     guard: bearerGuard,
     stopping,
+  });
+  registerBotRoutes(app, {
+    bots: createBotStore(deps.db),
+    adminToken: deps.adminToken ?? null,
+    guard: bearerGuard,
+    stopping,
+    idleDays: deps.nameIdleDays ?? 0,
   });
   registerHealthRoutes(app, {
     store,
