@@ -44,7 +44,10 @@ export type Route =
   | "DELETE /moderation/reports/:id"
   | "GET /moderation/slow-mode"
   | "PUT /moderation/slow-mode"
-  | "DELETE /moderation/slow-mode";
+  | "DELETE /moderation/slow-mode"
+  | "POST /moderation/bots"
+  | "GET /moderation/bots"
+  | "DELETE /moderation/bots/:name";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {
