@@ -71,6 +71,8 @@ function item(
                 ✓
               </span>
             )}
+            {/* Styled by client/extras/bot_badge.css. */}
+            {m.bot && <span class="bot">bot</span>}
             {chat.nameMark.value(m.author)}
             {time}
           </div>
