@@ -306,6 +306,7 @@ export async function startPlaza(
       store,
       guard: previewGuard,
       logger,
+      banned: (name) => bans.ofName(name) !== null,
       ...options.bots,
     });
     bots = botWorker;

@@ -50,8 +50,8 @@ export interface BotDeliveryOutcome {
   messageId: number;
   bot: string;
   attempts: number;
-  /** delivered: 2xx; retry: will try again; failed: given up; refused: the SSRF guard said no. */
-  result: "delivered" | "retry" | "failed" | "refused";
+  /** delivered: 2xx; retry: will try again; failed: given up; refused: the SSRF guard said no; banned: the bot's name is banned, nothing was sent. */
+  result: "delivered" | "retry" | "failed" | "refused" | "banned";
   /** The webhook's status, when it answered. */
   status: number | null;
   /** The id of the bot's answer posted in the room, if any. */
@@ -80,6 +80,8 @@ export interface BotWorkerOptions {
   maxAttempts?: number;
   idleMs?: number;
   batchSize?: number;
+  /** Whether a name is banned now (this instance's ban list): a banned bot is neither told of mentions nor lets its answers in. */
+  banned?: (name: string) => boolean;
   /** Told each POST's outcome. */
   onOutcome?: (outcome: BotDeliveryOutcome) => void;
 }
@@ -188,6 +190,13 @@ export function createBotWorker(options: BotWorkerOptions): BotWorker {
       await finishBotDelivery(db, d.id);
       return;
     }
+    // A banned name may not post, so a banned bot's answer would be
+    // refused anyway; it is not told of the room either.
+    if (options.banned?.(d.botName)) {
+      await finishBotDelivery(db, d.id);
+      outcome("banned", null);
+      return;
+    }
     let answer: WebhookAnswer;
     try {
       answer = await postWebhook({
@@ -220,8 +229,11 @@ export function createBotWorker(options: BotWorkerOptions): BotWorker {
     if (answer.status >= 200 && answer.status < 300) {
       const reply = answerOf(answer);
       // Posted before the delivery is finished: a crash in between POSTs
-      // again, and the same clientId finds the answer already there.
-      const replyId = reply === null ? null : await postAnswer(d, reply);
+      // again, and the same clientId finds the answer already there. A ban
+      // that came while the webhook was thinking holds too.
+      const replyId = reply === null || options.banned?.(d.botName)
+        ? null
+        : await postAnswer(d, reply);
       await finishBotDelivery(db, d.id);
       outcome("delivered", answer.status, replyId);
       return;

@@ -321,6 +321,30 @@ Deno.test("with two instances each mention is POSTed exactly once and answered o
   );
 });
 
+Deno.test("a banned bot is not told of mentions and posts no answer", async () => {
+  await withHook(
+    () => json({ text: "should not appear" }),
+    async (hook, hits) => {
+      await withInstances(1, {}, async ([plaza], outcomes) => {
+        await register(plaza, {
+          name: "Rude",
+          webhook: `${hook}/rude`,
+          allowLocal: true,
+        });
+        const ban = await call(`${plaza.url}/moderation/bans`, "POST", {
+          name: "rude",
+        });
+        assert.equal(ban.status, 201);
+        await post(plaza, "ann", "@rude hello?");
+        await until(() => outcomes.length === 1);
+        assert.equal(outcomes[0].result, "banned");
+        assert.equal(hits.length, 0);
+        assert.deepEqual((await roomMessages(plaza)).filter((m) => m.bot), []);
+      });
+    },
+  );
+});
+
 Deno.test("signatures, answers and reply ids", async () => {
   const body = '{"type":"mention"}';
   assert.equal(
