@@ -7,6 +7,7 @@ import {
   withTestDatabase,
 } from "../harness/fixtures.ts";
 import { runModerate } from "../harness/moderate_cli.ts";
+import { within } from "../harness/wait.ts";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789";
 
@@ -59,6 +60,52 @@ Deno.test("deno task moderate bots registers, lists and removes bots", async () 
       assert.match((await moderate("bots")).text, /no bots/);
     } finally {
       await plaza.close();
+    }
+  });
+});
+
+Deno.test("a bot registered on one instance posts marked bot through another, and unregistering there holds on the first", async () => {
+  await withTestDatabase(async (url) => {
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => startTestInstance(url, { ADMIN_TOKEN })),
+    );
+    try {
+      // b has looked the name up (free) and cached that.
+      const before = await postJson(b.url, "Beeper", "not a bot yet");
+      assert.equal(before.bot, false);
+      const added = await runModerate(
+        a.url,
+        ADMIN_TOKEN,
+        "bots",
+        "add",
+        "Beeper",
+      );
+      const token = added.text.match(/name token .*: (\S+)/)?.[1];
+      assert.ok(token, added.text);
+      const viaB = await within(
+        1_000,
+        () => postJson(b.url, "beeper", "beep", { token }).catch(() => null),
+        (m) => m !== null,
+      );
+      assert.equal(viaB?.bot, true);
+      assert.equal(viaB?.author, "Beeper");
+      const listed = await runModerate(b.url, ADMIN_TOKEN, "bots");
+      assert.match(listed.text, /^Beeper\t\(no webhook\)/m);
+      assert.equal(
+        (await runModerate(b.url, ADMIN_TOKEN, "bots", "remove", "Beeper"))
+          .code,
+        0,
+      );
+      // The name is free again on a too: an unverified post, no badge.
+      const after = await within(
+        1_000,
+        () => postJson(a.url, "Beeper", "free again").catch(() => null),
+        (m) => m !== null,
+      );
+      assert.equal(after?.verified, false);
+      assert.equal(after?.bot, false);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });
