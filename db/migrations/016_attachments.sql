@@ -179,3 +179,30 @@ begin
   );
 end;
 $$;
+
+-- What a push notification says of a message (server/push/materialize.ts):
+-- its text, or for pictures "sent a photo" (or "sent N photos"), the first
+-- alt text and then the text. Never a picture's address: the notification
+-- passes through the browser vendor's push service.
+create function message_push_text(text text, attachments jsonb) returns text
+language plpgsql immutable as $$
+declare
+  n integer := coalesce(jsonb_array_length(attachments), 0);
+  alt text;
+  said text;
+begin
+  if n = 0 then
+    return text;
+  end if;
+  select a->>'alt' into alt from jsonb_array_elements(attachments) a
+    where coalesce(a->>'alt', '') <> '' limit 1;
+  said := case when n = 1 then 'sent a photo' else format('sent %s photos', n) end;
+  if alt is not null then
+    said := said || ': ' || alt;
+  end if;
+  if text <> '' then
+    said := said || ' — ' || text;
+  end if;
+  return said;
+end;
+$$;

@@ -1,24 +1,21 @@
 /**
  * Turns an upload into what is stored: checked against its declared type
- * and the caps, decoded (which finds truncated and corrupt files), turned
- * upright by its EXIF orientation, and encoded again from pixels, so no
- * metadata (EXIF and GPS, XMP, IPTC, ICC, comments) can survive. GIFs keep
- * their animation and lose their metadata blocks (gif_strip.ts). A thumbnail
- * is made at the same time. Codecs: imagescript (JPEG, PNG, GIF; WASM) and
- * @jsquash/webp for decoding WebP; docs/attachments.md says why.
+ * and the caps from its header alone, stripped of metadata at the container
+ * level (container_strip.ts, gif_strip.ts: EXIF with GPS, XMP, IPTC, ICC,
+ * comments; lossless, the pixels are not encoded again), then decoded,
+ * which proves the stored file is a whole picture and gives the thumbnail.
+ * A JPEG whose EXIF asked for a rotation is encoded again upright, since
+ * the tag that asked is gone.
  */
-import { GIF, Image } from "imagescript";
-import decodeWebp from "@jsquash/webp/decode.js";
 import type { AttachmentType } from "../../protocol/attachments.ts";
 import { ATTACHMENT_TYPES, THUMB_MAX_SIDE } from "../../protocol/limits.ts";
-import { type ImageHeader, readHeader } from "./image_header.ts";
+import { readHeader } from "./image_header.ts";
 import { stripGif } from "./gif_strip.ts";
-import { stripPngText } from "./png_chunks.ts";
+import { stripJpeg, stripPng, stripWebp } from "./container_strip.ts";
+import { decode, encode, type Pixels } from "./codecs.ts";
 
-/** JPEG quality of a stored photo: visually lossless for the screen, smaller than most cameras' output. */
+/** JPEG quality of a photo encoded again (only those EXIF asked to rotate). */
 export const STORED_JPEG_QUALITY = 85;
-/** WebP quality of a stored WebP. */
-export const STORED_WEBP_QUALITY = 85;
 /** Quality of JPEG and WebP thumbnails. */
 export const THUMB_QUALITY = 78;
 
@@ -38,10 +35,18 @@ export type ProcessResult =
   | { ok: true; image: ProcessedImage }
   | { ok: false; status: 400 | 413 | 415; error: string };
 
+type Refused = Extract<ProcessResult, { ok: false }>;
+
+const corrupt = (detail: string): Refused => ({
+  ok: false,
+  status: 400,
+  error: `The picture is truncated or corrupt: ${detail}.`,
+});
+
 /**
- * Checks and re-encodes `bytes`. `declared` is the Content-Type the client
- * gave (null when it gave none that names a type, e.g. a multipart part sent
- * as application/octet-stream); a type we do not take, or one the magic
+ * Checks and strips `bytes`. `declared` is the Content-Type the client gave
+ * (null when it named no type, e.g. a multipart part sent as
+ * application/octet-stream); a type we do not take, or one the magic
  * numbers contradict, is refused.
  */
 export async function processImage(
@@ -67,11 +72,7 @@ export async function processImage(
         error:
           "The file is not a JPEG, PNG, WebP or GIF picture (by its content).",
       }
-      : {
-        ok: false,
-        status: 400,
-        error: `The picture is truncated or corrupt: ${read.detail}.`,
-      };
+      : corrupt(read.detail);
   }
   const header = read.header;
   if (declared !== null && declared !== header.type) {
@@ -92,149 +93,95 @@ export async function processImage(
       error: "Animated WebP is not accepted; send a GIF or a still picture.",
     };
   }
-  try {
-    return { ok: true, image: await encodeAgain(bytes, header, maxPixels) };
-  } catch (error) {
-    if (error instanceof Refusal) return { ok: false, ...error.answer };
-    return {
-      ok: false,
-      status: 400,
-      error: "The picture is truncated or corrupt: it could not be decoded.",
-    };
+  let stored: Uint8Array<ArrayBuffer> | null;
+  if (header.type === "image/gif") {
+    const walk = stripGif(bytes);
+    if (!walk.ok) return corrupt(walk.detail);
+    if (walk.framePixels > maxPixels) {
+      return tooManyPixels(header.width, header.height, maxPixels);
+    }
+    stored = walk.bytes;
+  } else {
+    stored = header.type === "image/jpeg"
+      ? stripJpeg(bytes)
+      : header.type === "image/png"
+      ? stripPng(bytes)
+      : stripWebp(bytes);
+    if (stored === null) return corrupt("its structure is broken");
   }
+  let pixels: Pixels;
+  try {
+    pixels = await decode(stored, header.type);
+  } catch {
+    return corrupt("it could not be decoded");
+  }
+  if (pixels.width !== header.width || pixels.height !== header.height) {
+    return corrupt("its header and its data disagree on its size");
+  }
+  if (header.orientation > 1) {
+    pixels = upright(pixels, header.orientation);
+    stored = await encode(pixels, "image/jpeg", STORED_JPEG_QUALITY);
+  }
+  return {
+    ok: true,
+    image: {
+      type: header.type,
+      width: pixels.width,
+      height: pixels.height,
+      bytes: stored,
+      ...await thumbnail(pixels, header.type),
+    },
+  };
 }
 
 function isAccepted(type: string): type is AttachmentType {
   return (ATTACHMENT_TYPES as readonly string[]).includes(type);
 }
 
-function tooManyPixels(width: number, height: number, maxPixels: number) {
+function tooManyPixels(
+  width: number,
+  height: number,
+  maxPixels: number,
+): Refused {
   return {
-    ok: false as const,
-    status: 413 as const,
+    ok: false,
+    status: 413,
     error: `The picture is ${width} x ${height} pixels; at most ${
       (maxPixels / 1e6).toFixed(1)
     } megapixels are accepted.`,
   };
 }
 
-class Refusal extends Error {
-  constructor(
-    readonly answer: { status: 400 | 413 | 415; error: string },
-  ) {
-    super(answer.error);
-  }
-}
-
-async function encodeAgain(
-  bytes: Uint8Array,
-  header: ImageHeader,
-  maxPixels: number,
-): Promise<ProcessedImage> {
-  if (header.type === "image/gif") {
-    const walk = stripGif(bytes);
-    if (!walk.ok) {
-      throw new Refusal({
-        status: 400,
-        error: `The picture is truncated or corrupt: ${walk.detail}.`,
-      });
-    }
-    if (walk.framePixels > maxPixels) {
-      throw new Refusal(
-        tooManyPixels(header.width, header.height, maxPixels),
-      );
-    }
-    // The first frame checks that the data decodes and makes the thumbnail.
-    const [first] = await GIF.decode(walk.bytes, true);
-    const still = new Image(header.width, header.height);
-    // A Frame is an Image at an offset (its typings miss that it extends it).
-    still.composite(first as unknown as Image, first.xOffset, first.yOffset);
-    return {
-      type: "image/gif",
-      width: header.width,
-      height: header.height,
-      bytes: walk.bytes,
-      ...await thumbnail(still, "image/png"),
-    };
-  }
-  let image: Image;
-  if (header.type === "image/webp") {
-    const copy = bytes.slice();
-    const data = await decodeWebp(copy.buffer);
-    image = new Image(data.width, data.height);
-    image.bitmap.set(data.data);
-  } else {
-    image = await Image.decode(bytes);
-  }
-  if (image.width !== header.width || image.height !== header.height) {
-    throw new Refusal({
-      status: 400,
-      error: "The picture's header and its data disagree on its size.",
-    });
-  }
-  image = upright(image, header.orientation);
-  const stored = header.type === "image/jpeg"
-    ? await image.encodeJPEG(STORED_JPEG_QUALITY)
-    : header.type === "image/webp"
-    ? await image.encodeWEBP(STORED_WEBP_QUALITY)
-    : stripPngText(await image.encode(1));
-  return {
-    type: header.type,
-    width: image.width,
-    height: image.height,
-    bytes: copyOf(stored),
-    ...await thumbnail(image, header.type),
-  };
-}
-
-function copyOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return copy;
-}
-
-/** The thumbnail of `image` as `type` (JPEG and WebP stay, PNG and GIF become PNG), or null when it is small already. */
+/** The thumbnail (JPEG and WebP stay, PNG and GIF become PNG), or null when the picture is small already. */
 async function thumbnail(
-  image: Image,
+  pixels: Pixels,
   type: AttachmentType,
 ): Promise<Pick<ProcessedImage, "thumb" | "thumbType">> {
-  const long = Math.max(image.width, image.height);
+  const long = Math.max(pixels.width, pixels.height);
   if (long <= THUMB_MAX_SIDE) return { thumb: null, thumbType: null };
   const scale = THUMB_MAX_SIDE / long;
   const small = downscale(
-    image,
-    Math.max(1, Math.round(image.width * scale)),
-    Math.max(1, Math.round(image.height * scale)),
+    pixels,
+    Math.max(1, Math.round(pixels.width * scale)),
+    Math.max(1, Math.round(pixels.height * scale)),
   );
-  if (type === "image/jpeg") {
-    return {
-      thumb: copyOf(await small.encodeJPEG(THUMB_QUALITY)),
-      thumbType: type,
-    };
-  }
-  if (type === "image/webp") {
-    return {
-      thumb: copyOf(await small.encodeWEBP(THUMB_QUALITY)),
-      thumbType: type,
-    };
-  }
+  const thumbType = type === "image/gif" ? "image/png" : type;
   return {
-    thumb: copyOf(stripPngText(await small.encode(1))),
-    thumbType: "image/png",
+    thumb: await encode(small, thumbType, THUMB_QUALITY),
+    thumbType,
   };
 }
 
 /**
  * Area-average downscaling: each thumbnail pixel is the mean of the source
- * pixels it covers (imagescript only resizes by nearest neighbour, which
- * makes a thumbnail shimmer). Colour is weighted by alpha.
+ * pixels it covers, colour weighted by alpha (sampling instead would make a
+ * thumbnail shimmer).
  */
-export function downscale(image: Image, width: number, height: number): Image {
-  const src = image.bitmap;
-  const sw = image.width;
-  const sh = image.height;
-  const out = new Image(width, height);
-  const dst = out.bitmap;
+export function downscale(src: Pixels, width: number, height: number): Pixels {
+  const s = src.data;
+  const sw = src.width;
+  const sh = src.height;
+  const dst = new Uint8ClampedArray(width * height * 4);
   for (let dy = 0; dy < height; dy++) {
     const y0 = Math.floor(dy * sh / height);
     const y1 = Math.max(y0 + 1, Math.floor((dy + 1) * sh / height));
@@ -245,10 +192,10 @@ export function downscale(image: Image, width: number, height: number): Image {
       for (let y = y0; y < y1; y++) {
         let i = (y * sw + x0) * 4;
         for (let x = x0; x < x1; x++, i += 4) {
-          const alpha = src[i + 3];
-          r += src[i] * alpha;
-          g += src[i + 1] * alpha;
-          b += src[i + 2] * alpha;
+          const alpha = s[i + 3];
+          r += s[i] * alpha;
+          g += s[i + 1] * alpha;
+          b += s[i + 2] * alpha;
           a += alpha;
           n++;
         }
@@ -262,20 +209,19 @@ export function downscale(image: Image, width: number, height: number): Image {
       dst[o + 3] = a / n;
     }
   }
-  return out;
+  return { width, height, data: dst };
 }
 
-/** `image` turned as EXIF orientation `o` (1–8) asks, so that no viewer needs the tag. */
-export function upright(image: Image, o: number): Image {
-  if (o <= 1 || o > 8) return image;
-  const w = image.width;
-  const h = image.height;
+/** `pixels` turned as EXIF orientation `o` (2–8) asks, so that no viewer needs the tag. */
+export function upright(pixels: Pixels, o: number): Pixels {
+  const w = pixels.width;
+  const h = pixels.height;
   const swap = o >= 5;
-  const out = new Image(swap ? h : w, swap ? w : h);
-  const ow = out.width;
-  const src = new Uint32Array(image.bitmap.slice().buffer);
-  const dst = new Uint32Array(out.bitmap.length / 4);
-  for (let dy = 0; dy < out.height; dy++) {
+  const ow = swap ? h : w;
+  const oh = swap ? w : h;
+  const src = new Uint32Array(pixels.data.slice().buffer);
+  const dst = new Uint32Array(ow * oh);
+  for (let dy = 0; dy < oh; dy++) {
     for (let dx = 0; dx < ow; dx++) {
       let sx: number, sy: number;
       switch (o) {
@@ -299,11 +245,9 @@ export function upright(image: Image, o: number): Image {
           break;
         default:
           [sx, sy] = [w - 1 - dy, dx];
-          break;
       }
       dst[dy * ow + dx] = src[sy * w + sx];
     }
   }
-  out.bitmap.set(new Uint8Array(dst.buffer));
-  return out;
+  return { width: ow, height: oh, data: new Uint8ClampedArray(dst.buffer) };
 }

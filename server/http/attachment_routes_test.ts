@@ -17,26 +17,8 @@ import {
   withMetadata,
 } from "../../test/harness/images.ts";
 import type { Database } from "../../db/database.ts";
-import type { createApp } from "./app.ts";
+import { upload } from "../../test/harness/images.ts";
 import { THUMB_MAX_SIDE } from "../../protocol/limits.ts";
-
-type App = ReturnType<typeof createApp>;
-
-/** Uploads `bytes` as `type` under `name`. */
-export function upload(
-  app: App,
-  bytes: Uint8Array<ArrayBuffer>,
-  type: string,
-  name = "Ada",
-  token?: string,
-): Promise<Response> {
-  const headers: Record<string, string> = { "Content-Type": type };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  return Promise.resolve(app.request(
-    `/attachments?name=${encodeURIComponent(name)}`,
-    { method: "POST", headers, body: bytes },
-  ));
-}
 
 async function stored(
   db: Database,

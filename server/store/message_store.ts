@@ -106,7 +106,7 @@ export function createMessageStore(
       const [m] = await rows(
         `insert into messages
            (author, text, client_id, reply_to, name_id, attachments)
-         values ($1, $2, $3, $4, $5, $6::jsonb)
+         values ($1, $2, $3, $4, $5, $6::text::jsonb)
          on conflict (client_id) do nothing
          returning ${NEW_MESSAGE_JSON} as m`,
         [
@@ -175,7 +175,7 @@ export function createMessageStore(
       const n = params.length;
       return `($${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}::bigint, $${
         n - 1
-      }::bigint, $${n}::jsonb)`;
+      }::bigint, $${n}::text::jsonb)`;
     });
     let inserted: Message[];
     try {

@@ -5,6 +5,7 @@
  * pixels; an SVG; a GIF with comment and XMP blocks).
  */
 import { Frame, GIF, Image } from "imagescript";
+import type { createApp } from "../../server/http/app.ts";
 
 /** A string every metadata block below carries, so a test can look for it in stored bytes. */
 export const SECRET = "PLAZA-SECRET-METADATA";
@@ -230,4 +231,20 @@ export function contains(
     return true;
   }
   return false;
+}
+
+/** Uploads `bytes` as `type` under `name`. */
+export function upload(
+  app: ReturnType<typeof createApp>,
+  bytes: Uint8Array<ArrayBuffer>,
+  type: string,
+  name = "Ada",
+  token?: string,
+): Promise<Response> {
+  const headers: Record<string, string> = { "Content-Type": type };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return Promise.resolve(app.request(
+    `/attachments?name=${encodeURIComponent(name)}`,
+    { method: "POST", headers, body: bytes },
+  ));
 }
