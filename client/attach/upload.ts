@@ -56,6 +56,8 @@ export function uploadPicture(
         error: "The server took too long to answer.",
         refused: false,
       });
+    // The bar shows from the start, before the first progress event.
+    onProgress(0, blob.size);
     xhr.send(blob);
   });
 }

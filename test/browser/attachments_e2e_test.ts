@@ -129,10 +129,23 @@ for (
       await page.getByTestId("attach-alt").nth(1).fill("A <b>tall</b> one");
       await shoot(page, `attach-strip-${layout.name}`);
 
-      // No words: the pictures alone may be sent.
+      // No words: the pictures alone may be sent. The first upload is held
+      // until its progress bar has been seen.
+      let release = () => {};
+      const held = new Promise<void>((r) => (release = r));
+      await page.route("**/attachments?*", async (route) => {
+        await held;
+        await route.continue();
+      });
       const send = page.getByTestId("send-button");
       assert.equal(await send.isDisabled(), false);
       await send.click();
+      const bar = page.getByTestId("attach-progress");
+      await bar.waitFor();
+      assert.match(await bar.innerText(), /Uploading picture 1 of 2/);
+      assert.equal(await bar.locator("progress").count(), 1);
+      release();
+      await bar.waitFor({ state: "detached" });
       const pictures = page.locator(PICTURE);
       await pictures.nth(1).waitFor();
       assert.equal(await page.getByTestId("attach-preview").count(), 0);
