@@ -94,29 +94,28 @@ function item(
           {/* Elements with text children only (client/markdown.ts): a message never becomes markup. */}
           {markdown(m.text)}
           {m.editedAt && <span class="edited">(edited)</span>}
-          {
-            /* Pictures on a line of their own, in reading order (an own
-            message's row is reversed); empty for words only. */
-          }
-          <div>
-            {m.attachments?.map(({ id, width, height, alt }) => {
-              // Sized before it loads (its shape, fitted): nothing moves when it does.
-              const k = Math.min(1, PICTURE_PX / width, PICTURE_PX / height);
-              const src = `/attachments/${id}`;
-              // A link to the full picture, which client/attach opens in a lightbox.
-              return (
-                <a href={src}>
-                  <img
-                    src={src + "/thumb"}
-                    alt={alt}
-                    width={k * width}
-                    height={k * height}
-                    loading="lazy"
-                  />
-                </a>
-              );
-            })}
-          </div>
+          {/* Pictures on a line of their own, in reading order (an own message's row is reversed). */}
+          {m.attachments?.[0] && (
+            <div>
+              {m.attachments.map(({ id, width, height, alt }) => {
+                // Sized before it loads (its shape, fitted): nothing moves when it does.
+                const k = Math.min(1, PICTURE_PX / width, PICTURE_PX / height);
+                const src = `/attachments/${id}`;
+                // A link to the full picture, which client/attach opens in a lightbox.
+                return (
+                  <a href={src}>
+                    <img
+                      src={src + "/thumb"}
+                      alt={alt}
+                      width={k * width}
+                      height={k * height}
+                      loading="lazy"
+                    />
+                  </a>
+                );
+              })}
+            </div>
+          )}
         </div>
         {chat.messageExtras.value(m)}
         {!head && time}
