@@ -29,6 +29,12 @@ create table attachment_blobs (
   check ((thumb is null) = (thumb_type is null))
 );
 
+-- Pictures are compressed already: TOAST's pglz would spend CPU on every
+-- write for nothing. EXTERNAL keeps them out of line, uncompressed.
+alter table attachment_blobs
+  alter column data set storage external,
+  alter column thumb set storage external;
+
 create table attachments (
   id text primary key check (id ~ '^[A-Za-z0-9_-]{22}$'),
   -- Null once deleted (a tombstone: GET answers 410).

@@ -24,6 +24,7 @@ import {
   genStreamQuery,
 } from "./gen_targets.ts";
 import { genValidGet, genValidPost } from "./gen_valid.ts";
+import { genAttachment } from "./gen_attachments.ts";
 import { caseSeed, Rng } from "./rng.ts";
 
 // The order and weights are part of what a seed means: any change to them
@@ -54,6 +55,7 @@ const GENERATORS: readonly (readonly [
   [genFormBadBytes, 4],
   [genModeration, 4],
   [genReport, 4],
+  [genAttachment, 6],
 ];
 
 /** Case `index` of `seed`: the same request on every run and in a replay. */

@@ -4,7 +4,7 @@
  * with GPS EXIF, XMP, IPTC and a comment; a PNG declaring 20,000 x 20,000
  * pixels; an SVG; a GIF with comment and XMP blocks).
  */
-import { Frame, GIF, Image } from "imagescript";
+import { Frame, GIF, Image, type JPEGQuality } from "imagescript";
 import type { createApp } from "../../server/http/app.ts";
 
 /** A string every metadata block below carries, so a test can look for it in stored bytes. */
@@ -22,16 +22,22 @@ function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** A picture of `width` x `height` with some gradient, so encoders have work. */
-export function testImage(width: number, height: number): Image {
+/** A picture of `width` x `height` with some gradient, so encoders have work; `noise` (0–255) adds grain, as a photo has. */
+export function testImage(width: number, height: number, noise = 0): Image {
   const image = new Image(width, height);
   const px = image.bitmap;
+  let seed = 1;
+  const grain = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (seed / 0x7fffffff) * noise;
+  };
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = (y * width + x) * 4;
-      px[i] = (x * 255) / width;
-      px[i + 1] = (y * 255) / height;
-      px[i + 2] = ((x + y) * 7) % 256;
+      const n = noise === 0 ? 0 : grain();
+      px[i] = (x * 255) / width + n;
+      px[i + 1] = (y * 255) / height + n;
+      px[i + 2] = ((x + y) * 7) % 256 + n;
       px[i + 3] = 255;
     }
   }
@@ -46,12 +52,13 @@ export async function pngBytes(
   return concat(await testImage(width, height).encode(1));
 }
 
-/** A JPEG of the given size. */
+/** A JPEG of the given size (with grain and at a quality when given). */
 export async function jpegBytes(
   width = 64,
   height = 48,
+  { noise = 0, quality = 90 }: { noise?: number; quality?: JPEGQuality } = {},
 ): Promise<Uint8Array<ArrayBuffer>> {
-  return concat(await testImage(width, height).encodeJPEG(90));
+  return concat(await testImage(width, height, noise).encodeJPEG(quality));
 }
 
 /** A WebP of the given size. */
