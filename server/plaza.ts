@@ -45,6 +45,8 @@ import {
   createSharedStreamSlots,
   type StreamSlots,
 } from "./limits/shared_limits.ts";
+import { createAttachmentStore } from "./store/attachment_store.ts";
+import { startUnusedSweep } from "./attachments/sweep.ts";
 import type { Database } from "../db/database.ts";
 import { setBodyDeadline } from "./http/read_body.ts";
 import {
@@ -334,8 +336,17 @@ export async function startPlaza(
     let closing: Promise<void> | null = null;
     // Set once shutdown() or close() starts: the instance is not ready.
     let draining = false;
+    const attachments = createAttachmentStore(db);
+    const sweep = startUnusedSweep(
+      attachments,
+      config.attachments.unusedMinutes * 60_000,
+      databaseError("attachment_sweep_error"),
+    );
+    opened.defer(() => sweep.close());
     const app = createApp({
       store,
+      attachments,
+      uploadSettings: config.attachments,
       changes,
       nameIdleDays: config.nameIdleDays,
       names,
@@ -562,6 +573,12 @@ function appLimits(
     post: sharedLimiter(db, "post", config.postLimit),
     typing: sharedLimiter(db, "typing", config.typingLimit),
     report: sharedLimiter(db, "report", config.reportLimit),
+    upload: sharedLimiter(db, "upload", config.attachments.uploadLimit),
+    uploadPerName: sharedLimiter(
+      db,
+      "upload_name",
+      config.attachments.uploadLimit,
+    ),
     streamSlots,
     bans,
     slowMode,

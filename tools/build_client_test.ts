@@ -291,6 +291,11 @@ Deno.test("the client/pwa chunk may not bundle its own copy of the chat state or
       join(root, "client/search/search.tsx"),
       "export const open = () => {};\n",
     );
+    await Deno.mkdir(join(root, "client/attach"), { recursive: true });
+    await Deno.writeTextFile(
+      join(root, "client/attach/attach.tsx"),
+      "export const start = () => {};\n",
+    );
     await Deno.writeTextFile(
       join(root, "client/chat_state.ts"),
       "export const chat = { messages: [] };\n",

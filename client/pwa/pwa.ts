@@ -15,7 +15,7 @@ import {
   type InstallPrompt,
   type ToolsModel,
 } from "./controls.ts";
-import type { Host } from "./host.ts";
+import type { Host, PwaModule } from "./host.ts";
 import { createNameMark } from "./name_mark.ts";
 import { sendTypingNotices, showTyping } from "./typing.ts";
 import { revealMessage, targetMessageId } from "./message_target.ts";
@@ -129,9 +129,15 @@ function followTargets({ chat, effect, signal }: Host): (url: string) => void {
   };
 }
 
+/** URL of the pictures chunk (client/attach), filled in by tools/build_client.ts. */
+declare const PLAZA_ATTACH_CHUNK: string;
+
 /** Starts everything above; main.tsx calls it once. */
 export function start(host: Host): void {
   adoptStyles(css);
+  // Pictures (picking, uploading, the lightbox) come after this chunk, which
+  // costs the main bundle nothing.
+  import(PLAZA_ATTACH_CHUNK).then((m: PwaModule) => m.start(host));
   const { chat, effect, h, render, signal } = host;
   const model: ToolsModel = {
     notify: signal("unsupported"),

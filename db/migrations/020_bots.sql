@@ -33,7 +33,7 @@ create trigger messages_mark_bot
   before insert on messages
   for each row execute function messages_mark_bot();
 
--- 015's message_json_with, with `bot`.
+-- 016's message_json_with (015's shape plus `attachments`), with `bot`.
 create or replace function message_json_with(
   m messages, reactions json, preview json
 ) returns json
@@ -63,6 +63,7 @@ begin
     'replyTo', reply,
     'reactions', reactions,
     'preview', preview,
+    'attachments', coalesce(m.attachments::json, '[]'::json),
     'bot', m.bot
   );
 end;

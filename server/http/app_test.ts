@@ -21,6 +21,7 @@ Deno.test("POST /messages accepts JSON and form bodies: 201, Location, the store
     const m = await res.json();
     assert.equal(res.headers.get("location"), `/messages/${m.id}`);
     assert.deepEqual(Object.keys(m).sort(), [
+      "attachments",
       "author",
       "bot",
       "clientId",

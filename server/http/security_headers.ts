@@ -4,6 +4,9 @@ import { secureHeaders } from "hono/secure-headers";
 /** Security headers for every response, API and stream included. */
 export function securityHeaders(): MiddlewareHandler {
   return secureHeaders({
+    // A route that sets one of these keeps its own: pictures are served
+    // with `default-src 'none'` (attachment_routes.ts).
+    overwrite: false,
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
       scriptSrc: ["'self'"],

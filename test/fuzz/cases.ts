@@ -24,7 +24,8 @@ export type Kind =
   | "moderation"
   | "report"
   | "hostile-text"
-  | "form-bad-bytes";
+  | "form-bad-bytes"
+  | "attachment";
 
 /** Which endpoint a case targets, when it is a well-formed request to one. */
 export type Route =
@@ -47,7 +48,9 @@ export type Route =
   | "DELETE /moderation/slow-mode"
   | "POST /moderation/bots"
   | "GET /moderation/bots"
-  | "DELETE /moderation/bots/:name";
+  | "DELETE /moderation/bots/:name"
+  | "POST /attachments"
+  | "GET /attachments/:id";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {

@@ -25,6 +25,7 @@ import {
   genStreamQuery,
 } from "./gen_targets.ts";
 import { genValidGet, genValidPost } from "./gen_valid.ts";
+import { genAttachment } from "./gen_attachments.ts";
 import { caseSeed, Rng } from "./rng.ts";
 
 // The order and weights are part of what a seed means: any change to them
@@ -56,6 +57,7 @@ const GENERATORS: readonly (readonly [
   [genModeration, 4],
   [genReport, 4],
   [genBots, 3],
+  [genAttachment, 6],
 ];
 
 /** Case `index` of `seed`: the same request on every run and in a replay. */
