@@ -31,6 +31,8 @@ export interface Message {
   reactions?: Reaction[];
   /** What the server found at the text's first link (db/migrations/013), or null; it arrives later, as a `preview` event. */
   preview?: LinkPreview | null;
+  /** Set only on a message a moderator's rule held, as shown to its author until approved (db/migrations/018). */
+  held?: true;
 }
 
 /**

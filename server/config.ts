@@ -331,6 +331,8 @@ export interface Config {
   nameIdleDays: number;
   /** Fetch a preview of each message's first link (`LINK_PREVIEWS`, default on; off = no outgoing requests). */
   linkPreviews: boolean;
+  /** Names claimed and addresses first seen less than this many minutes ago may not post links or pictures (`NEWCOMER_DELAY_MINUTES`, default 0 = off). */
+  newcomerDelayMinutes: number;
 }
 
 /** Web Push settings (`VAPID_*`, `PUSH_*`). */
@@ -767,5 +769,6 @@ export function loadConfig(env: Env, system: SystemFacts = {}): Config {
     slowModeAuto: slowModeAuto(env),
     linkPreviews: text(env, "LINK_PREVIEWS") === null ||
       flag(env, "LINK_PREVIEWS"),
+    newcomerDelayMinutes: integer(env, "NEWCOMER_DELAY_MINUTES", 0, 0, 525_600),
   };
 }

@@ -1,0 +1,82 @@
+/**
+ * Folding text for moderators' word rules: two spellings that read the same
+ * fold to the same string, so a rule cannot be dodged with capitals,
+ * fullwidth or mathematical letters, look-alike letters of another script,
+ * accents or invisible characters. The first two steps are the names' rule
+ * (NFKC in lower case, protocol/names.ts nameKey); look-alikes follow the
+ * spirit of Unicode's confusables (UTS #39) for the letters that pass for
+ * Latin ones. Digits are left alone ("0" is not "o"): numbers must stay
+ * numbers.
+ */
+
+// Cyrillic and Greek letters (lower case, as folding lowers first) that
+// look like a Latin letter in common fonts, capitals included (Cyrillic Н
+// lowers to н, which is folded as the "h" it looked like), and a few Latin
+// variants NFKC leaves alone.
+const LOOK_ALIKES: Record<string, string> = {
+  "а": "a",
+  "в": "b",
+  "е": "e",
+  "к": "k",
+  "м": "m",
+  "н": "h",
+  "о": "o",
+  "п": "n",
+  "р": "p",
+  "с": "c",
+  "т": "t",
+  "у": "y",
+  "х": "x",
+  "ѕ": "s",
+  "і": "i",
+  "ї": "i",
+  "ј": "j",
+  "ԁ": "d",
+  "ԛ": "q",
+  "ԝ": "w",
+  "ӏ": "l",
+  "һ": "h",
+  "ү": "y",
+  "α": "a",
+  "β": "b",
+  "γ": "y",
+  "ε": "e",
+  "η": "n",
+  "ι": "i",
+  "κ": "k",
+  "ν": "v",
+  "ο": "o",
+  "ρ": "p",
+  "τ": "t",
+  "υ": "u",
+  "χ": "x",
+  "ω": "w",
+  "ı": "i",
+  "ɑ": "a",
+  "ɡ": "g",
+  "ſ": "s",
+};
+const LOOK_ALIKE = new RegExp(`[${Object.keys(LOOK_ALIKES).join("")}]`, "gu");
+// Accents on Latin, Greek and Cyrillic letters (Combining Diacritical
+// Marks) once decomposed. Marks of other scripts carry vowels and stay.
+const ACCENT = /[\u0300-\u036f]/g;
+// Characters that draw nothing, slipped between letters to break a word.
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+/** A word in folded text: letters, digits and the marks on them. */
+export const FOLDED_WORD = /[\p{L}\p{N}\p{M}]+/gu;
+
+/** `text` folded for matching: NFKC, lower case, look-alikes as Latin, Latin/Greek/Cyrillic accents and invisible characters dropped. */
+export function foldText(text: string): string {
+  const s = text.normalize("NFKC").toLowerCase();
+  // Most messages are plain ASCII: nothing below would change them.
+  // deno-lint-ignore no-control-regex -- an ASCII range, not a control test
+  if (/^[\u0000-\u007f]*$/.test(s)) return s;
+  // Accents first, so an accented look-alike ("ά") is the plain one.
+  return s.replace(INVISIBLE, "").normalize("NFD").replace(ACCENT, "")
+    .replace(LOOK_ALIKE, (c) => LOOK_ALIKES[c]).normalize("NFC");
+}
+
+/** The words of `text` once folded, in order. */
+export function foldedWords(text: string): string[] {
+  return foldText(text).match(FOLDED_WORD) ?? [];
+}
