@@ -92,6 +92,8 @@ function item(
           {/* Elements with text children only (client/markdown.ts): a message never becomes markup. */}
           {markdown(m.text)}
           {m.editedAt && <span class="edited">(edited)</span>}
+          {/* Held by a moderator's rule: only its author sees it, until approved. */}
+          {m.held && <span class="edited">(waiting for approval)</span>}
         </div>
         {chat.messageExtras.value(m)}
         {!head && time}
