@@ -23,6 +23,7 @@ export type Kind =
   | "admin"
   | "moderation"
   | "report"
+  | "rules"
   | "hostile-text"
   | "form-bad-bytes";
 
@@ -44,7 +45,13 @@ export type Route =
   | "DELETE /moderation/reports/:id"
   | "GET /moderation/slow-mode"
   | "PUT /moderation/slow-mode"
-  | "DELETE /moderation/slow-mode";
+  | "DELETE /moderation/slow-mode"
+  | "GET /moderation/rules"
+  | "POST /moderation/rules"
+  | "DELETE /moderation/rules/:id"
+  | "POST /moderation/rules/shorteners"
+  | "GET /moderation/held"
+  | "POST /moderation/held/:id/:verdict";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {
