@@ -7,6 +7,7 @@ export type ScenarioName =
   | "posting"
   | "changes"
   | "burst"
+  | "rules"
   | "startup";
 
 /** Every scenario, in the order a run goes through them. */
@@ -16,6 +17,7 @@ export const SCENARIOS: ScenarioName[] = [
   "posting",
   "changes",
   "burst",
+  "rules",
   "startup",
 ];
 

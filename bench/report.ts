@@ -95,6 +95,13 @@ const COLUMNS: Record<ScenarioName, Column[]> = {
     { key: "late", label: "late" },
     { key: "dup", label: "dup" },
   ],
+  rules: [
+    { key: "matcherUs", label: "match µs" },
+    { key: "perSecond", label: "msg/s" },
+    { key: "p50", label: "p50 ms" },
+    { key: "p99", label: "p99 ms" },
+    { key: "non201", label: "non-201" },
+  ],
   startup: [
     { key: "medianMs", label: "median ms", ratio: true },
     { key: "runs", label: "runs ms" },

@@ -62,6 +62,8 @@ const LOOK_ALIKE = new RegExp(`[${Object.keys(LOOK_ALIKES).join("")}]`, "gu");
 const ACCENT = /[\u0300-\u036f]/g;
 // Characters that draw nothing, slipped between letters to break a word.
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+// deno-lint-ignore no-control-regex -- an ASCII range, not a control test
+const ASCII = /^[\u0000-\u007f]*$/;
 /** A word in folded text: letters, digits and the marks on them. */
 export const FOLDED_WORD = /[\p{L}\p{N}\p{M}]+/gu;
 
@@ -69,14 +71,18 @@ export const FOLDED_WORD = /[\p{L}\p{N}\p{M}]+/gu;
 export function foldText(text: string): string {
   const s = text.normalize("NFKC").toLowerCase();
   // Most messages are plain ASCII: nothing below would change them.
-  // deno-lint-ignore no-control-regex -- an ASCII range, not a control test
-  if (/^[\u0000-\u007f]*$/.test(s)) return s;
+  if (ASCII.test(s)) return s;
   // Accents first, so an accented look-alike ("ά") is the plain one.
   return s.replace(INVISIBLE, "").normalize("NFD").replace(ACCENT, "")
     .replace(LOOK_ALIKE, (c) => LOOK_ALIKES[c]).normalize("NFC");
 }
 
+// FOLDED_WORD on folded ASCII text (lower case already), without the cost
+// of Unicode property classes.
+const ASCII_WORD = /[a-z0-9]+/g;
+
 /** The words of `text` once folded, in order. */
 export function foldedWords(text: string): string[] {
-  return foldText(text).match(FOLDED_WORD) ?? [];
+  const folded = foldText(text);
+  return folded.match(ASCII.test(folded) ? ASCII_WORD : FOLDED_WORD) ?? [];
 }

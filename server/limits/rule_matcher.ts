@@ -1,9 +1,10 @@
 /**
  * Moderators' rules compiled into one matcher, so a post is checked in one
- * pass over its text however many rules there are: single words are looked
- * up in a Map, phrases and substrings found by one Aho-Corasick automaton,
- * and link domains looked up suffix by suffix ("a.b.example" checks
- * "a.b.example", "b.example", "example"). See bench/rules.ts.
+ * pass over its words however many rules there are: single words are
+ * looked up in a Map, phrases by their first word (then the words after
+ * it compared), substrings found by one Aho-Corasick automaton over the
+ * words, and link domains looked up suffix by suffix ("a.b.example" checks
+ * "a.b.example", "b.example", "example"). See bench/scenarios/rules.ts.
  */
 import { foldedWords } from "../../protocol/fold.ts";
 import { LINK } from "../../protocol/links.ts";
@@ -108,20 +109,23 @@ function hostOf(link: string): string | null {
 export function compileRules(rules: readonly Rule[]): RuleMatcher {
   const words = new Map<string, Rule>();
   const domains = new Map<string, Rule>();
-  const sequences: [string, Rule][] = [];
+  // Phrases by their first word: the words that must follow it.
+  const phrases = new Map<string, { rest: string[]; rule: Rule }[]>();
+  const substrings: [string, Rule][] = [];
   const keep = (map: Map<string, Rule>, key: string, rule: Rule) => {
     if (beats(rule, map.get(key) ?? null)) map.set(key, rule);
   };
   for (const rule of rules) {
     if (rule.kind === "domain") keep(domains, rule.pattern, rule);
-    else if (rule.substring) sequences.push([rule.pattern, rule]);
+    else if (rule.substring) substrings.push([rule.pattern, rule]);
     else if (!rule.pattern.includes(" ")) keep(words, rule.pattern, rule);
-    // A phrase is its words with a space on each side, found in the
-    // message's words joined the same way: whole words only.
-    else sequences.push([` ${rule.pattern} `, rule]);
+    else {
+      const [first, ...rest] = rule.pattern.split(" ");
+      phrases.set(first, [...phrases.get(first) ?? [], { rest, rule }]);
+    }
   }
-  const automaton = sequences.length > 0 ? buildAutomaton(sequences) : null;
-  const needWords = words.size > 0 || automaton !== null;
+  const automaton = substrings.length > 0 ? buildAutomaton(substrings) : null;
+  const needWords = words.size > 0 || phrases.size > 0 || automaton !== null;
   return {
     size: rules.length,
     match(text) {
@@ -142,8 +146,19 @@ export function compileRules(rules: readonly Rule[]): RuleMatcher {
       }
       if (!needWords) return best;
       const folded = foldedWords(text);
-      for (const word of folded) consider(words.get(word), word);
+      for (let i = 0; i < folded.length; i++) {
+        consider(words.get(folded[i]), folded[i]);
+        const starting = phrases.get(folded[i]);
+        if (starting === undefined) continue;
+        for (const { rest, rule } of starting) {
+          if (rest.every((w, j) => folded[i + 1 + j] === w)) {
+            consider(rule, rule.pattern);
+          }
+        }
+      }
       if (automaton !== null) {
+        // Words joined by one space, so a substring may span two words
+        // ("cl ass") as its pattern says.
         const rule = runAutomaton(automaton, ` ${folded.join(" ")} `);
         if (rule !== null) consider(rule, rule.pattern);
       }
