@@ -60,6 +60,9 @@ const LOOK_ALIKE = new RegExp(`[${Object.keys(LOOK_ALIKES).join("")}]`, "gu");
 // Accents on Latin, Greek and Cyrillic letters (Combining Diacritical
 // Marks) once decomposed. Marks of other scripts carry vowels and stay.
 const ACCENT = /[\u0300-\u036f]/g;
+// Latin-1 letters up to Greek Extended: every letter that may carry an
+// accent or pass for a Latin one (LOOK_ALIKES), and the accents themselves.
+const LATIN_GREEK_CYRILLIC = /[\u00c0-\u1fff]/;
 // Characters that draw nothing, slipped between letters to break a word.
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
 // deno-lint-ignore no-control-regex -- an ASCII range, not a control test
@@ -72,8 +75,12 @@ export function foldText(text: string): string {
   const s = text.normalize("NFKC").toLowerCase();
   // Most messages are plain ASCII: nothing below would change them.
   if (ASCII.test(s)) return s;
+  const visible = s.replace(INVISIBLE, "");
+  // Accents and look-alikes are all in this range: text outside it (emoji,
+  // CJK) skips the decomposing, which costs most on long texts.
+  if (!LATIN_GREEK_CYRILLIC.test(visible)) return visible;
   // Accents first, so an accented look-alike ("ά") is the plain one.
-  return s.replace(INVISIBLE, "").normalize("NFD").replace(ACCENT, "")
+  return visible.normalize("NFD").replace(ACCENT, "")
     .replace(LOOK_ALIKE, (c) => LOOK_ALIKES[c]).normalize("NFC");
 }
 
