@@ -339,3 +339,50 @@ Deno.test("newcomer delay off (the default): links from anyone", async () => {
     );
   });
 });
+
+Deno.test("a stream under the claim going live is shown that claim's newest held messages, at most 50", async () => {
+  await withRulesApp(async (t) => {
+    await addRule(t, { word: "held", action: "hold" });
+    const token = await t.claim("ann");
+    const ids: number[] = [];
+    for (let i = 0; i < 51; i++) {
+      const res = await postAs(t, "ann", `held ${i}`, token);
+      assert.equal(res.status, 202);
+      ids.push(res.body.id);
+    }
+    // Others see none of them.
+    const other = await t.send("GET", "/stream?history=0");
+    const otherReader = other.body!.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let otherText = "";
+    while (!otherText.includes("event: presence")) {
+      otherText += (await otherReader.read()).value ?? "";
+    }
+    await otherReader.cancel();
+    assert.ok(!otherText.includes('"held":true'));
+
+    const res = await t.send(
+      "GET",
+      "/stream?name=ann&history=0",
+      undefined,
+      token,
+    );
+    assert.equal(res.status, 200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    try {
+      while ((text.match(/"held":true/g) ?? []).length < 50) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+    } finally {
+      await reader.cancel();
+    }
+    const shown = [...text.matchAll(/^data: (\{.*"held":true.*\})$/gm)].map((
+      m,
+    ) => JSON.parse(m[1]).id);
+    assert.deepEqual(shown, ids.slice(1));
+    assert.ok(!/^id: /m.test(text.split("event: presence")[1]), "no ids");
+  });
+});

@@ -9,6 +9,11 @@ import type { HeldMessage, Rule, RuleInput } from "../../protocol/rules.ts";
 import { guard } from "./db_errors.ts";
 import type { NewMessage } from "./message_store.ts";
 
+/** Most held messages GET /moderation/held lists (the oldest first; approving or rejecting them shows the next). */
+export const MAX_HELD_LISTED = 500;
+/** Most held messages of one claim its streams are shown as they go live (the newest). */
+export const MAX_HELD_SHOWN = 50;
+
 /** A name a `mute` rule silenced. */
 export interface Mute {
   key: string;
@@ -44,7 +49,7 @@ export interface RuleStore {
   ): Promise<Mute>;
   /** Keeps a message back for a moderator; a clientId held already answers that one (created: false). */
   hold(input: NewHeld): Promise<{ message: Message; created: boolean }>;
-  /** Held messages, oldest first; with `nameId`, only that claim's. */
+  /** Held messages, oldest first (at most MAX_HELD_LISTED); with `nameId`, that claim's newest MAX_HELD_SHOWN. */
   held(nameId?: number): Promise<HeldMessage[]>;
   /** Held message `id` of claim `nameId`, as its author sees it, or null. */
   heldMessage(id: number, nameId: number): Promise<Message | null>;
@@ -191,13 +196,17 @@ export function createRuleStore(db: Database): RuleStore {
       }),
     held: (nameId) =>
       guard(async () =>
-        (await db.query<{ m: HeldMessage }>(
-          nameId === undefined
-            ? `select ${HELD_LISTED} from held_messages h order by id`
-            : `select ${HELD_LISTED} from held_messages h
-               where name_id = $1 order by id`,
-          nameId === undefined ? [] : [nameId],
-        )).map((r) => r.m)
+        nameId === undefined
+          ? (await db.query<{ m: HeldMessage }>(
+            `select ${HELD_LISTED} from held_messages h
+             order by id limit ${MAX_HELD_LISTED}`,
+          )).map((r) => r.m)
+          // The newest of one claim's, oldest first.
+          : (await db.query<{ m: HeldMessage }>(
+            `select ${HELD_LISTED} from held_messages h
+             where name_id = $1 order by id desc limit ${MAX_HELD_SHOWN}`,
+            [nameId],
+          )).map((r) => r.m).reverse()
       ),
     heldMessage: (id, nameId) =>
       guard(async () => {
