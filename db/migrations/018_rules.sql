@@ -89,15 +89,24 @@ create trigger held_messages_assign_id
   before insert on held_messages
   for each row execute function held_messages_assign_id();
 
--- A held message of a claim: its author's streams, wherever they are, read
--- it and show it. Only the ids travel (a text may not fit a payload).
+-- A held message of a claim: its author's streams, wherever they are, are
+-- told it. The message travels in the payload, so it reaches them before
+-- the delete of an approval or rejection that follows; one too large for a
+-- payload (under 8000 bytes) goes as its ids and is read.
 create function held_messages_notify() returns trigger
 language plpgsql as $$
+declare
+  payload text;
 begin
-  if new.name_id is not null then
-    perform pg_notify('plaza_held', json_build_object(
-      'id', new.id, 'nameId', new.name_id)::text);
+  if new.name_id is null then
+    return null;
   end if;
+  payload := json_build_object(
+    'id', new.id, 'nameId', new.name_id, 'message', held_json(new))::text;
+  if octet_length(payload) >= 8000 then
+    payload := json_build_object('id', new.id, 'nameId', new.name_id)::text;
+  end if;
+  perform pg_notify('plaza_held', payload);
   return null;
 end;
 $$;

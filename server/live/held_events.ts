@@ -2,8 +2,8 @@
  * Held messages reach their author's streams only: a stream opened under
  * the claim that posted one gets it as a `message` event with `held: true`
  * and no SSE id (it is not a change, so no resume point moves past it).
- * Live through plaza_held (any instance may have held it); on (re)connect
- * as the stream goes live. Approval and rejection reach everyone as a
+ * Live through plaza_held (any instance may have held it; the message is in
+ * the payload when it fits); on (re)connect as the stream goes live. Approval and rejection reach everyone as a
  * `delete` of the held id (db/migrations/018).
  */
 import { MESSAGE_EVENT } from "../../protocol/events.ts";
@@ -40,17 +40,27 @@ export function heldSignal(
   onError: (message: string, error: unknown) => void,
 ): SignalHandler {
   return (payload) => {
-    // Anyone can NOTIFY this channel: the ids are only used to look up a
-    // message held under that very claim.
-    let note: { id?: unknown; nameId?: unknown };
+    // Anyone who can NOTIFY can also write the tables: a payload is
+    // trusted as the change log's are, once it has the shape of one.
+    let note: { id?: unknown; nameId?: unknown; message?: Partial<Message> };
     try {
       note = JSON.parse(payload);
     } catch {
       return;
     }
-    const { id, nameId } = note ?? {};
+    const { id, nameId, message: sent } = note ?? {};
     if (!Number.isSafeInteger(id) || !Number.isSafeInteger(nameId)) return;
     if (!hub.hasName(nameId as number)) return;
+    if (
+      typeof sent === "object" && sent !== null && sent.id === id &&
+      typeof sent.author === "string" && typeof sent.text === "string" &&
+      sent.held === true
+    ) {
+      // At once: before an approval's or rejection's delete, which the
+      // listener hears after this.
+      hub.tell(nameId as number, encodeHeldMessages([sent as Message])!);
+      return;
+    }
     store.heldMessage(id as number, nameId as number).then((message) => {
       // Approved or rejected already: its delete is on its way instead.
       if (message === null) return;

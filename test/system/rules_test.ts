@@ -4,6 +4,7 @@
 // its author's streams wherever they are, nobody else's, until a moderator
 // approves it; then everyone gets it once, resumed streams included.
 import assert from "node:assert/strict";
+import postgres from "postgres";
 import {
   claimName,
   postJson,
@@ -43,13 +44,15 @@ async function call(
 const post = (base: string, author: string, text: string, token?: string) =>
   call(`${base}/messages`, "POST", { author, text }, token ?? null);
 
-async function withTwo(fn: (a: Plaza, b: Plaza) => Promise<void>) {
+async function withTwo(
+  fn: (a: Plaza, b: Plaza, databaseUrl: string) => Promise<void>,
+) {
   await withTestDatabase(async (url) => {
     const [a, b] = await Promise.all(
       [1, 2].map(() => startTestInstance(url, { ADMIN_TOKEN })),
     );
     try {
-      await fn(a, b);
+      await fn(a, b, url);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -288,6 +291,53 @@ Deno.test("the newcomer delay holds across instances: an address first seen on o
       assert.match(String(refused.body?.error), /new here/);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+Deno.test("held messages reach the author's streams before their rejection, also when too large for a NOTIFY payload", async () => {
+  await withTwo(async (a, b, databaseUrl) => {
+    await call(`${a.url}/moderation/rules`, "POST", {
+      word: "wait",
+      action: "hold",
+    });
+    const token = await claimName(b.url, "ann");
+    const author = await openSse(`${a.url}/stream?name=ann&history=0`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      // Held and rejected in one transaction: both notifications arrive
+      // together, the row is gone before anyone could read it, and still
+      // the author is shown the message first, then its end.
+      const [claim] = await sql`select id from names where key = 'ann'`;
+      const quick = await sql.begin(async (tx) => {
+        const [row] = await tx`
+          insert into held_messages (author, text, name_id)
+          values ('ann', 'wait for it', ${claim.id}) returning id`;
+        await tx`delete from held_messages where id = ${row.id}`;
+        return Number(row.id);
+      });
+      await hasDelete(author, quick);
+      const about = author.events.filter((e) =>
+        (e.event === "message" || e.event === "delete") &&
+        JSON.parse(e.data).id === quick
+      ).map((e) => e.event);
+      assert.deepEqual(about, ["message", "delete"]);
+      // 4 bytes a character: past the 8000 bytes a payload may carry, so
+      // it is read from the table.
+      const large = (await within(
+        PROPAGATION_MS,
+        () => post(b.url, "ann", `wait ${"😀".repeat(1990)}`, token),
+        (r) => r.status === 202,
+      )).body?.id as number;
+      await hasMessage(author, large);
+      const shown = messages(author).find((m) => m.id === large)!;
+      assert.equal(shown.held, true);
+      assert.equal([...shown.text].length, 1995);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await author.close();
     }
   });
 });
