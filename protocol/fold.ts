@@ -8,6 +8,7 @@
  * Latin ones. Digits are left alone ("0" is not "o"): numbers must stay
  * numbers.
  */
+import { nameKey } from "./names.ts";
 
 // Cyrillic and Greek letters (lower case, as folding lowers first) that
 // look like a Latin letter in common fonts, capitals included (Cyrillic Н
@@ -72,7 +73,8 @@ export const FOLDED_WORD = /[\p{L}\p{N}\p{M}]+/gu;
 
 /** `text` folded for matching: NFKC, lower case, look-alikes as Latin, Latin/Greek/Cyrillic accents and invisible characters dropped. */
 export function foldText(text: string): string {
-  const s = text.normalize("NFKC").toLowerCase();
+  // What names are compared by: NFKC (as validateAuthor), then nameKey.
+  const s = nameKey(text.normalize("NFKC"));
   // Most messages are plain ASCII: nothing below would change them.
   if (ASCII.test(s)) return s;
   const visible = s.replace(INVISIBLE, "");
