@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--quick] [--only idle,fanout,posting,changes,burst,startup,uploads]
+ * `deno task bench [--quick] [--only idle,fanout,posting,changes,burst,rules,startup,uploads]
  * [--fanout-streams 1000,2000,…] [--cpu-prof <dir>]`
  *
  * Starts a throwaway PostgreSQL, a Plaza instance on it and the bare
@@ -28,6 +28,7 @@ import { fanout } from "./scenarios/fanout.ts";
 import { idle } from "./scenarios/idle.ts";
 import { changes } from "./scenarios/changes.ts";
 import { posting } from "./scenarios/posting.ts";
+import { rules } from "./scenarios/rules.ts";
 import type { Context } from "./scenarios/scenario.ts";
 import { startup } from "./scenarios/startup.ts";
 import { uploads } from "./scenarios/uploads.ts";
@@ -100,7 +101,7 @@ async function main(): Promise<number> {
 
   if (options.only.includes("idle")) await idle(ctx);
   const shared = options.only.filter((s) =>
-    ["fanout", "posting", "changes", "burst"].includes(s)
+    ["fanout", "posting", "changes", "burst", "rules"].includes(s)
   );
   if (shared.length > 0) {
     const plaza = await startServer("plaza", plazaEnv, ctx.profileDir);
@@ -116,6 +117,7 @@ async function main(): Promise<number> {
     if (shared.includes("posting")) await posting(ctx);
     if (shared.includes("changes")) await changes(ctx);
     if (shared.includes("burst")) await burst(ctx);
+    if (shared.includes("rules")) await rules(ctx);
     for (const s of [plaza, bare]) {
       const stats = await sampleProcess(s.pid).catch(() => null);
       if (stats) {

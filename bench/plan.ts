@@ -7,6 +7,7 @@ export type ScenarioName =
   | "posting"
   | "changes"
   | "burst"
+  | "rules"
   | "startup"
   | "uploads";
 
@@ -17,6 +18,7 @@ export const SCENARIOS: ScenarioName[] = [
   "posting",
   "changes",
   "burst",
+  "rules",
   "startup",
   "uploads",
 ];

@@ -103,6 +103,13 @@ const COLUMNS: Record<ScenarioName, Column[]> = {
     { key: "endRssMiB", label: "end RSS MiB" },
     { key: "non201", label: "non-201" },
   ],
+  rules: [
+    { key: "matcherUs", label: "match µs" },
+    { key: "perSecond", label: "msg/s" },
+    { key: "p50", label: "p50 ms" },
+    { key: "p99", label: "p99 ms" },
+    { key: "non201", label: "non-201" },
+  ],
   startup: [
     { key: "medianMs", label: "median ms", ratio: true },
     { key: "runs", label: "runs ms" },

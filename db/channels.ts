@@ -15,3 +15,7 @@ export const BANS_CHANNEL = "plaza_bans";
 export const NAMES_CHANNEL = "plaza_names";
 /** The slow_mode table changed (db/migrations/008's trigger): re-read the room's setting. */
 export const ROOM_CHANNEL = "plaza_room";
+/** The moderation_rules or rule_mutes table changed (db/migrations/018's triggers): re-read the rules and mutes. */
+export const RULES_CHANNEL = "plaza_rules";
+/** A message was held for a moderator (db/migrations/018): `{"id", "nameId"}`, for the streams of that claim. */
+export const HELD_CHANNEL = "plaza_held";

@@ -40,6 +40,8 @@ export interface Message {
   bot?: boolean;
   /** Pictures, in the order sent (db/migrations/016); empty for a text-only message. */
   attachments?: Attachment[];
+  /** Set only on a message a moderator's rule held, as shown to its author until approved (db/migrations/018). */
+  held?: true;
 }
 
 /**

@@ -337,6 +337,8 @@ export interface Config {
   linkPreviews: boolean;
   /** Pictures: caps, storage, upload limits (config/attachments.ts). */
   attachments: AttachmentConfig;
+  /** Names claimed and addresses first seen less than this many minutes ago may not post links or pictures (`NEWCOMER_DELAY_MINUTES`, default 0 = off). */
+  newcomerDelayMinutes: number;
 }
 
 /** Web Push settings (`VAPID_*`, `PUSH_*`). */
@@ -774,5 +776,6 @@ export function loadConfig(env: Env, system: SystemFacts = {}): Config {
     linkPreviews: text(env, "LINK_PREVIEWS") === null ||
       flag(env, "LINK_PREVIEWS"),
     attachments: attachmentConfig(env, { integer, rate }),
+    newcomerDelayMinutes: integer(env, "NEWCOMER_DELAY_MINUTES", 0, 0, 525_600),
   };
 }

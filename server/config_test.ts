@@ -631,3 +631,19 @@ Deno.test("automatic slow mode: on by default at 30/10s, 5 s, held 5 min, checke
     /SLOW_MODE_AUTO_SECONDS must be a whole number from 1 to 3600/,
   );
 });
+
+Deno.test("NEWCOMER_DELAY_MINUTES: off (0) by default, a whole number of minutes otherwise", () => {
+  assert.equal(loadConfig({}).newcomerDelayMinutes, 0);
+  assert.equal(
+    loadConfig({ NEWCOMER_DELAY_MINUTES: "30" }).newcomerDelayMinutes,
+    30,
+  );
+  for (const bad of ["-1", "1.5", "soon", "600000"]) {
+    assert.throws(
+      () => loadConfig({ NEWCOMER_DELAY_MINUTES: bad }),
+      (e: unknown) =>
+        e instanceof ConfigError && /NEWCOMER_DELAY_MINUTES/.test(e.message),
+      bad,
+    );
+  }
+});

@@ -1,11 +1,16 @@
 import { TYPING_EVENT } from "../protocol/events.ts";
 import {
   BANS_CHANNEL,
+  HELD_CHANNEL,
   NAMES_CHANNEL,
   PRESENCE_CHANNEL,
   ROOM_CHANNEL,
+  RULES_CHANNEL,
   TYPING_CHANNEL,
 } from "../db/channels.ts";
+import { createRuleStore } from "./store/rule_store.ts";
+import { createRulesState } from "./limits/rules.ts";
+import { heldSignal } from "./live/held_events.ts";
 import { type BanList, createBanList } from "./limits/ban_list.ts";
 import {
   createSlowModeState,
@@ -226,6 +231,15 @@ export async function startPlaza(
         slowModeError("Could not re-read slow mode", error)
       );
     };
+    // Word and link rules and their mutes likewise.
+    const ruleStore = createRuleStore(db);
+    const rules = createRulesState(ruleStore);
+    const rulesError = databaseError("rules_error");
+    const refreshRules = () => {
+      rules.refresh().catch((error) =>
+        rulesError("Could not re-read the rules", error)
+      );
+    };
     const logLive = liveLogger(logger, metrics);
     // The change log: the listener's back-fill and every stream's replay.
     const changes = createChangeFeed(db);
@@ -262,15 +276,14 @@ export async function startPlaza(
         if (live) {
           refreshBans();
           refreshSlowMode();
+          refreshRules();
         }
       },
-      signals: signalHandlers(
-        hub,
-        presence,
-        refreshBans,
-        refreshSlowMode,
-        names,
-      ),
+      signals: {
+        ...signalHandlers(hub, presence, refreshBans, refreshSlowMode, names),
+        [RULES_CHANNEL]: () => refreshRules(),
+        [HELD_CHANNEL]: heldSignal(hub, ruleStore, rulesError),
+      },
     });
     opened.defer(() => listener.close());
     await step(
@@ -279,6 +292,7 @@ export async function startPlaza(
         await presence.start();
         await bans.refresh();
         await slowMode.refresh();
+        await rules.refresh();
       },
       (why) => `could not LISTEN on ${where} (${why}).`,
     );
@@ -361,6 +375,9 @@ export async function startPlaza(
       ),
       bans: banStore,
       slowModePauseSeconds: auto === null ? 0 : auto.holdMs / 1000,
+      ruleStore,
+      rules,
+      newcomerDelayMinutes: config.newcomerDelayMinutes,
       hub,
       listener,
       assets,

@@ -11,12 +11,15 @@
  *                                  shows, sets or clears slow mode
  *   moderate bots [add <name> [<webhook>] [--allow-local] | remove <name>…]
  *                                  lists, registers or removes bots
+ *   moderate rules …, held …       word and link rules, held messages
+ *                                  (tools/moderate/rules.ts)
  * Reads PLAZA_URL (default http://localhost:8000) and ADMIN_TOKEN (the one
  * the server was started with) from the environment.
  */
 
 import { type Call, reasonOf, runReportCommand } from "./moderate/reports.ts";
 import { BOTS_USAGE, runBotCommand } from "./moderate/bots.ts";
+import { RULES_USAGE, runRulesCommand } from "./moderate/rules.ts";
 
 const USAGE =
   `usage: ADMIN_TOKEN=… [PLAZA_URL=http://localhost:8000] deno task moderate <command>
@@ -30,7 +33,8 @@ const USAGE =
   slow-mode                     show slow mode
   slow-mode <seconds> [minutes] one message per name per <seconds>, for [minutes] (else until cleared)
   slow-mode off                 turn slow mode off
-${BOTS_USAGE}`;
+${BOTS_USAGE}
+${RULES_USAGE}`;
 
 /** Parses `ban name|address <target> [options]` into the POST body, or an error. */
 export function banBody(
@@ -94,6 +98,8 @@ async function run(args: string[], call: Call): Promise<number> {
   if (reported !== null) return reported;
   const bots = await runBotCommand(command, rest, call);
   if (bots !== null) return bots;
+  const ruled = await runRulesCommand(command, rest, call);
+  if (ruled !== null) return ruled;
   if (command === "slow-mode") {
     const request = slowModeRequest(rest);
     if (request === null) {

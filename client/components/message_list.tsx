@@ -118,6 +118,8 @@ function item(
               })}
             </div>
           )}
+          {/* Held by a moderator's rule: only its author sees it, until approved. */}
+          {m.held && <span class="edited">(waiting for approval)</span>}
         </div>
         {chat.messageExtras.value(m)}
         {!head && time}

@@ -57,6 +57,15 @@ import {
   DEFAULT_IMAGE_STORAGE_CAP,
 } from "../config/attachments.ts";
 import { noRateLimit } from "../limits/rate_limiter.ts";
+import { registerRuleRoutes } from "./rule_routes.ts";
+import { createRuleStore, type RuleStore } from "../store/rule_store.ts";
+import {
+  createRulesGate,
+  createRulesState,
+  type RulesState,
+} from "../limits/rules.ts";
+import { createNewcomerGate } from "../limits/newcomer.ts";
+import { heldEventsOf } from "../live/held_events.ts";
 
 export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 
@@ -109,6 +118,12 @@ export interface AppDependencies {
   uploadSettings?: UploadSettings;
   /** How long turning slow mode off keeps automatic slow mode away, in seconds (0 or absent: not at all). */
   slowModePauseSeconds?: number;
+  /** Word and link rules, mutes and held messages; over `db` when absent. */
+  ruleStore?: RuleStore;
+  /** The rules and mutes in force, cached; one over the store (refreshed only by this app's own routes) when absent. */
+  rules?: RulesState;
+  /** NEWCOMER_DELAY_MINUTES (0 or absent: off). */
+  newcomerDelayMinutes?: number;
 }
 
 /** Header carrying the request id, taken from a proxy or made up here. */
@@ -138,6 +153,11 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     failures: limits.authFailures,
     trustProxy: limits.trustProxy,
   };
+  const ruleStore = deps.ruleStore ?? createRuleStore(deps.db);
+  const rules = deps.rules ?? createRulesState(ruleStore);
+  const newcomers = deps.newcomerDelayMinutes
+    ? createNewcomerGate(deps.db, deps.newcomerDelayMinutes)
+    : null;
   const app = new Hono<AppEnv>();
   app.use(requestId({
     headerName: REQUEST_ID_HEADER,
@@ -166,6 +186,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     retryMs: deps.retryMs,
     heartbeatMs: deps.heartbeatMs,
     streamBufferBytes: deps.streamBufferBytes,
+    ownEvents: heldEventsOf(ruleStore),
+    seeAddress: newcomers?.see,
   });
   const attachments = deps.attachments ?? createAttachmentStore(deps.db);
   registerMessageRoutes(app, {
@@ -177,6 +199,11 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     stopping,
     metrics,
     slowMode: createSlowModeGate(deps.db, slowMode),
+    moderation: {
+      rules: createRulesGate(rules, ruleStore),
+      held: ruleStore,
+      newcomers,
+    },
   });
   registerMessageChangeRoutes(app, {
     store,
@@ -242,6 +269,13 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     uploadsPerName: limits.uploadPerName ?? noRateLimit,
     stopping,
     metrics,
+  });
+  registerRuleRoutes(app, {
+    store: ruleStore,
+    state: rules,
+    adminToken: deps.adminToken ?? null,
+    guard: bearerGuard,
+    stopping,
   });
   registerHealthRoutes(app, {
     store,

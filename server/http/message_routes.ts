@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import type { AppEnv, AppLimits } from "./app_env.ts";
 import { errorResponse } from "./http_error.ts";
-import { postMessage } from "./post_message.ts";
+import { postMessage, type PostModeration } from "./post_message.ts";
 import { parseId, parseIntParam } from "./request_params.ts";
 import { defaultSearchLimiter, searchAnswer } from "./search_routes.ts";
 import { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
@@ -33,6 +33,8 @@ export interface MessageRouteDeps {
   slowMode?: SlowModeGate;
   /** Uploaded pictures a post may carry; none can be attached when absent. */
   attachments?: AttachmentStore;
+  /** Word and link rules and the newcomer delay; none when absent. */
+  moderation?: PostModeration;
 }
 
 /** Adds GET and POST /messages (scrollback, search, posting) and GET /messages/:id; changes to a message are in message_change_routes.ts. */
@@ -91,6 +93,7 @@ export function registerMessageRoutes(
       deps.metrics,
       deps.slowMode,
       deps.attachments,
+      deps.moderation,
     ),
   );
 

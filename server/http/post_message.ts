@@ -16,6 +16,18 @@ import type { PlazaMetrics } from "../observe/metrics.ts";
 import { bearerToken, checkClaimToken, noteUse } from "./name_auth.ts";
 import type { SlowModeGate } from "../limits/slow_mode.ts";
 import type { AttachmentStore } from "../store/attachment_store.ts";
+import type { RulesGate } from "../limits/rules.ts";
+import type { NewcomerGate } from "../limits/newcomer.ts";
+import type { RuleStore } from "../store/rule_store.ts";
+
+/** The room keeper's checks on a post: word and link rules, and the newcomer delay. */
+export interface PostModeration {
+  rules: RulesGate;
+  /** Where a post a `hold` rule matched is kept. */
+  held: Pick<RuleStore, "hold">;
+  /** Off (NEWCOMER_DELAY_MINUTES unset) when absent. */
+  newcomers?: NewcomerGate | null;
+}
 
 /**
  * The POST /messages handler: validate, check the name's token when the name
@@ -33,15 +45,15 @@ export function postMessage(
   >,
   slowMode?: SlowModeGate,
   attachments?: AttachmentStore,
+  moderation?: PostModeration,
 ) {
   const guard = {
     failures: limits.authFailures,
     trustProxy: limits.trustProxy,
   };
   return async (c: Context): Promise<Response> => {
-    const decision = await limits.post.take(
-      clientAddress(c, limits.trustProxy),
-    );
+    const address = clientAddress(c, limits.trustProxy);
+    const decision = await limits.post.take(address);
     if (!decision.ok) {
       metrics.rateLimited.inc({ kind: "post" });
       return errorResponse(
@@ -97,12 +109,46 @@ export function postMessage(
         );
         if (refused) return refused;
       }
+      // After the claim check, so that no one gets a claimed name muted
+      // without its token; before slow mode, so a refused post spends no
+      // turn.
+      const newcomer = await moderation?.newcomers?.refuse(
+        address,
+        nameId,
+        input.value,
+      );
+      if (newcomer) return newcomer;
+      const ruled = await moderation?.rules.check(author, input.value.text) ??
+        { kind: "post" };
+      if (ruled.kind === "refuse") return ruled.response;
       // After the claim check, so no one can spend a claimed name's turn
       // without its token.
       const slow = await slowMode?.refuse(author, input.value.clientId ?? null);
       if (slow) {
         metrics.rateLimited.inc({ kind: "slow_mode" });
         return slow;
+      }
+      if (ruled.kind === "hold" && refs.length > 0) {
+        // A held message lives outside the messages table (db 018), where
+        // pictures cannot wait with it yet; refusing says so rather than
+        // holding the words and dropping the pictures.
+        return errorResponse(
+          422,
+          "A moderator's rule holds messages like this one for approval, and a held message cannot carry pictures: send the words without them.",
+        );
+      }
+      if (ruled.kind === "hold" && moderation) {
+        // Stored, but shown only to its author until a moderator approves.
+        const held = await moderation.held.hold({
+          ...input.value,
+          author,
+          nameId,
+          ruleId: ruled.hit.rule.id,
+          matched: ruled.hit.matched,
+        });
+        return Response.json(held.message, {
+          status: held.created ? 202 : 200,
+        });
       }
       const { message, created } = await store.insert({
         ...input.value,

@@ -49,6 +49,10 @@ export interface StreamRouteDeps {
   retryMs: number;
   heartbeatMs: number;
   streamBufferBytes: number;
+  /** A claim's held messages, as events for its own streams; none when absent. */
+  ownEvents?: (nameId: number) => Promise<Uint8Array | null>;
+  /** Notes each stream's address for the newcomer delay; off when absent. */
+  seeAddress?: (address: string) => Promise<void>;
 }
 
 /**
@@ -61,7 +65,7 @@ async function streamName(
   c: Context,
   names: NameStore,
   limits: StreamRouteDeps["limits"],
-): Promise<PresentName | null | Response> {
+): Promise<(PresentName & { nameId: number | null }) | null | Response> {
   const raw = c.req.query("name");
   if (raw === undefined) return null;
   const name = validateName(raw);
@@ -77,7 +81,7 @@ async function streamName(
   if (claim === null && (token !== null || ticket !== undefined)) {
     claim = await names.byKey(key, { fresh: true });
   }
-  if (claim === null) return { key, name: name.value };
+  if (claim === null) return { key, name: name.value, nameId: null };
   const guard = {
     failures: limits.authFailures,
     trustProxy: limits.trustProxy,
@@ -99,7 +103,7 @@ async function streamName(
       `"${claim.name}" is a claimed name: open the stream with a ticket (POST /names/<name>/stream-ticket) or Authorization: Bearer <token>, or without a name.`,
     );
   }
-  return { key, name: claim.name };
+  return { key, name: claim.name, nameId: claim.id };
 }
 
 /** Adds GET /stream, the live event stream (see sse_stream.ts). */
@@ -148,6 +152,7 @@ export function registerStreamRoutes(
       );
     }
     const address = clientAddress(c, limits.trustProxy);
+    await deps.seeAddress?.(address);
     // Off (Infinity): nothing to count, so no transaction per stream, which
     // made opening 10,000 streams ten times slower than without it.
     const counted = Number.isFinite(limits.streamsPerAddress);
@@ -163,6 +168,8 @@ export function registerStreamRoutes(
     // Counted before the stream subscribes, so its first presence event
     // lists its own name.
     const unname = named === null ? () => {} : hub.names.add(named);
+    const nameId = named?.nameId ?? null;
+    const ownEvents = deps.ownEvents;
     const body = createSseStream({
       hub,
       changes: deps.changes,
@@ -172,6 +179,10 @@ export function registerStreamRoutes(
       maxBufferedBytes: deps.streamBufferBytes,
       maxAgeMs: limits.streamMaxAgeMs,
       onDrop: () => metrics.slowClientsDropped.inc(),
+      nameId,
+      ownEvents: nameId === null || ownEvents === undefined
+        ? undefined
+        : () => ownEvents(nameId),
       onClose: () => {
         metrics.streamsClosed.inc();
         unname();

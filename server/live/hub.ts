@@ -28,6 +28,8 @@ export interface HubEvent {
   bytes: Uint8Array;
   /** Set on presence events: a stream skips one equal to the last it sent. */
   presence?: true;
+  /** Set on events for one claim's streams (its held messages): kept while the stream catches up. */
+  own?: true;
 }
 
 /**
@@ -50,6 +52,8 @@ export interface HubBatch {
 /** One open stream as the hub sees it; `deliver` must never block. */
 export interface HubSubscriber {
   deliver(batch: HubBatch): void;
+  /** The claim the stream was opened under (a verified name), if any: it gets that claim's own events. */
+  readonly nameId?: number | null;
   /** Ends the stream (shutdown), after sending `farewell` when given. */
   end(farewell?: Uint8Array): void;
 }
@@ -92,6 +96,10 @@ export interface Hub {
   publish(change: Change): void;
   /** Queues an event that is not a stored message (no id: resumes skip it). */
   signal(event: EventName, data: unknown): void;
+  /** Sends `bytes` (an event without an id) to the streams opened under claim `nameId` alone, at once. */
+  tell(nameId: number, bytes: Uint8Array): void;
+  /** Whether a stream here was opened under claim `nameId`. */
+  hasName(nameId: number): boolean;
   /** Records how many streams other instances hold (from Postgres). */
   setRemoteOnline(count: number): void;
   /** Records the names other instances' streams hold (from Postgres, sorted by key). */
@@ -256,6 +264,14 @@ export function createHub(options: HubOptions): Hub {
     },
     signal(event, data) {
       broadcast(encodeSignal(event, data));
+    },
+    tell(nameId, bytes) {
+      const batch = hubBatch([{ id: 0, bytes, own: true }]);
+      for (const s of subscribers) if (s.nameId === nameId) s.deliver(batch);
+    },
+    hasName(nameId) {
+      for (const s of subscribers) if (s.nameId === nameId) return true;
+      return false;
     },
     setRemoteOnline(count) {
       remote = count;

@@ -33,6 +33,10 @@ export interface SseStreamOptions {
   onClose?: () => void;
   /** Called (before onClose) when the client is dropped for falling too far behind. */
   onDrop?: () => void;
+  /** The claim the stream was opened under (a verified name): it gets that claim's own events (hub.tell). */
+  nameId?: number | null;
+  /** That claim's held messages as events, read as the stream goes live (after its backlog). */
+  ownEvents?: () => Promise<Uint8Array | null>;
 }
 
 /** Headers every event stream is sent with; no-transform keeps proxies from buffering or compressing. */
@@ -150,11 +154,14 @@ export function createSseStream(
   };
 
   const subscriber: HubSubscriber = {
+    nameId: options.nameId ?? null,
     deliver(batch: HubBatch) {
       if (closed) return;
       if (!live) {
         for (const e of batch.events) {
-          if (e.id === 0) continue;
+          // An own event (a held message) told before ownEvents' read is
+          // in that read; one told after is sent after it.
+          if (e.id === 0 && !e.own) continue;
           pending.push(e);
           pendingBytes += e.bytes.byteLength;
         }
@@ -216,12 +223,15 @@ export function createSseStream(
       }
     }
     if (closed) return;
+    const own = await options.ownEvents?.();
+    if (closed) return;
     live = true;
     sendPresence(hub.presence);
     // Room state broadcast during the backlog was not kept (events without
     // an id are not queued): the current state covers it.
     const room = hub.room;
     if (room !== null) write(room);
+    if (own) write(own);
     const caughtUp = pending;
     pending = [];
     pendingBytes = 0;

@@ -23,6 +23,7 @@ export type Kind =
   | "admin"
   | "moderation"
   | "report"
+  | "rules"
   | "hostile-text"
   | "form-bad-bytes"
   | "attachment";
@@ -50,7 +51,13 @@ export type Route =
   | "GET /moderation/bots"
   | "DELETE /moderation/bots/:name"
   | "POST /attachments"
-  | "GET /attachments/:id";
+  | "GET /attachments/:id"
+  | "GET /moderation/rules"
+  | "POST /moderation/rules"
+  | "DELETE /moderation/rules/:id"
+  | "POST /moderation/rules/shorteners"
+  | "GET /moderation/held"
+  | "POST /moderation/held/:id/:verdict";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {

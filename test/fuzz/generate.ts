@@ -3,6 +3,7 @@ import type { Case, GenContext } from "./cases.ts";
 import { genAdmin } from "./gen_admin.ts";
 import { genModeration, genReport } from "./gen_moderation.ts";
 import { genBots } from "./gen_bots.ts";
+import { genRules } from "./gen_rules.ts";
 import {
   genFormBadBytes,
   genFormOdd,
@@ -58,6 +59,7 @@ const GENERATORS: readonly (readonly [
   [genReport, 4],
   [genBots, 3],
   [genAttachment, 6],
+  [genRules, 4],
 ];
 
 /** Case `index` of `seed`: the same request on every run and in a replay. */
