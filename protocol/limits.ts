@@ -23,3 +23,8 @@ export const MAX_MARKS_IN_TEXT = 6;
  */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 export const CONTROL_CHARACTERS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u;
+
+/** Most characters (Unicode code points) the room's pinned notice may have. */
+export const MAX_NOTICE_LENGTH = 1000;
+/** Most characters (Unicode code points) a lockdown's reason may have. */
+export const MAX_LOCKDOWN_REASON_LENGTH = 200;

@@ -13,6 +13,13 @@ import {
   startAutoSlowMode,
 } from "./limits/slow_mode.ts";
 import { createSlowModeStore } from "./store/slow_mode_store.ts";
+import {
+  createRoomSettingsState,
+  type RoomSettings,
+  type RoomSettingsState,
+} from "./limits/lockdown.ts";
+import { createRoomStore } from "./store/room_store.ts";
+import type { SlowMode } from "../protocol/events.ts";
 import { createBanStore } from "./store/ban_store.ts";
 import { type ClaimCache, createClaimCache } from "./store/claim_cache.ts";
 import { createNameStore } from "./store/name_store.ts";
@@ -200,18 +207,33 @@ export async function startPlaza(
     };
     // Claims are cached too, and forgotten when any instance changes one.
     const names = createClaimCache(createNameStore(db));
-    // Slow mode likewise; each stream is told it as it goes live, and every
-    // stream whenever it changes (or a timed one runs out).
+    // Slow mode, the notice and the lockdown likewise: each stream is told
+    // them as it goes live, and every stream whenever one changes (or a
+    // timed slow mode runs out).
+    let slowNow: SlowMode | null = null;
+    let settingsNow: RoomSettings = { notice: null, lockdown: null };
+    const tellRoom = () => hub.setRoom({ slowMode: slowNow, ...settingsNow });
     const slowModeStore = createSlowModeStore(db);
-    const slowMode = createSlowModeState(
-      slowModeStore,
-      (now) => hub.setRoom({ slowMode: now }),
-    );
+    const slowMode = createSlowModeState(slowModeStore, (now) => {
+      slowNow = now;
+      tellRoom();
+    });
     opened.defer(() => slowMode.close());
+    const roomSettings = createRoomSettingsState(
+      createRoomStore(db),
+      (now) => {
+        settingsNow = now;
+        tellRoom();
+      },
+    );
     const slowModeError = databaseError("slow_mode_error");
-    const refreshSlowMode = () => {
+    const roomError = databaseError("room_settings_error");
+    const refreshRoom = () => {
       slowMode.refresh().catch((error) =>
         slowModeError("Could not re-read slow mode", error)
+      );
+      roomSettings.refresh().catch((error) =>
+        roomError("Could not re-read the notice and lockdown", error)
       );
     };
     const logLive = liveLogger(logger, metrics);
@@ -246,14 +268,14 @@ export async function startPlaza(
         // A change made while LISTEN was down sent a NOTIFY no one heard.
         if (live) {
           refreshBans();
-          refreshSlowMode();
+          refreshRoom();
         }
       },
       signals: signalHandlers(
         hub,
         presence,
         refreshBans,
-        refreshSlowMode,
+        refreshRoom,
         names,
       ),
     });
@@ -264,6 +286,7 @@ export async function startPlaza(
         await presence.start();
         await bans.refresh();
         await slowMode.refresh();
+        await roomSettings.refresh();
       },
       (why) => `could not LISTEN on ${where} (${why}).`,
     );
@@ -321,6 +344,7 @@ export async function startPlaza(
         streamSlots,
         bans,
         slowMode,
+        roomSettings,
       ),
       bans: banStore,
       slowModePauseSeconds: auto === null ? 0 : auto.holdMs / 1000,
@@ -449,12 +473,12 @@ function signalHandlers(
   hub: Hub,
   presence: Presence,
   refreshBans: () => void,
-  refreshSlowMode: () => void,
+  refreshRoom: () => void,
   names: ClaimCache,
 ): Record<string, SignalHandler> {
   return {
     [BANS_CHANNEL]: () => refreshBans(),
-    [ROOM_CHANNEL]: () => refreshSlowMode(),
+    [ROOM_CHANNEL]: () => refreshRoom(),
     [NAMES_CHANNEL]: (key) => names.invalidate(key),
     [PRESENCE_CHANNEL]: () => presence.onNotify(),
     [TYPING_CHANNEL]: (payload) => {
@@ -531,6 +555,7 @@ function appLimits(
   streamSlots: StreamSlots,
   bans: BanList,
   slowMode: SlowModeState,
+  room: RoomSettingsState,
 ): AppLimits {
   return {
     post: sharedLimiter(db, "post", config.postLimit),
@@ -539,6 +564,7 @@ function appLimits(
     streamSlots,
     bans,
     slowMode,
+    room,
     authFailures: limiter(config.authFailureLimit),
     streamsPerAddress: config.streamsPerAddress,
     maxStreams,

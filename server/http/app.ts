@@ -41,6 +41,12 @@ import {
 } from "../limits/slow_mode.ts";
 import { createSlowModeStore } from "../store/slow_mode_store.ts";
 import { registerSlowModeRoutes } from "./slow_mode_routes.ts";
+import { createRoomStore } from "../store/room_store.ts";
+import {
+  createLockdownGate,
+  createRoomSettingsState,
+} from "../limits/lockdown.ts";
+import { registerRoomRoutes } from "./room_routes.ts";
 
 export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 
@@ -108,12 +114,15 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const bans = deps.limits.bans ?? createBanList(banStore);
   const slowModeStore = createSlowModeStore(deps.db);
   const slowMode = deps.limits.slowMode ?? createSlowModeState(slowModeStore);
-  const limits = { ...deps.limits, bans, slowMode };
+  const roomStore = createRoomStore(deps.db);
+  const room = deps.limits.room ?? createRoomSettingsState(roomStore);
+  const limits = { ...deps.limits, bans, slowMode, room };
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createPlazaMetrics(() => hub.size);
   const stopping = deps.stopping ?? (() => false);
   const names = deps.names ?? createNameStore(deps.db);
   const changes = deps.changes ?? createChangeFeed(deps.db);
+  const lockdown = createLockdownGate(room, roomStore, names);
   const bearerGuard = {
     failures: limits.authFailures,
     trustProxy: limits.trustProxy,
@@ -155,6 +164,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     stopping,
     metrics,
     slowMode: createSlowModeGate(deps.db, slowMode),
+    lockdown,
   });
   registerMessageChangeRoutes(app, {
     store,
@@ -162,6 +172,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     limits,
     stopping,
     adminToken: deps.adminToken ?? null,
+    lockdown,
   });
   registerNameRoutes(app, {
     names,
@@ -169,7 +180,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     stopping,
     idleDays: deps.nameIdleDays ?? 0,
   });
-  registerTypingRoutes(app, deps.db, limits, stopping, metrics);
+  registerTypingRoutes(app, deps.db, limits, stopping, metrics, lockdown);
   if (deps.push) {
     registerPushRoutes(app, deps.push, {
       trustProxy: limits.trustProxy,
@@ -196,6 +207,14 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     store: slowModeStore,
     state: slowMode,
     pauseSeconds: deps.slowModePauseSeconds ?? 0,
+    adminToken: deps.adminToken ?? null,
+    guard: bearerGuard,
+    stopping,
+  });
+  registerRoomRoutes(app, {
+    store: roomStore,
+    state: room,
+    slowMode,
     adminToken: deps.adminToken ?? null,
     guard: bearerGuard,
     stopping,

@@ -9,6 +9,7 @@ import type { MessageStore } from "../store/message_store.ts";
 import type { NameStore } from "../store/name_store.ts";
 import type { MessageSearch } from "../store/search.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
+import type { LockdownGate } from "../limits/lockdown.ts";
 import type { SlowModeGate } from "../limits/slow_mode.ts";
 
 /** What the /messages routes need. */
@@ -30,6 +31,8 @@ export interface MessageRouteDeps {
   >;
   /** Slow mode's check; none when absent. */
   slowMode?: SlowModeGate;
+  /** Lockdown's check; none when absent. */
+  lockdown?: LockdownGate;
 }
 
 /** Adds GET and POST /messages (scrollback, search, posting) and GET /messages/:id; changes to a message are in message_change_routes.ts. */
@@ -87,6 +90,7 @@ export function registerMessageRoutes(
       deps.stopping,
       deps.metrics,
       deps.slowMode,
+      deps.lockdown,
     ),
   );
 

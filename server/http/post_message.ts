@@ -15,10 +15,11 @@ import { clientAddress } from "./client_address.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
 import { bearerToken, checkClaimToken, noteUse } from "./name_auth.ts";
 import type { SlowModeGate } from "../limits/slow_mode.ts";
+import type { LockdownGate } from "../limits/lockdown.ts";
 
 /**
  * The POST /messages handler: validate, check the name's token when the name
- * is claimed, check slow mode, store (which notifies), answer 201 with the
+ * is claimed, check lockdown and slow mode, store (which notifies), answer 201 with the
  * message.
  */
 export function postMessage(
@@ -31,6 +32,7 @@ export function postMessage(
     "messagesPosted" | "rateLimited" | "databaseErrors"
   >,
   slowMode?: SlowModeGate,
+  lockdown?: LockdownGate,
 ) {
   const guard = {
     failures: limits.authFailures,
@@ -85,6 +87,10 @@ export function postMessage(
         // Shown as claimed ("Ada" when "ada" was typed).
         author = claim.name;
       }
+      // After the claim check: a lockdown of newer names goes by the
+      // verified claim's age.
+      const locked = await lockdown?.refuse(nameId);
+      if (locked) return locked;
       // After the claim check, so no one can spend a claimed name's turn
       // without its token.
       const slow = await slowMode?.refuse(author, input.value.clientId ?? null);

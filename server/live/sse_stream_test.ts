@@ -327,7 +327,11 @@ Deno.test("a stream that starts with history skips live changes its history alre
 
 Deno.test("room state: a stream gets the current one as it goes live, then each change once (repeats of the same state are not sent)", async () => {
   const hub = createHub({ heartbeatMs: 60_000 });
-  hub.setRoom({ slowMode: { seconds: 5, until: null, by: "auto" } });
+  hub.setRoom({
+    slowMode: { seconds: 5, until: null, by: "auto" },
+    notice: null,
+    lockdown: null,
+  });
   const stream = createSseStream({
     hub,
     changes: memoryStore([message(1)]),
@@ -348,8 +352,12 @@ Deno.test("room state: a stream gets the current one as it goes live, then each 
     await read('"by":"auto"}}\n\n');
     // After the history: the client has the messages, then the room.
     assert.ok(text.indexOf("event: message") < text.indexOf("event: room"));
-    hub.setRoom({ slowMode: { seconds: 5, until: null, by: "auto" } });
-    hub.setRoom({ slowMode: null });
+    hub.setRoom({
+      slowMode: { seconds: 5, until: null, by: "auto" },
+      notice: null,
+      lockdown: null,
+    });
+    hub.setRoom({ slowMode: null, notice: null, lockdown: null });
     await read('{"slowMode":null}');
     assert.deepEqual(
       [...text.matchAll(/^event: room\ndata: (.*)$/gm)].map((m) => m[1]),
