@@ -349,7 +349,7 @@ Deno.test("room state: a stream gets the current one as it goes live, then each 
     }
   };
   try {
-    await read('"by":"auto"}}\n\n');
+    await read('"lockdown":null}\n\n');
     // After the history: the client has the messages, then the room.
     assert.ok(text.indexOf("event: message") < text.indexOf("event: room"));
     hub.setRoom({
@@ -358,12 +358,12 @@ Deno.test("room state: a stream gets the current one as it goes live, then each 
       lockdown: null,
     });
     hub.setRoom({ slowMode: null, notice: null, lockdown: null });
-    await read('{"slowMode":null}');
+    await read('{"slowMode":null,"notice":null,"lockdown":null}');
     assert.deepEqual(
       [...text.matchAll(/^event: room\ndata: (.*)$/gm)].map((m) => m[1]),
       [
-        '{"slowMode":{"seconds":5,"until":null,"by":"auto"}}',
-        '{"slowMode":null}',
+        '{"slowMode":{"seconds":5,"until":null,"by":"auto"},"notice":null,"lockdown":null}',
+        '{"slowMode":null,"notice":null,"lockdown":null}',
       ],
     );
   } finally {
