@@ -231,6 +231,16 @@ Deno.test("room routes: lockdown for newer names refuses names claimed after `si
     );
     assert.equal(room.lockdown?.reason, null);
 
+    // The stream ticket tells a client its claim's time, which is how it
+    // knows whether a `newer` lockdown stops it.
+    const ticket = async (name: string, token: string) =>
+      Date.parse(
+        (await (await send("POST", `/names/${name}/stream-ticket`, {}, token))
+          .json()).claimedAt,
+      );
+    assert.ok(await ticket("Old", oldToken) < Date.parse(since));
+    assert.ok(await ticket("New", newToken) > Date.parse(since));
+
     await post("Old", "still here", oldToken);
     const react = await send(
       "POST",
