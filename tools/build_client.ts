@@ -57,6 +57,8 @@ export interface BuildResult extends BuildManifest {
   extras: AssetInfo;
   /** The search panel (client/search), loaded when the Search button is first pressed. */
   search: AssetInfo;
+  /** The room chunk (client/room: the pinned notice, the closed composer in a lockdown). */
+  room: AssetInfo;
   /** The service worker, /sw.js. */
   sw: AssetInfo;
   /** Name of the service worker's cache, derived from every shell file's hash. */
@@ -69,6 +71,7 @@ const ENTRY = "client/main.tsx";
 const PWA_ENTRY = "client/pwa/pwa.ts";
 const EXTRAS_ENTRY = "client/extras/extras.tsx";
 const SEARCH_ENTRY = "client/search/search.tsx";
+const ROOM_ENTRY = "client/room/room.tsx";
 const SW_ENTRY = "client/sw/sw.ts";
 /** Zopfli iterations for the gzip copies: 15 (its default) gets within 0.1 % of 50 in half the time. */
 const ZOPFLI_ITERATIONS = 15;
@@ -297,6 +300,7 @@ export async function buildClient(
   let pwaPath: string | undefined;
   let extrasPath: string | undefined;
   let searchPath: string | undefined;
+  let roomPath: string | undefined;
   const swPath = join(outDir, "sw.js");
   let cacheName = "";
   try {
@@ -316,7 +320,7 @@ export async function buildClient(
     // bundles on its own (no splitting): they share nothing worth a third file.
     const pwa = await esbuild.build({
       ...common,
-      entryPoints: [PWA_ENTRY, EXTRAS_ENTRY, SEARCH_ENTRY],
+      entryPoints: [PWA_ENTRY, EXTRAS_ENTRY, SEARCH_ENTRY, ROOM_ENTRY],
       format: "esm",
       // As the main bundle's, calling the h the host lends.
       jsx: "transform",
@@ -331,6 +335,7 @@ export async function buildClient(
       if (meta.entryPoint === PWA_ENTRY) pwaPath = resolve(root, out);
       if (meta.entryPoint === EXTRAS_ENTRY) extrasPath = resolve(root, out);
       if (meta.entryPoint === SEARCH_ENTRY) searchPath = resolve(root, out);
+      if (meta.entryPoint === ROOM_ENTRY) roomPath = resolve(root, out);
       const shared = Object.keys(meta.inputs).filter((i) =>
         NOT_IN_PWA_CHUNK.test(i)
       );
@@ -344,10 +349,10 @@ export async function buildClient(
     }
     if (
       pwaPath === undefined || extrasPath === undefined ||
-      searchPath === undefined
+      searchPath === undefined || roomPath === undefined
     ) {
       throw new Error(
-        `esbuild produced no bundle for ${PWA_ENTRY}, ${EXTRAS_ENTRY} or ${SEARCH_ENTRY}`,
+        `esbuild produced no bundle for ${PWA_ENTRY}, ${EXTRAS_ENTRY}, ${SEARCH_ENTRY} or ${ROOM_ENTRY}`,
       );
     }
     for (const file of pwa.outputFiles) written.set(file.path, file.contents);
@@ -368,9 +373,15 @@ export async function buildClient(
         PLAZA_PWA_CHUNK: JSON.stringify(url(pwaPath)),
         PLAZA_EXTRAS_CHUNK: JSON.stringify(url(extrasPath)),
         PLAZA_SEARCH_CHUNK: JSON.stringify(url(searchPath)),
+        PLAZA_ROOM_CHUNK: JSON.stringify(url(roomPath)),
       },
       // Loaded by URL at run time, not bundled.
-      external: [url(pwaPath), url(extrasPath), url(searchPath)],
+      external: [
+        url(pwaPath),
+        url(extrasPath),
+        url(searchPath),
+        url(roomPath),
+      ],
     });
     for (const [out, meta] of Object.entries(main.metafile.outputs)) {
       if (meta.entryPoint === ENTRY) {
@@ -541,6 +552,7 @@ export async function buildClient(
     pwa: asset(pwaPath!),
     extras: asset(extrasPath!),
     search: asset(searchPath!),
+    room: asset(roomPath!),
     sw: asset(swPath),
     cacheName,
     durationMs: Math.round(performance.now() - started),
@@ -558,7 +570,15 @@ export function formatSummary(result: BuildResult, outDir: string): string {
       kb(a.bytes)
     })`;
   return `client built in ${result.durationMs} ms -> ${outDir}: ` +
-    [result.js, result.css, result.pwa, result.extras, result.search, result.sw]
+    [
+      result.js,
+      result.css,
+      result.pwa,
+      result.extras,
+      result.search,
+      result.room,
+      result.sw,
+    ]
       .map(size)
       .join(", ");
 }
