@@ -121,9 +121,11 @@ Deno.test("browser: a lockdown closes the composer and says why, for everyone or
       const input = page.getByTestId("composer-input");
       const closed = page.getByTestId("lockdown");
       // Posting claims the name: this device holds its token from now on.
-      await input.fill("before");
+      // Texts of their own: each layout's room holds the earlier ones.
+      await input.fill(`before ${layout.name}`);
       await input.press("Enter");
-      await page.getByTestId("message-text").getByText("before").waitFor();
+      await page.getByTestId("message-text").getByText(`before ${layout.name}`)
+        .waitFor();
 
       await moderate(plaza.url, "lockdown", "PUT", {
         scope: "all",
@@ -153,9 +155,11 @@ Deno.test("browser: a lockdown closes the composer and says why, for everyone or
       });
       await closed.waitFor({ state: "detached" });
       await input.waitFor();
-      await input.fill("after");
+      await input.fill(`after ${layout.name}`);
       await input.press("Enter");
-      await page.getByTestId("message-text").getByText("after").waitFor();
+      await page.getByTestId("message-text").getByText(`after ${layout.name}`)
+        .waitFor();
+      assert.equal(await page.getByTestId("retry-send").count(), 0);
 
       await moderate(plaza.url, "lockdown", "DELETE");
       assert.deepEqual(errors, []);
