@@ -60,6 +60,18 @@ function unknownField(
   );
 }
 
+/**
+ * Whether `text` is an ISO time with its zone that names a real moment:
+ * Date.parse rolls "02-30" over into March and takes hour 24.
+ */
+function realTime(text: string): boolean {
+  const m = ISO_TIME.exec(text);
+  if (m === null) return false;
+  const [y, mo, d, h] = text.slice(0, 13).split(/[-T]/).map(Number);
+  return h < 24 &&
+    new Date(Date.UTC(y, mo - 1, d)).getUTCDate() === d && mo <= 12;
+}
+
 /** Checks a PUT /moderation/notice body: `{"text": …}` under the message rules, at most MAX_NOTICE_LENGTH characters. */
 export function parseNoticeInput(value: unknown): Validated<string> {
   const body = asObject(value);
@@ -143,7 +155,7 @@ export function parseLockdownInput(
         'Field "scope" must be "all" (nobody posts) or "newer" (names claimed after "since", and unclaimed names, do not post).',
     };
   }
-  const since = typeof body.since === "string" && ISO_TIME.test(body.since)
+  const since = typeof body.since === "string" && realTime(body.since)
     ? Date.parse(body.since)
     : NaN;
   if (

@@ -101,6 +101,8 @@ Deno.test("room routes: a bad notice or lockdown is a 400 (or 415) and changes n
       '{"scope":"newer","since":"1999-12-31T23:59:59Z"}',
       '{"scope":"newer","since":"9999-12-31T23:59:59Z"}',
       '{"scope":"newer","since":"2026-13-40T18:00:00Z"}',
+      '{"scope":"newer","since":"2026-02-30T18:00:00Z"}',
+      '{"scope":"newer","since":"2026-12-06T24:00:00Z"}',
       '{"scope":"newer","since":12345}',
       '{"scope":"all","since":"2026-12-06T18:00:00Z"}',
       '{"scope":"all","reason":7}',

@@ -23,6 +23,7 @@ export type Kind =
   | "admin"
   | "moderation"
   | "report"
+  | "room"
   | "hostile-text"
   | "form-bad-bytes";
 
@@ -44,7 +45,12 @@ export type Route =
   | "DELETE /moderation/reports/:id"
   | "GET /moderation/slow-mode"
   | "PUT /moderation/slow-mode"
-  | "DELETE /moderation/slow-mode";
+  | "DELETE /moderation/slow-mode"
+  | "GET /room"
+  | "PUT /moderation/notice"
+  | "DELETE /moderation/notice"
+  | "PUT /moderation/lockdown"
+  | "DELETE /moderation/lockdown";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {

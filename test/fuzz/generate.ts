@@ -2,6 +2,7 @@
 import type { Case, GenContext } from "./cases.ts";
 import { genAdmin } from "./gen_admin.ts";
 import { genModeration, genReport } from "./gen_moderation.ts";
+import { genRoom } from "./gen_room.ts";
 import {
   genFormBadBytes,
   genFormOdd,
@@ -54,6 +55,7 @@ const GENERATORS: readonly (readonly [
   [genFormBadBytes, 4],
   [genModeration, 4],
   [genReport, 4],
+  [genRoom, 3],
 ];
 
 /** Case `index` of `seed`: the same request on every run and in a replay. */
