@@ -11,9 +11,10 @@ import { openLivePage } from "../harness/browser.ts";
 import { withRoom } from "../harness/browser_room.ts";
 
 const ADMIN_TOKEN = "e2e-admin-token-0123456789";
+// The desktop one dark: the notice's colours are checked by axe in both schemes.
 const LAYOUTS = [
-  { name: "phone", width: 390, height: 844 },
-  { name: "desktop", width: 1280, height: 800 },
+  { name: "phone", width: 390, height: 844, dark: false },
+  { name: "desktop", width: 1280, height: 800, dark: true },
 ];
 
 async function moderate(
@@ -58,6 +59,7 @@ Deno.test("browser: the pinned notice shows under the header, collapses, stays c
     for (const layout of LAYOUTS) {
       const context = await browser.newContext({
         viewport: { width: layout.width, height: layout.height },
+        colorScheme: layout.dark ? "dark" : "light",
         // axe is injected as a script; the app's own CSP must not stop it.
         bypassCSP: true,
       });
@@ -115,6 +117,7 @@ Deno.test("browser: a lockdown closes the composer and says why, for everyone or
     for (const layout of LAYOUTS) {
       const context = await browser.newContext({
         viewport: { width: layout.width, height: layout.height },
+        colorScheme: layout.dark ? "dark" : "light",
       });
       const name = `ada-${layout.name}`;
       const { page, errors } = await openLivePage(context, plaza.url, name);
