@@ -29,7 +29,9 @@ import { joinTabs } from "./tab_leader.ts";
 import "./styles.css";
 
 /** URLs of the lazy chunks, filled in by tools/build_client.ts. */
-declare const PLAZA_PWA_CHUNK: string, PLAZA_EXTRAS_CHUNK: string;
+declare const PLAZA_PWA_CHUNK: string,
+  PLAZA_EXTRAS_CHUNK: string,
+  PLAZA_ROOM_CHUNK: string;
 
 render(<App />, document.getElementById("app")!);
 
@@ -45,9 +47,12 @@ const link: StreamLink = {
   get: (url, init) => fetch(url, init),
   restart: () => stream?.restart(),
 };
-for (const url of [PLAZA_PWA_CHUNK, PLAZA_EXTRAS_CHUNK]) {
+// The room chunk shows the pinned notice and closes the composer in a
+// lockdown, from the latest room event.
+const room = signal<RoomEvent | null>(null);
+for (const url of [PLAZA_PWA_CHUNK, PLAZA_EXTRAS_CHUNK, PLAZA_ROOM_CHUNK]) {
   import(url).then((m: PwaModule) =>
-    m.start({ h, render, signal, effect, chat, link })
+    m.start({ h, render, signal, effect, chat, link, room })
   );
 }
 
@@ -80,7 +85,9 @@ function handle(type: string, data: string): void {
     if (type === DELETE_EVENT) chat.removeMessage(value.id);
     if (type === EDIT_EVENT && isMessage(value)) chat.editMessage(value);
     if (type === REACTION_EVENT) chat.setReactions(value.id, value.reactions);
-    if (type === ROOM_EVENT) chat.setSlowMode(value.slowMode);
+    if (type === ROOM_EVENT) {
+      chat.setSlowMode(value.slowMode), room.value = value;
+    }
     if (type === PREVIEW_EVENT) chat.setPreview(value.id, value.preview);
     if (type === "status") {
       streamStatus = value;

@@ -175,8 +175,9 @@ export async function deliver(
     ? answer
     : answer.status < 300 && isMessage(answer.body)
     ? { message: answer.body }
-    // The token this device kept no longer holds the name.
-    : answer.status === 403 && token
+    // The token this device kept no longer holds the name (a lockdown's
+    // 403 says so with its `lockdown`, and is not about the name).
+    : answer.status === 403 && token && !answer.body.lockdown
     ? {
       error:
         `This device no longer holds the name “${author}”: it was moved to another device or released. Choose another name.`,

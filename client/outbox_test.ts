@@ -99,3 +99,15 @@ Deno.test("only content errors (4xx but 408 and 429) count as refused", async ()
     refused: true,
   });
 });
+
+Deno.test("a lockdown's 403 is its own sentence, not a name this device lost", async () => {
+  const body = JSON.stringify({
+    error: "The room is read-only for now. Reason: raid",
+    lockdown: { scope: "all", since: null, reason: "raid", setAt: "x" },
+  });
+  const fetch = () => Promise.resolve(new Response(body, { status: 403 }));
+  assert.deepEqual(await deliver(fetch, item("a"), 0, "token"), {
+    error: "The room is read-only for now. Reason: raid",
+    refused: true,
+  });
+});

@@ -13,7 +13,7 @@ export const TYPING_CHANNEL = "plaza_typing";
 export const BANS_CHANNEL = "plaza_bans";
 /** A claim was made, moved or released (db/migrations/007's trigger): the payload is its key; cached claims of it are dropped. */
 export const NAMES_CHANNEL = "plaza_names";
-/** The slow_mode table changed (db/migrations/008's trigger): re-read the room's setting. */
+/** The slow_mode, room_notice or lockdown table changed (db/migrations/008's and 017's triggers): re-read the room's settings. */
 export const ROOM_CHANNEL = "plaza_room";
 /** The moderation_rules or rule_mutes table changed (db/migrations/018's triggers): re-read the rules and mutes. */
 export const RULES_CHANNEL = "plaza_rules";

@@ -30,7 +30,7 @@ export const PRESENCE_EVENT = "presence";
 export const TYPING_EVENT = "typing";
 /** The first event of every stream; data is a HelloEvent. */
 export const HELLO_EVENT = "hello";
-/** The room's settings (slow mode) as they are now; data is a RoomEvent. */
+/** The room's settings (slow mode, pinned notice, lockdown) as they are now; data is a RoomEvent. */
 export const ROOM_EVENT = "room";
 
 /** The name of an event Plaza's stream sends. */
@@ -97,7 +97,36 @@ export interface SlowMode {
   by: "moderator" | "auto";
 }
 
-/** Data of a `room` event; slowMode is null while slow mode is off. */
+/** The room's pinned notice: light markdown (client/markdown.ts), at most MAX_NOTICE_LENGTH characters. */
+export interface RoomNotice {
+  text: string;
+  /** Grows with every notice set, so a device that collapsed an older one shows the new one. */
+  version: number;
+  /** When it was set (ISO time). */
+  setAt: string;
+}
+
+/**
+ * The room is read-only: for everyone (`all`), or for names claimed after
+ * `since` and names not claimed at all (`newer`, against a raid).
+ */
+export interface Lockdown {
+  scope: "all" | "newer";
+  /** ISO time; null when the scope is `all`. */
+  since: string | null;
+  /** The moderator's reason, shown to those it stops; null when none was given. */
+  reason: string | null;
+  /** When it was switched on (ISO time). */
+  setAt: string;
+}
+
+/**
+ * Data of a `room` event, and the answer of GET /room: each setting is null
+ * while it is off. Every stream gets it as it opens (a resume too), so a
+ * client that reconnects always has the current settings.
+ */
 export interface RoomEvent {
   slowMode: SlowMode | null;
+  notice: RoomNotice | null;
+  lockdown: Lockdown | null;
 }

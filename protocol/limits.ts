@@ -37,3 +37,7 @@ export const ATTACHMENT_TYPES = [
   "image/webp",
   "image/gif",
 ] as const;
+/** Most characters (Unicode code points) the room's pinned notice may have. */
+export const MAX_NOTICE_LENGTH = 1000;
+/** Most characters (Unicode code points) a lockdown's reason may have. */
+export const MAX_LOCKDOWN_REASON_LENGTH = 200;

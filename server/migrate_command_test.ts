@@ -29,6 +29,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "014_push_settings.sql",
         "015_new_message_json.sql",
         "016_attachments.sql",
+        "017_notice_lockdown.sql",
         "018_rules.sql",
         "020_bots.sql",
       ]);

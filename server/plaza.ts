@@ -18,6 +18,13 @@ import {
   startAutoSlowMode,
 } from "./limits/slow_mode.ts";
 import { createSlowModeStore } from "./store/slow_mode_store.ts";
+import {
+  createRoomSettingsState,
+  type RoomSettings,
+  type RoomSettingsState,
+} from "./limits/lockdown.ts";
+import { createRoomStore } from "./store/room_store.ts";
+import type { SlowMode } from "../protocol/events.ts";
 import { createBanStore } from "./store/ban_store.ts";
 import { type ClaimCache, createClaimCache } from "./store/claim_cache.ts";
 import { createNameStore } from "./store/name_store.ts";
@@ -217,18 +224,33 @@ export async function startPlaza(
     };
     // Claims are cached too, and forgotten when any instance changes one.
     const names = createClaimCache(createNameStore(db));
-    // Slow mode likewise; each stream is told it as it goes live, and every
-    // stream whenever it changes (or a timed one runs out).
+    // Slow mode, the notice and the lockdown likewise: each stream is told
+    // them as it goes live, and every stream whenever one changes (or a
+    // timed slow mode runs out).
+    let slowNow: SlowMode | null = null;
+    let settingsNow: RoomSettings = { notice: null, lockdown: null };
+    const tellRoom = () => hub.setRoom({ slowMode: slowNow, ...settingsNow });
     const slowModeStore = createSlowModeStore(db);
-    const slowMode = createSlowModeState(
-      slowModeStore,
-      (now) => hub.setRoom({ slowMode: now }),
-    );
+    const slowMode = createSlowModeState(slowModeStore, (now) => {
+      slowNow = now;
+      tellRoom();
+    });
     opened.defer(() => slowMode.close());
+    const roomSettings = createRoomSettingsState(
+      createRoomStore(db),
+      (now) => {
+        settingsNow = now;
+        tellRoom();
+      },
+    );
     const slowModeError = databaseError("slow_mode_error");
-    const refreshSlowMode = () => {
+    const roomError = databaseError("room_settings_error");
+    const refreshRoom = () => {
       slowMode.refresh().catch((error) =>
         slowModeError("Could not re-read slow mode", error)
+      );
+      roomSettings.refresh().catch((error) =>
+        roomError("Could not re-read the notice and lockdown", error)
       );
     };
     // Word and link rules and their mutes likewise.
@@ -275,12 +297,12 @@ export async function startPlaza(
         // A change made while LISTEN was down sent a NOTIFY no one heard.
         if (live) {
           refreshBans();
-          refreshSlowMode();
+          refreshRoom();
           refreshRules();
         }
       },
       signals: {
-        ...signalHandlers(hub, presence, refreshBans, refreshSlowMode, names),
+        ...signalHandlers(hub, presence, refreshBans, refreshRoom, names),
         [RULES_CHANNEL]: () => refreshRules(),
         [HELD_CHANNEL]: heldSignal(hub, ruleStore, rulesError),
       },
@@ -293,6 +315,7 @@ export async function startPlaza(
         await bans.refresh();
         await slowMode.refresh();
         await rules.refresh();
+        await roomSettings.refresh();
       },
       (why) => `could not LISTEN on ${where} (${why}).`,
     );
@@ -372,6 +395,7 @@ export async function startPlaza(
         streamSlots,
         bans,
         slowMode,
+        roomSettings,
       ),
       bans: banStore,
       slowModePauseSeconds: auto === null ? 0 : auto.holdMs / 1000,
@@ -503,12 +527,12 @@ function signalHandlers(
   hub: Hub,
   presence: Presence,
   refreshBans: () => void,
-  refreshSlowMode: () => void,
+  refreshRoom: () => void,
   names: ClaimCache,
 ): Record<string, SignalHandler> {
   return {
     [BANS_CHANNEL]: () => refreshBans(),
-    [ROOM_CHANNEL]: () => refreshSlowMode(),
+    [ROOM_CHANNEL]: () => refreshRoom(),
     [NAMES_CHANNEL]: (key) => names.invalidate(key),
     [PRESENCE_CHANNEL]: () => presence.onNotify(),
     [TYPING_CHANNEL]: (payload) => {
@@ -585,6 +609,7 @@ function appLimits(
   streamSlots: StreamSlots,
   bans: BanList,
   slowMode: SlowModeState,
+  room: RoomSettingsState,
 ): AppLimits {
   return {
     post: sharedLimiter(db, "post", config.postLimit),
@@ -599,6 +624,7 @@ function appLimits(
     streamSlots,
     bans,
     slowMode,
+    room,
     authFailures: limiter(config.authFailureLimit),
     streamsPerAddress: config.streamsPerAddress,
     maxStreams,

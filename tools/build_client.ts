@@ -59,6 +59,8 @@ export interface BuildResult extends BuildManifest {
   search: AssetInfo;
   /** Pictures (client/attach): picking, resizing, uploading, the lightbox; loaded after start-up. */
   attach: AssetInfo;
+  /** The room chunk (client/room: the pinned notice, the closed composer in a lockdown). */
+  room: AssetInfo;
   /** The service worker, /sw.js. */
   sw: AssetInfo;
   /** Name of the service worker's cache, derived from every shell file's hash. */
@@ -72,6 +74,7 @@ const PWA_ENTRY = "client/pwa/pwa.ts";
 const EXTRAS_ENTRY = "client/extras/extras.tsx";
 const SEARCH_ENTRY = "client/search/search.tsx";
 const ATTACH_ENTRY = "client/attach/attach.tsx";
+const ROOM_ENTRY = "client/room/room.tsx";
 const SW_ENTRY = "client/sw/sw.ts";
 /** Zopfli iterations for the gzip copies: 15 (its default) gets within 0.1 % of 50 in half the time. */
 const ZOPFLI_ITERATIONS = 15;
@@ -301,6 +304,7 @@ export async function buildClient(
   let extrasPath: string | undefined;
   let searchPath: string | undefined;
   let attachPath: string | undefined;
+  let roomPath: string | undefined;
   const swPath = join(outDir, "sw.js");
   let cacheName = "";
   try {
@@ -342,7 +346,7 @@ export async function buildClient(
     const attachUrl = attachOut && url(resolve(root, attachOut));
     const pwa = await esbuild.build({
       ...chunk,
-      entryPoints: [PWA_ENTRY, EXTRAS_ENTRY, SEARCH_ENTRY],
+      entryPoints: [PWA_ENTRY, EXTRAS_ENTRY, SEARCH_ENTRY, ROOM_ENTRY],
       define: { PLAZA_ATTACH_CHUNK: JSON.stringify(attachUrl) },
       external: attachUrl ? [attachUrl] : [],
     });
@@ -355,6 +359,7 @@ export async function buildClient(
       if (meta.entryPoint === EXTRAS_ENTRY) extrasPath = resolve(root, out);
       if (meta.entryPoint === SEARCH_ENTRY) searchPath = resolve(root, out);
       if (meta.entryPoint === ATTACH_ENTRY) attachPath = resolve(root, out);
+      if (meta.entryPoint === ROOM_ENTRY) roomPath = resolve(root, out);
       const shared = Object.keys(meta.inputs).filter((i) =>
         NOT_IN_PWA_CHUNK.test(i)
       );
@@ -368,10 +373,11 @@ export async function buildClient(
     }
     if (
       pwaPath === undefined || extrasPath === undefined ||
-      searchPath === undefined || attachPath === undefined
+      searchPath === undefined || attachPath === undefined ||
+      roomPath === undefined
     ) {
       throw new Error(
-        `esbuild produced no bundle for ${PWA_ENTRY}, ${EXTRAS_ENTRY}, ${SEARCH_ENTRY} or ${ATTACH_ENTRY}`,
+        `esbuild produced no bundle for ${PWA_ENTRY}, ${EXTRAS_ENTRY}, ${SEARCH_ENTRY}, ${ATTACH_ENTRY} or ${ROOM_ENTRY}`,
       );
     }
     for (const file of [...attach.outputFiles, ...pwa.outputFiles]) {
@@ -394,9 +400,15 @@ export async function buildClient(
         PLAZA_PWA_CHUNK: JSON.stringify(url(pwaPath)),
         PLAZA_EXTRAS_CHUNK: JSON.stringify(url(extrasPath)),
         PLAZA_SEARCH_CHUNK: JSON.stringify(url(searchPath)),
+        PLAZA_ROOM_CHUNK: JSON.stringify(url(roomPath)),
       },
       // Loaded by URL at run time, not bundled.
-      external: [url(pwaPath), url(extrasPath), url(searchPath)],
+      external: [
+        url(pwaPath),
+        url(extrasPath),
+        url(searchPath),
+        url(roomPath),
+      ],
     });
     for (const [out, meta] of Object.entries(main.metafile.outputs)) {
       if (meta.entryPoint === ENTRY) {
@@ -568,6 +580,7 @@ export async function buildClient(
     extras: asset(extrasPath!),
     search: asset(searchPath!),
     attach: asset(attachPath!),
+    room: asset(roomPath!),
     sw: asset(swPath),
     cacheName,
     durationMs: Math.round(performance.now() - started),
@@ -592,6 +605,7 @@ export function formatSummary(result: BuildResult, outDir: string): string {
       result.extras,
       result.search,
       result.attach,
+      result.room,
       result.sw,
     ]
       .map(size)

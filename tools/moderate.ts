@@ -13,6 +13,9 @@
  *                                  lists, registers or removes bots
  *   moderate rules …, held …       word and link rules, held messages
  *                                  (tools/moderate/rules.ts)
+ *   moderate notice [set <text> | clear]
+ *   moderate lockdown [all | newer <since> [--reason <text>] | off]
+ *                                  the pinned notice and the lockdown (tools/moderate/room.ts)
  * Reads PLAZA_URL (default http://localhost:8000) and ADMIN_TOKEN (the one
  * the server was started with) from the environment.
  */
@@ -20,6 +23,7 @@
 import { type Call, reasonOf, runReportCommand } from "./moderate/reports.ts";
 import { BOTS_USAGE, runBotCommand } from "./moderate/bots.ts";
 import { RULES_USAGE, runRulesCommand } from "./moderate/rules.ts";
+import { ROOM_USAGE, runRoomCommand } from "./moderate/room.ts";
 
 const USAGE =
   `usage: ADMIN_TOKEN=… [PLAZA_URL=http://localhost:8000] deno task moderate <command>
@@ -34,7 +38,8 @@ const USAGE =
   slow-mode <seconds> [minutes] one message per name per <seconds>, for [minutes] (else until cleared)
   slow-mode off                 turn slow mode off
 ${BOTS_USAGE}
-${RULES_USAGE}`;
+${RULES_USAGE}
+${ROOM_USAGE}`;
 
 /** Parses `ban name|address <target> [options]` into the POST body, or an error. */
 export function banBody(
@@ -100,6 +105,8 @@ async function run(args: string[], call: Call): Promise<number> {
   if (bots !== null) return bots;
   const ruled = await runRulesCommand(command, rest, call);
   if (ruled !== null) return ruled;
+  const room = await runRoomCommand(command, rest, call, USAGE);
+  if (room !== null) return room;
   if (command === "slow-mode") {
     const request = slowModeRequest(rest);
     if (request === null) {

@@ -89,6 +89,8 @@ export function App() {
         {/* The client/pwa chunk's notes and the iOS install hint. */}
         <div id="tool-notes" class="tool-notes" />
       </header>
+      {/* The pinned notice, which the client/room chunk fills. */}
+      <div id="notice" />
       <main class="conversation">
         <MessageList />
       </main>
@@ -117,6 +119,8 @@ export function App() {
             )}
           </p>
         )}
+        {/* Why the composer is closed in a lockdown (client/room). */}
+        <div id="lockdown" />
         {name === null || changingName.value
           ? <NamePrompt current={name} onDone={done} />
           : <Composer author={name} />}

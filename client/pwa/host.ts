@@ -1,5 +1,6 @@
 import type { h, render } from "preact";
-import type { effect, signal } from "@preact/signals";
+import type { effect, ReadonlySignal, signal } from "@preact/signals";
+import type { RoomEvent } from "../../protocol/events.ts";
 import type { ChatState } from "../chat_state.ts";
 
 /**
@@ -16,10 +17,12 @@ export interface Host {
   chat: ChatState;
   /** This tab's stream, when it holds one (the leader tab). */
   link: StreamLink;
+  /** The room's settings from the latest `room` event (null before the first). */
+  room: ReadonlySignal<RoomEvent | null>;
 }
 
 /** What a chunk that does not touch the stream needs (client/search). */
-export type PageHost = Omit<Host, "link">;
+export type PageHost = Omit<Host, "link" | "room">;
 
 /** How the lazy chunk shapes this tab's stream: its fetch, and a reconnect now. */
 export interface StreamLink {

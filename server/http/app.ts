@@ -66,6 +66,12 @@ import {
 } from "../limits/rules.ts";
 import { createNewcomerGate } from "../limits/newcomer.ts";
 import { heldEventsOf } from "../live/held_events.ts";
+import { createRoomStore } from "../store/room_store.ts";
+import {
+  createLockdownGate,
+  createRoomSettingsState,
+} from "../limits/lockdown.ts";
+import { registerRoomRoutes } from "./room_routes.ts";
 
 export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 
@@ -143,12 +149,15 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const bans = deps.limits.bans ?? createBanList(banStore);
   const slowModeStore = createSlowModeStore(deps.db);
   const slowMode = deps.limits.slowMode ?? createSlowModeState(slowModeStore);
-  const limits = { ...deps.limits, bans, slowMode };
+  const roomStore = createRoomStore(deps.db);
+  const room = deps.limits.room ?? createRoomSettingsState(roomStore);
+  const limits = { ...deps.limits, bans, slowMode, room };
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createPlazaMetrics(() => hub.size);
   const stopping = deps.stopping ?? (() => false);
   const names = deps.names ?? createNameStore(deps.db);
   const changes = deps.changes ?? createChangeFeed(deps.db);
+  const lockdown = createLockdownGate(room, roomStore, names);
   const bearerGuard = {
     failures: limits.authFailures,
     trustProxy: limits.trustProxy,
@@ -204,6 +213,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       held: ruleStore,
       newcomers,
     },
+    lockdown,
   });
   registerMessageChangeRoutes(app, {
     store,
@@ -211,6 +221,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     limits,
     stopping,
     adminToken: deps.adminToken ?? null,
+    lockdown,
   });
   registerNameRoutes(app, {
     names,
@@ -218,7 +229,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     stopping,
     idleDays: deps.nameIdleDays ?? 0,
   });
-  registerTypingRoutes(app, deps.db, limits, stopping, metrics);
+  registerTypingRoutes(app, deps.db, limits, stopping, metrics, lockdown);
   if (deps.push) {
     registerPushRoutes(app, deps.push, {
       trustProxy: limits.trustProxy,
@@ -273,6 +284,14 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   registerRuleRoutes(app, {
     store: ruleStore,
     state: rules,
+    adminToken: deps.adminToken ?? null,
+    guard: bearerGuard,
+    stopping,
+  });
+  registerRoomRoutes(app, {
+    store: roomStore,
+    state: room,
+    slowMode,
     adminToken: deps.adminToken ?? null,
     guard: bearerGuard,
     stopping,

@@ -3,6 +3,7 @@ import type { AddressLimiter, RateLimiter } from "../limits/rate_limiter.ts";
 import type { StreamSlots } from "../limits/shared_limits.ts";
 import type { BanList } from "../limits/ban_list.ts";
 import type { SlowModeState } from "../limits/slow_mode.ts";
+import type { RoomSettingsState } from "../limits/lockdown.ts";
 
 /** Hono's per-request variables in this app. */
 export type AppEnv = { Variables: { requestId: string } };
@@ -29,6 +30,8 @@ export interface AppLimits {
   bans?: BanList;
   /** The room's slow mode, cached; one over the app's database (refreshed only by its own routes) when absent. */
   slowMode?: SlowModeState;
+  /** The room's notice and lockdown, cached; one over the app's database (refreshed only by its own routes) when absent. */
+  room?: RoomSettingsState;
   /** Which peers are proxies (TRUST_PROXY; see client_address.ts). */
   trustProxy: ProxyTrust;
   /** Streams end after about this long (jittered); 0 = never. */

@@ -29,6 +29,7 @@ import {
   tokenMissing,
 } from "./name_auth.ts";
 import { writeBudget } from "./write_budget.ts";
+import type { LockdownGate } from "../limits/lockdown.ts";
 
 /** What the message change routes are built from. */
 export interface MessageChangeRouteDeps {
@@ -39,6 +40,8 @@ export interface MessageChangeRouteDeps {
   stopping: () => boolean;
   /** ADMIN_TOKEN: deletes any message; null = authors only. */
   adminToken: string | null;
+  /** Lockdown's check (edits and reactions); none when absent. */
+  lockdown?: LockdownGate;
 }
 
 /** Adds PATCH and DELETE /messages/:id and POST /messages/:id/reactions to `app` (register before any catch-all on /messages/:id). */
@@ -86,6 +89,8 @@ export function registerMessageChangeRoutes(
     if (!id.ok) return errorResponse(400, id.error);
     const author = await authorClaim(c, id.value, token);
     if (!author.ok) return author.res;
+    const locked = await deps.lockdown?.refuse(author.claim.id);
+    if (locked) return locked;
     const slow = await tooFast(c);
     if (slow) return slow;
     const fields = await readFields(c, ["text"], deps.stopping);
@@ -161,6 +166,8 @@ export function registerMessageChangeRoutes(
     if (!holder.ok) return holder.response;
     const banned = refuseBannedName(limits.bans, holder.claim.name);
     if (banned) return banned;
+    const locked = await deps.lockdown?.refuse(holder.claim.id);
+    if (locked) return locked;
     const slow = await tooFast(c);
     if (slow) return slow;
     const id = parseId(c.req.param("id"), "The message id");

@@ -9,6 +9,7 @@ import type { MessageStore } from "../store/message_store.ts";
 import type { NameStore } from "../store/name_store.ts";
 import type { MessageSearch } from "../store/search.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
+import type { LockdownGate } from "../limits/lockdown.ts";
 import type { SlowModeGate } from "../limits/slow_mode.ts";
 import type { AttachmentStore } from "../store/attachment_store.ts";
 
@@ -35,6 +36,8 @@ export interface MessageRouteDeps {
   attachments?: AttachmentStore;
   /** Word and link rules and the newcomer delay; none when absent. */
   moderation?: PostModeration;
+  /** Lockdown's check; none when absent. */
+  lockdown?: LockdownGate;
 }
 
 /** Adds GET and POST /messages (scrollback, search, posting) and GET /messages/:id; changes to a message are in message_change_routes.ts. */
@@ -94,6 +97,7 @@ export function registerMessageRoutes(
       deps.slowMode,
       deps.attachments,
       deps.moderation,
+      deps.lockdown,
     ),
   );
 

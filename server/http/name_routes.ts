@@ -189,7 +189,12 @@ export function registerNameRoutes(
     if (banned) return banned;
     const { ticket, expires } = newStreamTicket(own.claim);
     return Response.json(
-      { ticket, expiresAt: new Date(expires).toISOString() },
+      {
+        ticket,
+        expiresAt: new Date(expires).toISOString(),
+        // For the client to tell whether a lockdown of newer names stops it.
+        claimedAt: own.claim.claimedAt.toISOString(),
+      },
       { status: 201, headers: { "Cache-Control": API_CACHE_CONTROL } },
     );
   });

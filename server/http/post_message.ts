@@ -28,10 +28,11 @@ export interface PostModeration {
   /** Off (NEWCOMER_DELAY_MINUTES unset) when absent. */
   newcomers?: NewcomerGate | null;
 }
+import type { LockdownGate } from "../limits/lockdown.ts";
 
 /**
  * The POST /messages handler: validate, check the name's token when the name
- * is claimed, check slow mode, store (which notifies), answer 201 with the
+ * is claimed, check lockdown and slow mode, store (which notifies), answer 201 with the
  * message.
  */
 export function postMessage(
@@ -46,6 +47,7 @@ export function postMessage(
   slowMode?: SlowModeGate,
   attachments?: AttachmentStore,
   moderation?: PostModeration,
+  lockdown?: LockdownGate,
 ) {
   const guard = {
     failures: limits.authFailures,
@@ -121,6 +123,10 @@ export function postMessage(
       const ruled = await moderation?.rules.check(author, input.value.text) ??
         { kind: "post" };
       if (ruled.kind === "refuse") return ruled.response;
+      // After the claim check: a lockdown of newer names goes by the
+      // verified claim's age.
+      const locked = await lockdown?.refuse(nameId);
+      if (locked) return locked;
       // After the claim check, so no one can spend a claimed name's turn
       // without its token.
       const slow = await slowMode?.refuse(author, input.value.clientId ?? null);

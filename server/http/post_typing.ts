@@ -12,6 +12,7 @@ import { validateTypingInput } from "../../protocol/message.ts";
 import type { AppEnv, AppLimits } from "./app_env.ts";
 import { readFields } from "./request_fields.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
+import type { LockdownGate } from "../limits/lockdown.ts";
 
 /** The POST /typing handler: tells every instance's streams who is typing; nothing is stored. */
 export function postTyping(
@@ -19,6 +20,7 @@ export function postTyping(
   limits: Pick<AppLimits, "typing" | "trustProxy" | "bans">,
   stopping: () => boolean,
   metrics: Pick<PlazaMetrics, "rateLimited">,
+  lockdown?: LockdownGate,
 ) {
   return async (c: Context): Promise<Response> => {
     const decision = await limits.typing.take(
@@ -36,6 +38,8 @@ export function postTyping(
     if (!author.ok) return errorResponse(400, author.error);
     const banned = refuseBannedName(limits.bans, author.value);
     if (banned) return banned;
+    const locked = await lockdown?.refuseName(author.value);
+    if (locked) return locked;
     try {
       // Through Postgres, so streams on every instance hear it.
       await db.query("select pg_notify($1, $2)", [

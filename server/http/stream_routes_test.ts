@@ -184,6 +184,7 @@ Deno.test("stream tickets expire and die with the token", () => {
     name: "Ada",
     tokenHash: "a".repeat(64),
     lastUsedAt: new Date(),
+    claimedAt: new Date(),
   };
   const { ticket } = newStreamTicket(claim, 1_000_000);
   assert.ok(checkStreamTicket(ticket, claim, 1_000_000));

@@ -327,7 +327,11 @@ Deno.test("a stream that starts with history skips live changes its history alre
 
 Deno.test("room state: a stream gets the current one as it goes live, then each change once (repeats of the same state are not sent)", async () => {
   const hub = createHub({ heartbeatMs: 60_000 });
-  hub.setRoom({ slowMode: { seconds: 5, until: null, by: "auto" } });
+  hub.setRoom({
+    slowMode: { seconds: 5, until: null, by: "auto" },
+    notice: null,
+    lockdown: null,
+  });
   const stream = createSseStream({
     hub,
     changes: memoryStore([message(1)]),
@@ -345,17 +349,21 @@ Deno.test("room state: a stream gets the current one as it goes live, then each 
     }
   };
   try {
-    await read('"by":"auto"}}\n\n');
+    await read('"lockdown":null}\n\n');
     // After the history: the client has the messages, then the room.
     assert.ok(text.indexOf("event: message") < text.indexOf("event: room"));
-    hub.setRoom({ slowMode: { seconds: 5, until: null, by: "auto" } });
-    hub.setRoom({ slowMode: null });
-    await read('{"slowMode":null}');
+    hub.setRoom({
+      slowMode: { seconds: 5, until: null, by: "auto" },
+      notice: null,
+      lockdown: null,
+    });
+    hub.setRoom({ slowMode: null, notice: null, lockdown: null });
+    await read('{"slowMode":null,"notice":null,"lockdown":null}');
     assert.deepEqual(
       [...text.matchAll(/^event: room\ndata: (.*)$/gm)].map((m) => m[1]),
       [
-        '{"slowMode":{"seconds":5,"until":null,"by":"auto"}}',
-        '{"slowMode":null}',
+        '{"slowMode":{"seconds":5,"until":null,"by":"auto"},"notice":null,"lockdown":null}',
+        '{"slowMode":null,"notice":null,"lockdown":null}',
       ],
     );
   } finally {

@@ -25,6 +25,7 @@ function fakeStore() {
         name,
         tokenHash,
         lastUsedAt: new Date(0),
+        claimedAt: new Date(0),
       };
       rows.set(key, claim);
       return Promise.resolve(claim);

@@ -17,6 +17,8 @@ export interface NameRecord {
   /** SHA-256 of the token, lowercase hex. */
   tokenHash: string;
   lastUsedAt: Date;
+  /** When the name was claimed (a lockdown of newer names goes by it). */
+  claimedAt: Date;
 }
 
 /** Reads and writes claims; every method may throw DatabaseUnavailableError. */
@@ -57,9 +59,10 @@ type Row = {
   name: string;
   token_hash: string;
   last_used_at: Date | string;
+  claimed_at: Date | string;
 };
 
-const COLUMNS = "id, key, name, token_hash, last_used_at";
+const COLUMNS = "id, key, name, token_hash, last_used_at, claimed_at";
 
 function toRecord(row: Row | undefined): NameRecord | null {
   if (row === undefined) return null;
@@ -69,6 +72,7 @@ function toRecord(row: Row | undefined): NameRecord | null {
     name: row.name,
     tokenHash: row.token_hash,
     lastUsedAt: new Date(row.last_used_at),
+    claimedAt: new Date(row.claimed_at),
   };
 }
 
@@ -150,7 +154,7 @@ export function createNameStore(db: Database): NameStore {
          from used
          where names.id = used.name_id and used.expires_at > now()
          returning names.id, names.key, names.name, names.token_hash,
-           names.last_used_at`,
+           names.last_used_at, names.claimed_at`,
         [codeHash, tokenHash],
       ),
     release: (id) =>

@@ -24,6 +24,7 @@ export type Kind =
   | "moderation"
   | "report"
   | "rules"
+  | "room"
   | "hostile-text"
   | "form-bad-bytes"
   | "attachment";
@@ -57,7 +58,12 @@ export type Route =
   | "DELETE /moderation/rules/:id"
   | "POST /moderation/rules/shorteners"
   | "GET /moderation/held"
-  | "POST /moderation/held/:id/:verdict";
+  | "POST /moderation/held/:id/:verdict"
+  | "GET /room"
+  | "PUT /moderation/notice"
+  | "DELETE /moderation/notice"
+  | "PUT /moderation/lockdown"
+  | "DELETE /moderation/lockdown";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {

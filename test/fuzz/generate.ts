@@ -4,6 +4,7 @@ import { genAdmin } from "./gen_admin.ts";
 import { genModeration, genReport } from "./gen_moderation.ts";
 import { genBots } from "./gen_bots.ts";
 import { genRules } from "./gen_rules.ts";
+import { genRoom } from "./gen_room.ts";
 import {
   genFormBadBytes,
   genFormOdd,
@@ -60,6 +61,7 @@ const GENERATORS: readonly (readonly [
   [genBots, 3],
   [genAttachment, 6],
   [genRules, 4],
+  [genRoom, 3],
 ];
 
 /** Case `index` of `seed`: the same request on every run and in a replay. */

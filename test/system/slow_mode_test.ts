@@ -106,7 +106,11 @@ Deno.test("slow mode set on one instance reaches the other's streams within a se
     const onB = await openSse(`${b.url}/stream?history=0`);
     try {
       // A new stream is told the current state: off.
-      assert.deepEqual(await untilRoom(onB, () => true), { slowMode: null });
+      assert.deepEqual(await untilRoom(onB, () => true), {
+        slowMode: null,
+        notice: null,
+        lockdown: null,
+      });
       const set = await slowMode(a.url, "PUT", { seconds: 30 });
       assert.equal(set.status, 200, JSON.stringify(set.body));
       const started = Date.now();
@@ -118,6 +122,8 @@ Deno.test("slow mode set on one instance reaches the other's streams within a se
       assert.ok(Date.now() - started < PROPAGATION_MS);
       assert.deepEqual(told, {
         slowMode: { seconds: 30, until: null, by: "moderator" },
+        notice: null,
+        lockdown: null,
       });
 
       const first = await post(a.url, "ann");
