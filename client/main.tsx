@@ -26,6 +26,7 @@ import {
 import { isMessage } from "./message_shape.ts";
 import type { PwaModule, StreamLink } from "./pwa/host.ts";
 import { joinTabs } from "./tab_leader.ts";
+import { markdown } from "./markdown.ts";
 import "./styles.css";
 
 /** URLs of the lazy chunks, filled in by tools/build_client.ts. */
@@ -52,7 +53,7 @@ const link: StreamLink = {
 const room = signal<RoomEvent | null>(null);
 for (const url of [PLAZA_PWA_CHUNK, PLAZA_EXTRAS_CHUNK, PLAZA_ROOM_CHUNK]) {
   import(url).then((m: PwaModule) =>
-    m.start({ h, render, signal, effect, chat, link, room })
+    m.start({ h, render, signal, effect, chat, link, room, markdown })
   );
 }
 

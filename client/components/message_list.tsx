@@ -8,7 +8,6 @@ import { mentionPattern } from "../../protocol/mention.ts";
 import { type MessageRow, messageRows } from "../message_view.ts";
 import { dayLabel, exactTime, relativeTime } from "../relative_time.ts";
 import { NewMessagesPill } from "./new_messages_pill.tsx";
-import { OutboxList } from "./outbox_list.tsx";
 
 // Within this many pixels of the end counts as "at the bottom", so sub-pixel
 // rounding and a half-visible last line do not unpin the view.
@@ -240,7 +239,8 @@ export function MessageList() {
                   : "Loading the conversation…"}
               </p>
             )}
-          <OutboxList />
+          {/* Unsent messages: client/extras/outbox_list.tsx draws them here. */}
+          <div id="outbox" />
         </div>
       </div>
       <NewMessagesPill onJump={jump} />

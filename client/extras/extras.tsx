@@ -23,6 +23,7 @@ import { startWho } from "./who.tsx";
 import { createUnreadDivider } from "./unread_divider.tsx";
 import { keepUnread } from "./unread.ts";
 import { adoptStyles } from "../lazy_styles.ts";
+import { startOutboxList } from "./outbox_list.tsx";
 import css from "./extras.css" with { type: "text" };
 import botBadgeCss from "./bot_badge.css" with { type: "text" };
 
@@ -45,6 +46,7 @@ export function start(host: Host): void {
   adoptStyles(css);
   adoptStyles(botBadgeCss);
   lendH(host.h);
+  startOutboxList(host, document.getElementById("outbox")!);
   const { chat, signal, render } = host;
   startWho(host, storage);
   // The message whose menu is open, whose reaction picker is open, being edited.

@@ -2,6 +2,7 @@ import type { h, render } from "preact";
 import type { effect, ReadonlySignal, signal } from "@preact/signals";
 import type { RoomEvent } from "../../protocol/events.ts";
 import type { ChatState } from "../chat_state.ts";
+import type { markdown } from "../markdown.ts";
 
 /**
  * What main.tsx lends the lazily loaded chunk (client/pwa/pwa.ts): its
@@ -19,10 +20,12 @@ export interface Host {
   link: StreamLink;
   /** The room's settings from the latest `room` event (null before the first). */
   room: ReadonlySignal<RoomEvent | null>;
+  /** The page's markdown renderer, so a chunk draws text as the log does without a copy of its own. */
+  markdown: typeof markdown;
 }
 
 /** What a chunk that does not touch the stream needs (client/search). */
-export type PageHost = Omit<Host, "link" | "room">;
+export type PageHost = Omit<Host, "link" | "room" | "markdown">;
 
 /** How the lazy chunk shapes this tab's stream: its fetch, and a reconnect now. */
 export interface StreamLink {

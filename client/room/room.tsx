@@ -17,7 +17,6 @@ import type { Host } from "../pwa/host.ts";
 import type { Lockdown } from "../../protocol/events.ts";
 import { readToken } from "../names.ts";
 import { call } from "../outbox.ts";
-import { markdown } from "../markdown.ts";
 import { lendH } from "../extras/lent_preact.ts";
 import { adoptStyles } from "../lazy_styles.ts";
 import css from "./room.css" with { type: "text" };
@@ -61,7 +60,7 @@ export function stops(
 export function start(host: Host): void {
   adoptStyles(css);
   lendH(host.h);
-  const { chat, signal, render, effect, room } = host;
+  const { chat, signal, render, effect, room, markdown } = host;
   const hidden = signal(Number(storage()?.getItem(NOTICE_HIDDEN_KEY)) || 0);
   // The claim time of `name` held with `token`, as the server said it.
   const claim = signal<{ name: string; token: string; at: number } | null>(

@@ -20,20 +20,22 @@ const MAX_CSS_GZIP = 4 * 1024;
 const MAX_PWA_GZIP = 6 * 1024;
 // The client/extras chunk, loaded after the chat has rendered: message
 // menu, edits, reactions, replies, moving a name, mute and report, who's
-// here and @-suggestions, link preview cards, the unread divider, and the
-// CSS of all these (client/extras/extras.css).
-const MAX_EXTRAS_GZIP = 7 * 1024;
+// here and @-suggestions, link preview cards, the unread divider, the list
+// of unsent messages (out of the main bundle, which had no bytes left), and
+// the CSS of all these (client/extras/extras.css).
+const MAX_EXTRAS_GZIP = 8 * 1024;
 // The client/search chunk, loaded when the Search button is first pressed.
 const MAX_SEARCH_GZIP = 3 * 1024;
 // The client/attach chunk (pictures: picker, strip, upload, lightbox),
 // loaded by the app chunk after the chat has rendered.
 const MAX_ATTACH_GZIP = 5 * 1024;
 // The client/room chunk, loaded after the chat has rendered: the pinned
-// notice (with its own copy of the markdown renderer) and the lockdown.
+// notice (drawn with the page's markdown renderer, which the host lends) and
+// the lockdown.
 const MAX_ROOM_GZIP = 3 * 1024;
 const MAX_SW_GZIP = 2 * 1024;
 
-Deno.test("the client stays within its size budget (JS ≤ 16 KB, CSS ≤ 4 KB, the app chunk ≤ 6 KB, extras ≤ 7 KB, search ≤ 3 KB, pictures ≤ 5 KB, room ≤ 3 KB, the service worker ≤ 2 KB gzipped)", async () => {
+Deno.test("the client stays within its size budget (JS ≤ 16 KB, CSS ≤ 4 KB, the app chunk ≤ 6 KB, extras ≤ 8 KB, search ≤ 3 KB, pictures ≤ 5 KB, room ≤ 3 KB, the service worker ≤ 2 KB gzipped)", async () => {
   const dist = await Deno.makeTempDir({ prefix: "plaza_budget_" });
   try {
     const { js, css, pwa, extras, search, attach, room, sw } =
