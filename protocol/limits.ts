@@ -37,3 +37,8 @@ export const ATTACHMENT_TYPES = [
   "image/webp",
   "image/gif",
 ] as const;
+/**
+ * The largest upload a server takes by default (its IMAGE_MAX_BYTES may
+ * differ; a 413 says so): clients resize or refuse beyond it before sending.
+ */
+export const DEFAULT_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
