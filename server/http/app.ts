@@ -55,6 +55,7 @@ import {
   DEFAULT_IMAGE_STORAGE_CAP,
 } from "../config/attachments.ts";
 import { noRateLimit } from "../limits/rate_limiter.ts";
+import type { ProcessPicture } from "../attachments/image_pool.ts";
 
 export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 
@@ -105,6 +106,8 @@ export interface AppDependencies {
   attachments?: AttachmentStore;
   /** Upload caps (IMAGE_*); the defaults when absent. */
   uploadSettings?: UploadSettings;
+  /** Where uploads are checked and stripped (plaza.ts: a worker pool); inline when absent. */
+  processPicture?: ProcessPicture;
   /** How long turning slow mode off keeps automatic slow mode away, in seconds (0 or absent: not at all). */
   slowModePauseSeconds?: number;
 }
@@ -233,6 +236,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     uploadsPerName: limits.uploadPerName ?? noRateLimit,
     stopping,
     metrics,
+    process: deps.processPicture,
   });
   registerHealthRoutes(app, {
     store,
