@@ -41,3 +41,8 @@ export const ATTACHMENT_TYPES = [
 export const MAX_NOTICE_LENGTH = 1000;
 /** Most characters (Unicode code points) a lockdown's reason may have. */
 export const MAX_LOCKDOWN_REASON_LENGTH = 200;
+/**
+ * The largest upload a server takes by default (its IMAGE_MAX_BYTES may
+ * differ; a 413 says so): clients resize or refuse beyond it before sending.
+ */
+export const DEFAULT_IMAGE_MAX_BYTES = 10 * 1024 * 1024;

@@ -59,6 +59,8 @@ import {
 } from "./limits/shared_limits.ts";
 import { createAttachmentStore } from "./store/attachment_store.ts";
 import { startUnusedSweep } from "./attachments/sweep.ts";
+import { createImagePool } from "./attachments/image_pool.ts";
+import { DECODES_AT_ONCE } from "./http/attachment_routes.ts";
 import type { Database } from "../db/database.ts";
 import { setBodyDeadline } from "./http/read_body.ts";
 import {
@@ -380,10 +382,15 @@ export async function startPlaza(
       databaseError("attachment_sweep_error"),
     );
     opened.defer(() => sweep.close());
+    // Decoding a photo takes a third of a second: done in workers, so the
+    // instance keeps serving meanwhile.
+    const pictures = createImagePool(DECODES_AT_ONCE);
+    opened.defer(() => pictures.close());
     const app = createApp({
       store,
       attachments,
       uploadSettings: config.attachments,
+      processPicture: pictures.process,
       changes,
       nameIdleDays: config.nameIdleDays,
       names,

@@ -72,6 +72,7 @@ import {
   createRoomSettingsState,
 } from "../limits/lockdown.ts";
 import { registerRoomRoutes } from "./room_routes.ts";
+import type { ProcessPicture } from "../attachments/image_pool.ts";
 
 export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 
@@ -122,6 +123,8 @@ export interface AppDependencies {
   attachments?: AttachmentStore;
   /** Upload caps (IMAGE_*); the defaults when absent. */
   uploadSettings?: UploadSettings;
+  /** Where uploads are checked and stripped (plaza.ts: a worker pool); inline when absent. */
+  processPicture?: ProcessPicture;
   /** How long turning slow mode off keeps automatic slow mode away, in seconds (0 or absent: not at all). */
   slowModePauseSeconds?: number;
   /** Word and link rules, mutes and held messages; over `db` when absent. */
@@ -280,6 +283,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     uploadsPerName: limits.uploadPerName ?? noRateLimit,
     stopping,
     metrics,
+    process: deps.processPicture,
   });
   registerRuleRoutes(app, {
     store: ruleStore,

@@ -14,6 +14,7 @@ import type { AddressLimiter } from "../limits/rate_limiter.ts";
 import type { NameStore } from "../store/name_store.ts";
 import { type AttachmentStore, sha256Hex } from "../store/attachment_store.ts";
 import { processImage } from "../attachments/image_process.ts";
+import type { ProcessPicture } from "../attachments/image_pool.ts";
 import { createSemaphore } from "../attachments/semaphore.ts";
 import { validateAuthor } from "../../protocol/message.ts";
 import { nameKey } from "../../protocol/names.ts";
@@ -56,6 +57,8 @@ export interface AttachmentRouteDeps {
   uploadsPerName: AddressLimiter;
   stopping: () => boolean;
   metrics: Pick<PlazaMetrics, "rateLimited">;
+  /** Where pictures are checked and stripped (a worker pool); inline when absent. */
+  process?: ProcessPicture;
 }
 
 /** A new attachment id: 16 random bytes, base64url. */
@@ -71,6 +74,7 @@ export function registerAttachmentRoutes(
   deps: AttachmentRouteDeps,
 ): void {
   const decodes = createSemaphore(DECODES_AT_ONCE);
+  const process = deps.process ?? processImage;
   const guard = {
     failures: deps.limits.authFailures,
     trustProxy: deps.limits.trustProxy,
@@ -96,7 +100,7 @@ export function registerAttachmentRoutes(
     const body = await readPicture(c, deps.settings.maxBytes, deps.stopping);
     if (!body.ok) return body.response;
     const processed = await decodes.run(() =>
-      processImage(body.bytes, body.declared, deps.settings.maxPixels)
+      process(body.bytes, body.declared, deps.settings.maxPixels)
     );
     if (!processed.ok) {
       return errorResponse(processed.status, processed.error);
