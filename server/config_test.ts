@@ -631,3 +631,14 @@ Deno.test("automatic slow mode: on by default at 30/10s, 5 s, held 5 min, checke
     /SLOW_MODE_AUTO_SECONDS must be a whole number from 1 to 3600/,
   );
 });
+
+Deno.test("RETENTION_DAYS is off by default and a whole number of days", () => {
+  assert.equal(loadConfig({}).retentionDays, 0);
+  assert.equal(loadConfig({ RETENTION_DAYS: "30" }).retentionDays, 30);
+  for (const bad of ["-1", "1.5", "a month", "36501"]) {
+    assert.throws(
+      () => loadConfig({ RETENTION_DAYS: bad }),
+      /RETENTION_DAYS must be a whole number/,
+    );
+  }
+});
