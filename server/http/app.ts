@@ -13,6 +13,7 @@ import { type ChangeFeed, createChangeFeed } from "../store/change_feed.ts";
 import { createNameStore, type NameStore } from "../store/name_store.ts";
 import { registerNameRoutes } from "./name_routes.ts";
 import { registerEraseRoutes } from "./erase_routes.ts";
+import { registerExportRoutes } from "./export_routes.ts";
 import { registerMessageChangeRoutes } from "./message_change_routes.ts";
 import { describeError, type Logger, silentLogger } from "../observe/logger.ts";
 import { createPlazaMetrics, type PlazaMetrics } from "../observe/metrics.ts";
@@ -201,6 +202,11 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     adminToken: deps.adminToken ?? null,
     guard: bearerGuard,
     stopping,
+  });
+  registerExportRoutes(app, {
+    db: deps.db,
+    adminToken: deps.adminToken ?? null,
+    guard: bearerGuard,
   });
   registerHealthRoutes(app, {
     store,
