@@ -24,7 +24,8 @@ export type Kind =
   | "moderation"
   | "report"
   | "hostile-text"
-  | "form-bad-bytes";
+  | "form-bad-bytes"
+  | "keep";
 
 /** Which endpoint a case targets, when it is a well-formed request to one. */
 export type Route =
@@ -44,7 +45,9 @@ export type Route =
   | "DELETE /moderation/reports/:id"
   | "GET /moderation/slow-mode"
   | "PUT /moderation/slow-mode"
-  | "DELETE /moderation/slow-mode";
+  | "DELETE /moderation/slow-mode"
+  | "GET /export"
+  | "DELETE /names/:name/messages";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {
