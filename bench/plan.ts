@@ -7,7 +7,8 @@ export type ScenarioName =
   | "posting"
   | "changes"
   | "burst"
-  | "startup";
+  | "startup"
+  | "export";
 
 /** Every scenario, in the order a run goes through them. */
 export const SCENARIOS: ScenarioName[] = [
@@ -17,6 +18,7 @@ export const SCENARIOS: ScenarioName[] = [
   "changes",
   "burst",
   "startup",
+  "export",
 ];
 
 /** A server under test: Plaza, or the bare Deno.serve broadcaster it is compared with. */
@@ -42,6 +44,8 @@ export interface Plan {
   burstMessages: number;
   burstConcurrency: number;
   startupRuns: number;
+  /** Messages in the room GET /export reads. */
+  exportMessages: number;
 }
 
 /** The full run's sizes. */
@@ -59,6 +63,7 @@ export const FULL: Plan = {
   burstMessages: 100,
   burstConcurrency: 16,
   startupRuns: 3,
+  exportMessages: 1_000_000,
 };
 
 /** The sizes of `--quick`. */
@@ -76,6 +81,7 @@ export const QUICK: Plan = {
   burstMessages: 50,
   burstConcurrency: 16,
   startupRuns: 1,
+  exportMessages: 50_000,
 };
 
 /** The plan for these options: quick or full, with the fan-out sweep's N replaced when given. */
