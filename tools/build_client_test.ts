@@ -58,6 +58,13 @@ Deno.test("buildClient writes hashed assets that index.html links without inline
     assert.doesNotMatch(html, /\sstyle\s*=/i);
     assert.doesNotMatch(html, /\son[a-z]+\s*=/i);
     assert.doesNotMatch(html, /plaza:assets/);
+
+    // A lazy chunk's CSS travels minified inside the chunk, not in the main
+    // stylesheet (client/lazy_styles.ts).
+    const mainCss = await Deno.readTextFile(join(outDir, result.css.path));
+    const searchJs = await Deno.readTextFile(join(outDir, result.search.path));
+    assert.doesNotMatch(mainCss, /\.search-result/);
+    assert.match(searchJs, /\.search-result\{display:block;/);
     assert.match(html, /<div id="app"><\/div>/);
     assert.match(html, /<html lang="en">/);
     assert.match(html, /viewport-fit=cover/);

@@ -26,6 +26,8 @@ import {
 } from "./push.ts";
 import { loadSavedMessages, saveMessages } from "./saved_messages.ts";
 import { createNotifySettings } from "./notify_settings.ts";
+import { adoptStyles } from "../lazy_styles.ts";
+import css from "./pwa.css" with { type: "text" };
 
 /** Changes to the list are saved at most this often. */
 export const SAVE_DELAY_MS = 1_000;
@@ -129,6 +131,7 @@ function followTargets({ chat, effect, signal }: Host): (url: string) => void {
 
 /** Starts everything above; main.tsx calls it once. */
 export function start(host: Host): void {
+  adoptStyles(css);
   const { chat, effect, h, render, signal } = host;
   const model: ToolsModel = {
     notify: signal("unsupported"),
