@@ -9,6 +9,10 @@ import { runRetention } from "./retention.ts";
 import { exportHeader, exportPage } from "./room_export.ts";
 import { importExport, ImportRefusedError } from "./room_import.ts";
 
+async function* each(lines: string[]) {
+  yield* lines;
+}
+
 Deno.test("on PGlite: retention removes old rows, and an export read in pages imports into an empty room with identical rows", async () => {
   const source = await createPgliteDatabase(null);
   const target = await createPgliteDatabase(null);
@@ -43,10 +47,7 @@ Deno.test("on PGlite: retention removes old rows, and an export read in pages im
       page = await exportPage(source, range, page.next, 2);
     }
     assert.equal(lines.length, 1 + 4);
-    async function* each() {
-      yield* lines;
-    }
-    const done = await importExport(target, each(), 3);
+    const done = await importExport(target, each(lines), 3);
     assert.deepEqual(done, { messages: 4, reactions: 1, previews: 0 });
     for (
       const q of [
@@ -56,7 +57,7 @@ Deno.test("on PGlite: retention removes old rows, and an export read in pages im
     ) {
       assert.deepEqual(await target.query(q), await source.query(q));
     }
-    await assert.rejects(importExport(target, each()), ImportRefusedError);
+    await assert.rejects(importExport(target, each(lines)), ImportRefusedError);
   } finally {
     await source.close();
     await target.close();
