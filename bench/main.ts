@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--quick] [--only idle,fanout,posting,changes,burst,rules,startup,uploads]
+ * `deno task bench [--quick] [--only idle,fanout,posting,changes,burst,rules,startup,uploads,export]
  * [--fanout-streams 1000,2000,…] [--cpu-prof <dir>]`
  *
  * Starts a throwaway PostgreSQL, a Plaza instance on it and the bare
@@ -32,6 +32,7 @@ import { rules } from "./scenarios/rules.ts";
 import type { Context } from "./scenarios/scenario.ts";
 import { startup } from "./scenarios/startup.ts";
 import { uploads } from "./scenarios/uploads.ts";
+import { exportScenario } from "./scenarios/export.ts";
 import { plazaEnvironment, startPostgres, startServer } from "./servers.ts";
 import { printSummary, summarise } from "./summary.ts";
 import { exitWith, track } from "./teardown.ts";
@@ -129,6 +130,7 @@ async function main(): Promise<number> {
   }
   if (options.only.includes("startup")) await startup(ctx);
   if (options.only.includes("uploads")) await uploads(ctx);
+  if (options.only.includes("export")) await exportScenario(ctx);
 
   const summary = summarise(plan);
   printSummary(summary);

@@ -9,7 +9,8 @@ export type ScenarioName =
   | "burst"
   | "rules"
   | "startup"
-  | "uploads";
+  | "uploads"
+  | "export";
 
 /** Every scenario, in the order a run goes through them. */
 export const SCENARIOS: ScenarioName[] = [
@@ -21,6 +22,7 @@ export const SCENARIOS: ScenarioName[] = [
   "rules",
   "startup",
   "uploads",
+  "export",
 ];
 
 /** A server under test: Plaza, or the bare Deno.serve broadcaster it is compared with. */
@@ -49,6 +51,8 @@ export interface Plan {
   /** POST /attachments kept in flight at each of these (uploads). */
   uploadConcurrency: number[];
   uploadsMs: number;
+  /** Messages in the room GET /export reads. */
+  exportMessages: number;
 }
 
 /** The full run's sizes. */
@@ -68,6 +72,7 @@ export const FULL: Plan = {
   startupRuns: 3,
   uploadConcurrency: [4, 16],
   uploadsMs: 8_000,
+  exportMessages: 1_000_000,
 };
 
 /** The sizes of `--quick`. */
@@ -87,6 +92,7 @@ export const QUICK: Plan = {
   startupRuns: 1,
   uploadConcurrency: [4, 16],
   uploadsMs: 3_000,
+  exportMessages: 50_000,
 };
 
 /** The plan for these options: quick or full, with the fan-out sweep's N replaced when given. */

@@ -115,6 +115,17 @@ const COLUMNS: Record<ScenarioName, Column[]> = {
     { key: "runs", label: "runs ms" },
     { key: "firstMs", label: "first start ms" },
   ],
+  export: [
+    { key: "messages", label: "messages" },
+    { key: "seconds", label: "s" },
+    { key: "perSecond", label: "msg/s" },
+    { key: "mibPerSecond", label: "MiB/s" },
+    { key: "rssBeforeMiB", label: "RSS before" },
+    { key: "rssPeakMiB", label: "RSS peak" },
+    { key: "heapBeforeMiB", label: "heap before" },
+    { key: "heapPeakMiB", label: "heap peak" },
+    { key: "quarters", label: "RSS/heap MiB by quarter" },
+  ],
 };
 
 /** Every row so far, in the order measured. */

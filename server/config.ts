@@ -333,6 +333,8 @@ export interface Config {
   slowModeAuto: SlowModeAuto | null;
   /** A claimed name unused this many days (no post, edit or reaction with its token) goes to the next who claims it (`NAME_IDLE_DAYS`, default 180; 0 = never). */
   nameIdleDays: number;
+  /** Messages older than this many days are removed, with what a delete removes (`RETENTION_DAYS`; 0, the default, keeps them). */
+  retentionDays: number;
   /** Fetch a preview of each message's first link (`LINK_PREVIEWS`, default on; off = no outgoing requests). */
   linkPreviews: boolean;
   /** Pictures: caps, storage, upload limits (config/attachments.ts). */
@@ -772,6 +774,7 @@ export function loadConfig(env: Env, system: SystemFacts = {}): Config {
     metricsToken,
     push: push(env),
     nameIdleDays: integer(env, "NAME_IDLE_DAYS", 180, 0, 36_500),
+    retentionDays: integer(env, "RETENTION_DAYS", 0, 0, 36_500),
     slowModeAuto: slowModeAuto(env),
     linkPreviews: text(env, "LINK_PREVIEWS") === null ||
       flag(env, "LINK_PREVIEWS"),

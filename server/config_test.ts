@@ -647,3 +647,14 @@ Deno.test("NEWCOMER_DELAY_MINUTES: off (0) by default, a whole number of minutes
     );
   }
 });
+
+Deno.test("RETENTION_DAYS is off by default and a whole number of days", () => {
+  assert.equal(loadConfig({}).retentionDays, 0);
+  assert.equal(loadConfig({ RETENTION_DAYS: "30" }).retentionDays, 30);
+  for (const bad of ["-1", "1.5", "a month", "36501"]) {
+    assert.throws(
+      () => loadConfig({ RETENTION_DAYS: bad }),
+      /RETENTION_DAYS must be a whole number/,
+    );
+  }
+});

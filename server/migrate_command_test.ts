@@ -31,6 +31,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "016_attachments.sql",
         "017_notice_lockdown.sql",
         "018_rules.sql",
+        "019_retention_export.sql",
         "020_bots.sql",
       ]);
     } finally {

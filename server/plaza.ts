@@ -38,6 +38,7 @@ import { encodeText, formatRetry } from "./live/sse_format.ts";
 import { describeError, type Logger, silentLogger } from "./observe/logger.ts";
 import { createPlazaMetrics, type PlazaMetrics } from "./observe/metrics.ts";
 import { createMessageStore } from "./store/message_store.ts";
+import { startRetention } from "./store/retention.ts";
 import { migrate, readMigrations } from "../db/migrate.ts";
 import { validateTypingInput } from "../protocol/message.ts";
 import {
@@ -353,6 +354,21 @@ export async function startPlaza(
     bots = botWorker;
     opened.defer(() => botWorker.close());
     botWorker.wake();
+    if (config.retentionDays > 0) {
+      const retention = startRetention({
+        db,
+        store,
+        days: config.retentionDays,
+        instanceId,
+        onError: databaseError("retention_error"),
+        onRun: (removed) =>
+          logger.info("retention_run", {
+            message:
+              `Removed ${removed} messages older than ${config.retentionDays} days.`,
+          }),
+      });
+      opened.defer(() => retention.close());
+    }
 
     const assets = await step(
       () => loadClientAssets(config.distDir),

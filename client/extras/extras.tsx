@@ -19,6 +19,7 @@ import { readToken, storeToken, takenSentence, tokenFor } from "../names.ts";
 import { call, failure } from "../outbox.ts";
 import { lendH } from "./lent_preact.ts";
 import { moderation } from "./moderation.tsx";
+import { eraseMine } from "./erase.tsx";
 import { startWho } from "./who.tsx";
 import { createUnreadDivider } from "./unread_divider.tsx";
 import { keepUnread } from "./unread.ts";
@@ -397,6 +398,12 @@ export function start(host: Host): void {
   function MoveName() {
     const panel = signal(false);
     const code = signal("");
+    const Erase = eraseMine({
+      host,
+      storage,
+      change: (path, method, fields, name) =>
+        change(path, method, fields, name),
+    });
     return function Move() {
       const name = chat.name.value;
       const held = !!name && !!readToken(storage(), name);
@@ -470,6 +477,7 @@ export function start(host: Host): void {
                 </label>
                 <button type="submit" data-testid="claim-code">Use code</button>
               </form>
+              {held && <Erase name={name!} />}
             </div>
           )}
         </div>

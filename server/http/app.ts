@@ -12,6 +12,8 @@ import type { MessageStore } from "../store/message_store.ts";
 import { type ChangeFeed, createChangeFeed } from "../store/change_feed.ts";
 import { createNameStore, type NameStore } from "../store/name_store.ts";
 import { registerNameRoutes } from "./name_routes.ts";
+import { registerEraseRoutes } from "./erase_routes.ts";
+import { registerExportRoutes } from "./export_routes.ts";
 import { registerMessageChangeRoutes } from "./message_change_routes.ts";
 import { describeError, type Logger, silentLogger } from "../observe/logger.ts";
 import { createPlazaMetrics, type PlazaMetrics } from "../observe/metrics.ts";
@@ -232,6 +234,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     stopping,
     idleDays: deps.nameIdleDays ?? 0,
   });
+  registerEraseRoutes(app, { db: deps.db, store, names, limits });
   registerTypingRoutes(app, deps.db, limits, stopping, metrics, lockdown);
   if (deps.push) {
     registerPushRoutes(app, deps.push, {
@@ -299,6 +302,11 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     adminToken: deps.adminToken ?? null,
     guard: bearerGuard,
     stopping,
+  });
+  registerExportRoutes(app, {
+    db: deps.db,
+    adminToken: deps.adminToken ?? null,
+    guard: bearerGuard,
   });
   registerHealthRoutes(app, {
     store,

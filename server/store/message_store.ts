@@ -34,6 +34,11 @@ export interface MessageStore {
   /** Deletes a message (the delete trigger tells every instance); false if there was none. */
   remove(id: number): Promise<boolean>;
   /**
+   * Deletes messages `ids` in one transaction, the same way as remove()
+   * (retention and erasure use it); returns the ids that were there.
+   */
+  removeMany(ids: readonly number[]): Promise<number[]>;
+  /**
    * Adds the reaction of claim `nameId` (shown as `name`) to message `id`, or
    * takes it back if it is there; says which. Throws MissingReferenceError
    * when there is no such message.
@@ -123,6 +128,18 @@ export function createMessageStore(
         return { message: m, created: true };
       }
       return { message: await original(input.clientId), created: false };
+    });
+  // The one delete path: a moderator's delete, an author's, retention and
+  // erasure all come here, so whatever a delete must also remove is done
+  // for each of them.
+  const removeMany = (ids: readonly number[]) =>
+    guard(async () => {
+      if (ids.length === 0) return [];
+      const gone = await db.query<{ id: number | string }>(
+        "delete from messages where id = any($1::bigint[]) returning id",
+        [ids],
+      );
+      return gone.map((r) => Number(r.id));
     });
   const original = async (clientId: string) => {
     const [m] = await rows(
@@ -306,14 +323,8 @@ export function createMessageStore(
         );
         return m ?? null;
       }),
-    remove: (id) =>
-      guard(async () => {
-        const gone = await db.query(
-          "delete from messages where id = $1 returning id",
-          [id],
-        );
-        return gone.length > 0;
-      }),
+    remove: async (id) => (await removeMany([id])).length > 0,
+    removeMany,
     toggleReaction: (id, nameId, name, emoji) =>
       guard(async () => {
         // One statement: the delete finds the reaction if it is there, the

@@ -27,7 +27,8 @@ export type Kind =
   | "room"
   | "hostile-text"
   | "form-bad-bytes"
-  | "attachment";
+  | "attachment"
+  | "keep";
 
 /** Which endpoint a case targets, when it is a well-formed request to one. */
 export type Route =
@@ -63,7 +64,9 @@ export type Route =
   | "PUT /moderation/notice"
   | "DELETE /moderation/notice"
   | "PUT /moderation/lockdown"
-  | "DELETE /moderation/lockdown";
+  | "DELETE /moderation/lockdown"
+  | "GET /export"
+  | "DELETE /names/:name/messages";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {

@@ -1,6 +1,7 @@
 /** Case N of a seed: a generator picked by weight, then run, all from the case's own PRNG. */
 import type { Case, GenContext } from "./cases.ts";
 import { genAdmin } from "./gen_admin.ts";
+import { genKeep } from "./gen_keep.ts";
 import { genModeration, genReport } from "./gen_moderation.ts";
 import { genBots } from "./gen_bots.ts";
 import { genRules } from "./gen_rules.ts";
@@ -62,6 +63,7 @@ const GENERATORS: readonly (readonly [
   [genAttachment, 6],
   [genRules, 4],
   [genRoom, 3],
+  [genKeep, 3],
 ];
 
 /** Case `index` of `seed`: the same request on every run and in a replay. */
