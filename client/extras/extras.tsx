@@ -80,6 +80,10 @@ export function start(host: Host): void {
     else note.value = failure(answer).error;
   }
 
+  // The read-only embed (/embed without ?mode=write): reactions are shown,
+  // not given, and there is no menu (client/embed/embed.css).
+  const { classList } = document.documentElement;
+  const readOnly = classList.contains("embed") && !classList.contains("write");
   const mine = (m: Message) => !!m.verified && !!readToken(storage(), m.author);
 
   // Puts focus on what a change just rendered (a Preact render is synchronous
@@ -198,6 +202,7 @@ export function start(host: Host): void {
             aria-pressed={!!name && r.names.includes(name)}
             aria-label={`${r.emoji} ${r.count}: ${r.names.join(", ")}`}
             title={r.names.join(", ")}
+            disabled={readOnly}
             onClick={() => react(m, r.emoji)}
           >
             {r.emoji} {r.count}

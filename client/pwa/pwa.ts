@@ -178,7 +178,11 @@ export function start(host: Host): void {
   });
   addEventListener("appinstalled", () => (model.install.value = null));
 
-  const sw = navigator.serviceWorker as ServiceWorkerContainer | undefined;
+  // Framed by another site (/embed), Plaza is no app to install or be
+  // notified by: no worker, no push.
+  const sw = document.documentElement.classList.contains("embed")
+    ? undefined
+    : navigator.serviceWorker as ServiceWorkerContainer | undefined;
   let push: PushControl | undefined;
   const settings = createNotifySettings(
     host,
