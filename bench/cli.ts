@@ -4,7 +4,7 @@ import { type ScenarioName, SCENARIOS } from "./plan.ts";
 
 /** The usage line, printed by --help and after a bad argument. */
 export const USAGE =
-  "Usage: deno task bench [--quick] [--only idle,fanout,posting,changes,burst,startup] [--fanout-streams 1000,2000,…] [--cpu-prof <dir>]";
+  "Usage: deno task bench [--quick] [--only idle,fanout,posting,changes,burst,startup,uploads] [--fanout-streams 1000,2000,…] [--cpu-prof <dir>]";
 
 /** The most streams one fan-out N may ask for (the file limits stop far below). */
 const MAX_FANOUT_STREAMS = 1_000_000;

@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--quick] [--only idle,fanout,posting,changes,burst,startup]
+ * `deno task bench [--quick] [--only idle,fanout,posting,changes,burst,startup,uploads]
  * [--fanout-streams 1000,2000,…] [--cpu-prof <dir>]`
  *
  * Starts a throwaway PostgreSQL, a Plaza instance on it and the bare
@@ -30,6 +30,7 @@ import { changes } from "./scenarios/changes.ts";
 import { posting } from "./scenarios/posting.ts";
 import type { Context } from "./scenarios/scenario.ts";
 import { startup } from "./scenarios/startup.ts";
+import { uploads } from "./scenarios/uploads.ts";
 import { plazaEnvironment, startPostgres, startServer } from "./servers.ts";
 import { printSummary, summarise } from "./summary.ts";
 import { exitWith, track } from "./teardown.ts";
@@ -125,6 +126,7 @@ async function main(): Promise<number> {
     ctx.servers = null;
   }
   if (options.only.includes("startup")) await startup(ctx);
+  if (options.only.includes("uploads")) await uploads(ctx);
 
   const summary = summarise(plan);
   printSummary(summary);

@@ -7,7 +7,8 @@ export type ScenarioName =
   | "posting"
   | "changes"
   | "burst"
-  | "startup";
+  | "startup"
+  | "uploads";
 
 /** Every scenario, in the order a run goes through them. */
 export const SCENARIOS: ScenarioName[] = [
@@ -17,6 +18,7 @@ export const SCENARIOS: ScenarioName[] = [
   "changes",
   "burst",
   "startup",
+  "uploads",
 ];
 
 /** A server under test: Plaza, or the bare Deno.serve broadcaster it is compared with. */
@@ -42,6 +44,9 @@ export interface Plan {
   burstMessages: number;
   burstConcurrency: number;
   startupRuns: number;
+  /** POST /attachments kept in flight at each of these (uploads). */
+  uploadConcurrency: number[];
+  uploadsMs: number;
 }
 
 /** The full run's sizes. */
@@ -59,6 +64,8 @@ export const FULL: Plan = {
   burstMessages: 100,
   burstConcurrency: 16,
   startupRuns: 3,
+  uploadConcurrency: [4, 16],
+  uploadsMs: 8_000,
 };
 
 /** The sizes of `--quick`. */
@@ -76,6 +83,8 @@ export const QUICK: Plan = {
   burstMessages: 50,
   burstConcurrency: 16,
   startupRuns: 1,
+  uploadConcurrency: [4, 16],
+  uploadsMs: 3_000,
 };
 
 /** The plan for these options: quick or full, with the fan-out sweep's N replaced when given. */

@@ -95,6 +95,14 @@ const COLUMNS: Record<ScenarioName, Column[]> = {
     { key: "late", label: "late" },
     { key: "dup", label: "dup" },
   ],
+  uploads: [
+    { key: "perSecond", label: "uploads/s" },
+    { key: "p50", label: "p50 ms" },
+    { key: "p99", label: "p99 ms" },
+    { key: "peakRssMiB", label: "peak RSS MiB" },
+    { key: "endRssMiB", label: "end RSS MiB" },
+    { key: "non201", label: "non-201" },
+  ],
   startup: [
     { key: "medianMs", label: "median ms", ratio: true },
     { key: "runs", label: "runs ms" },

@@ -25,6 +25,7 @@ import {
   type Delivery,
   newClientId,
   type OutboxItem,
+  type PendingImage,
   read,
   readOutbox,
   storeOutboxItem,
@@ -97,6 +98,8 @@ export interface ChatState {
   readonly lastRead: ReadonlySignal<number>;
   /** What to show after an author's name (a look-alike warning); nothing until the lazy chunk lends it. */
   readonly nameMark: ReadonlySignal<(author: string) => ComponentChild>;
+  /** Pictures picked for the next send (client/attach shows them and keeps their bytes). */
+  readonly images: ReadonlySignal<readonly PendingImage[]>;
   /** The message the next send answers, or null. */
   readonly replyTo: ReadonlySignal<Message | null>;
   /** What to show under each message (menu, reactions), or before it with `before` (the unread divider); nothing until the client/extras chunk lends it. */
@@ -158,8 +161,12 @@ export interface ChatState {
     status: ConnectionStatus | "offline",
     retryAt?: number | null,
   ): void;
-  /** Queues a message as the current name and posts it; false when there is nothing to send. */
+  /** Queues a message (the text and the pictures picked) as the current name and posts it; false when there is nothing to send. */
   sendMessage(text: string): boolean;
+  /** Sets images (client/attach: a picture picked or removed, alt text typed). */
+  setImages(list: readonly PendingImage[]): void;
+  /** Lends what posts a send with pictures (client/attach uploads them first); such sends wait for it. */
+  setUploader(upload: typeof deliver): void;
   /** Posts a failed send again, with the same clientId (under the current name if its own was taken). */
   retrySend(clientId: string): void;
   /** Drops a failed send for good. */
@@ -269,6 +276,9 @@ export function createChatState(
   const slowMode = signal<SlowMode | null>(null);
   const sendAt = signal(0);
   const replyTo = signal<Message | null>(null);
+  const images = signal<readonly PendingImage[]>([]);
+  let setUploader!: (upload: typeof deliver) => void;
+  const uploader = new Promise<typeof deliver>((r) => (setUploader = r));
   const messageExtras = signal<(m: Message) => ComponentChild>(() => null);
   // Whether the reader sees the newest messages (see setFollowing).
   let following = true;
@@ -484,7 +494,13 @@ export function createChatState(
       );
       let result: Delivery & { taken?: boolean };
       if ("token" in claim) {
-        result = await deliver(doFetch, item, sendTimeoutMs, claim.token);
+        // With pictures, once client/attach has lent what uploads them.
+        result = await (item.images?.[0] ? await uploader : deliver)(
+          doFetch,
+          item,
+          sendTimeoutMs,
+          claim.token,
+        );
       } else {
         taken.value = claim.taken ?? taken.value;
         result = { ...claim, taken: !!claim.taken };
@@ -593,12 +609,18 @@ export function createChatState(
     setFollowing,
     setName,
     setStatus,
+    images,
+    setImages(list) {
+      images.value = list;
+    },
+    setUploader,
     sendMessage(raw) {
       const text = raw.trim();
       const author = name.value;
+      const picked = images.value;
       // The composer prevents these; the server would refuse them anyway.
       if (
-        !text || !author || charCount(text) > MAX_TEXT_LENGTH ||
+        !(text || picked[0]) || !author || charCount(text) > MAX_TEXT_LENGTH ||
         sendAt.value > Date.now()
       ) return false;
       // One message per slow mode's seconds: the composer counts down.
@@ -611,8 +633,10 @@ export function createChatState(
         text,
         state: "sending",
         replyTo: replyTo.value?.id,
+        images: picked,
       };
       replyTo.value = null;
+      images.value = [];
       // Answering: the new messages were read.
       lastRead.value = 0;
       outbox.value = [...outbox.value, item];

@@ -25,6 +25,14 @@ export interface OutboxItem {
   refused?: boolean;
   /** Refused because someone else holds the name: a retry goes under the reader's current name. */
   taken?: boolean;
+  /** Pictures to send with it, kept by client/attach until they are uploaded and posted. */
+  images?: readonly PendingImage[];
+}
+
+/** A picture picked for a send: its key in client/attach's IndexedDB store, and its alt text. */
+export interface PendingImage {
+  key: string;
+  alt: string;
 }
 
 /** What one delivery attempt came to. */
@@ -76,7 +84,7 @@ export function readOutbox(storage: OutboxStorage | null): OutboxItem[] {
     const list: (OutboxItem | null)[] = JSON.parse(
       read(storage, OUTBOX_KEY) || "[]",
     );
-    return list.filter((i) => i?.clientId && i.text)
+    return list.filter((i) => i?.clientId && (i.text || i.images))
       .map((i) => ({ ...i!, state: "failed" }));
   } catch {
     // Corrupt, foreign (not a list) or blocked storage: start empty rather

@@ -23,3 +23,17 @@ export const MAX_MARKS_IN_TEXT = 6;
  */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 export const CONTROL_CHARACTERS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u;
+
+/** Most pictures one message may carry. */
+export const MAX_ATTACHMENTS = 4;
+/** Most characters (code points) of a picture's alt text. */
+export const MAX_ALT_LENGTH = 1000;
+/** Longest side, in pixels, of a picture's thumbnail (GET /attachments/<id>/thumb). */
+export const THUMB_MAX_SIDE = 400;
+/** The picture types POST /attachments accepts; a picture is stored and served as one of these. */
+export const ATTACHMENT_TYPES = [
+  "image/jpeg",
+  "image/png",
+  "image/webp",
+  "image/gif",
+] as const;

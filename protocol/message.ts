@@ -2,6 +2,11 @@ import type { Validated } from "./validated.ts";
 import { bidiControl, strayIgnorable } from "./name_rules.ts";
 import type { Reaction } from "./reactions.ts";
 import {
+  type Attachment,
+  type AttachmentRef,
+  validateAttachmentRefs,
+} from "./attachments.ts";
+import {
   CONTROL_CHARACTERS,
   MAX_AUTHOR_LENGTH,
   MAX_MARKS_IN_NAME,
@@ -31,6 +36,10 @@ export interface Message {
   reactions?: Reaction[];
   /** What the server found at the text's first link (db/migrations/013), or null; it arrives later, as a `preview` event. */
   preview?: LinkPreview | null;
+  /** True when posted under a name a moderator registered as a bot (db/migrations/020). */
+  bot?: boolean;
+  /** Pictures, in the order sent (db/migrations/016); empty for a text-only message. */
+  attachments?: Attachment[];
 }
 
 /**
@@ -71,6 +80,8 @@ export interface MessageInput {
   clientId?: string | null;
   /** The id of the message this one answers. */
   replyTo?: number | null;
+  /** Uploads (POST /attachments) this message carries; with one, text may be empty. */
+  attachments?: AttachmentRef[];
 }
 
 const MARK = /\p{M}/u;
@@ -246,7 +257,14 @@ export function validateMessageInput(input: unknown): Validated<MessageInput> {
   }
   const author = validateAuthor(fields.author);
   if (!author.ok) return author;
-  const text = validateText(fields.text);
+  const attachments = validateAttachmentRefs(fields.attachments);
+  if (!attachments.ok) return attachments;
+  // A picture may go without words: an absent or blank text is then "".
+  const blank = fields.text === undefined || fields.text === null ||
+    (typeof fields.text === "string" && fields.text.trim() === "");
+  const text: Validated<string> = attachments.value.length > 0 && blank
+    ? { ok: true, value: "" }
+    : validateText(fields.text);
   if (!text.ok) return text;
   let clientId: string | null = null;
   if (fields.clientId !== undefined && fields.clientId !== null) {
@@ -267,6 +285,7 @@ export function validateMessageInput(input: unknown): Validated<MessageInput> {
     clientId,
   };
   if (replyTo.value !== null) value.replyTo = replyTo.value;
+  if (attachments.value.length > 0) value.attachments = attachments.value;
   return { ok: true, value };
 }
 

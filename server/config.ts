@@ -12,6 +12,10 @@ import {
   type ProxyTrust,
   TRUST_NO_PROXY,
 } from "./config/addresses.ts";
+import {
+  type AttachmentConfig,
+  attachmentConfig,
+} from "./config/attachments.ts";
 
 export {
   type AddressRange,
@@ -333,6 +337,8 @@ export interface Config {
   nameIdleDays: number;
   /** Fetch a preview of each message's first link (`LINK_PREVIEWS`, default on; off = no outgoing requests). */
   linkPreviews: boolean;
+  /** Pictures: caps, storage, upload limits (config/attachments.ts). */
+  attachments: AttachmentConfig;
 }
 
 /** Web Push settings (`VAPID_*`, `PUSH_*`). */
@@ -787,5 +793,6 @@ export function loadConfig(env: Env, system: SystemFacts = {}): Config {
     slowModeAuto: slowModeAuto(env),
     linkPreviews: text(env, "LINK_PREVIEWS") === null ||
       flag(env, "LINK_PREVIEWS"),
+    attachments: attachmentConfig(env, { integer, rate }),
   };
 }

@@ -28,6 +28,8 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "013_link_previews.sql",
         "014_push_settings.sql",
         "015_new_message_json.sql",
+        "016_attachments.sql",
+        "020_bots.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });

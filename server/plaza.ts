@@ -45,6 +45,8 @@ import {
   createSharedStreamSlots,
   type StreamSlots,
 } from "./limits/shared_limits.ts";
+import { createAttachmentStore } from "./store/attachment_store.ts";
+import { startUnusedSweep } from "./attachments/sweep.ts";
 import type { Database } from "../db/database.ts";
 import { setBodyDeadline } from "./http/read_body.ts";
 import {
@@ -57,6 +59,11 @@ import { openDatabase } from "../db/open_database.ts";
 import { fetchPreview } from "./previews/fetch_preview.ts";
 import { createPreviewWorker } from "./previews/preview_worker.ts";
 import { type PreviewGuard, publicOnly } from "./previews/ssrf_guard.ts";
+import {
+  type BotWorker,
+  type BotWorkerOptions,
+  createBotWorker,
+} from "./bots/bot_worker.ts";
 
 /** A running Plaza instance. */
 export interface Plaza {
@@ -146,6 +153,11 @@ export async function startPlaza(
     logger?: Logger;
     /** Where link previews may be fetched from; public addresses on ports 80 and 443 unless a test points it at its own site. */
     previewGuard?: PreviewGuard;
+    /** Bot webhook timings and outcomes (tests); webhooks use previewGuard's rules. */
+    bots?: Pick<
+      BotWorkerOptions,
+      "retryMs" | "timeoutMs" | "maxAttempts" | "idleMs" | "onOutcome"
+    >;
   } = {},
 ): Promise<Plaza> {
   const logger = options.logger ?? silentLogger;
@@ -227,6 +239,8 @@ export async function startPlaza(
       })
       : null;
     if (previews) opened.defer(() => previews.close());
+    // Made once the message store exists (it posts the bots' answers).
+    let bots: BotWorker | null = null;
     const listener = createNotifyListener({
       db,
       changes,
@@ -237,6 +251,7 @@ export async function startPlaza(
       onPublish: (change) => {
         if (change.kind !== "message") return;
         push.wake();
+        bots?.wake();
         previews?.offer(change.message);
       },
       onError: databaseError("listen_error"),
@@ -287,6 +302,19 @@ export async function startPlaza(
       onCommitted: (messages) => listener.committed(messages),
     });
 
+    // Mentions of bots are POSTed to their webhooks, after the commit.
+    const botWorker = createBotWorker({
+      db,
+      store,
+      guard: previewGuard,
+      logger,
+      banned: (name) => bans.ofName(name) !== null,
+      ...options.bots,
+    });
+    bots = botWorker;
+    opened.defer(() => botWorker.close());
+    botWorker.wake();
+
     const assets = await step(
       () => loadClientAssets(config.distDir),
       (why) =>
@@ -308,8 +336,17 @@ export async function startPlaza(
     let closing: Promise<void> | null = null;
     // Set once shutdown() or close() starts: the instance is not ready.
     let draining = false;
+    const attachments = createAttachmentStore(db);
+    const sweep = startUnusedSweep(
+      attachments,
+      config.attachments.unusedMinutes * 60_000,
+      databaseError("attachment_sweep_error"),
+    );
+    opened.defer(() => sweep.close());
     const app = createApp({
       store,
+      attachments,
+      uploadSettings: config.attachments,
       changes,
       nameIdleDays: config.nameIdleDays,
       names,
@@ -537,6 +574,12 @@ function appLimits(
     post: sharedLimiter(db, "post", config.postLimit),
     typing: sharedLimiter(db, "typing", config.typingLimit),
     report: sharedLimiter(db, "report", config.reportLimit),
+    upload: sharedLimiter(db, "upload", config.attachments.uploadLimit),
+    uploadPerName: sharedLimiter(
+      db,
+      "upload_name",
+      config.attachments.uploadLimit,
+    ),
     streamSlots,
     bans,
     slowMode,

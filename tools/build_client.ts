@@ -57,6 +57,8 @@ export interface BuildResult extends BuildManifest {
   extras: AssetInfo;
   /** The search panel (client/search), loaded when the Search button is first pressed. */
   search: AssetInfo;
+  /** Pictures (client/attach): picking, resizing, uploading, the lightbox; loaded after start-up. */
+  attach: AssetInfo;
   /** The service worker, /sw.js. */
   sw: AssetInfo;
   /** Name of the service worker's cache, derived from every shell file's hash. */
@@ -69,6 +71,7 @@ const ENTRY = "client/main.tsx";
 const PWA_ENTRY = "client/pwa/pwa.ts";
 const EXTRAS_ENTRY = "client/extras/extras.tsx";
 const SEARCH_ENTRY = "client/search/search.tsx";
+const ATTACH_ENTRY = "client/attach/attach.tsx";
 const SW_ENTRY = "client/sw/sw.ts";
 // /embed's own first script and stylesheet (dist/embed.html links them).
 const EMBED_ENTRIES = ["client/embed/embed.ts", "client/embed/embed.css"];
@@ -259,6 +262,29 @@ function toPosix(path: string): string {
   return path.split("\\").join("/");
 }
 
+/**
+ * In the lazy chunks, `import css from "./x.css" with { type: "text" }`
+ * (Deno's text import, so `deno check` knows it) is that file minified, as
+ * a string (client/lazy_styles.ts adopts it), so their rules stay out of
+ * the main stylesheet's budget.
+ */
+const cssAsText: esbuild.Plugin = {
+  name: "css-as-text",
+  setup(build) {
+    build.onLoad({ filter: /\.css$/ }, async (args) => {
+      const source = await Deno.readTextFile(args.path);
+      const { code } = await esbuild.transform(source, {
+        loader: "css",
+        minify: true,
+      });
+      return {
+        contents: `export default ${JSON.stringify(code.trim())};`,
+        loader: "js",
+      };
+    });
+  },
+};
+
 /** Bundles client/ with esbuild and writes index.html, assets/ and build.json. */
 export async function buildClient(
   options: BuildOptions = {},
@@ -276,6 +302,7 @@ export async function buildClient(
   let pwaPath: string | undefined;
   let extrasPath: string | undefined;
   let searchPath: string | undefined;
+  let attachPath: string | undefined;
   const swPath = join(outDir, "sw.js");
   let cacheName = "";
   try {
@@ -293,22 +320,43 @@ export async function buildClient(
 
     // The chunks first: the main bundle carries their hashed URLs. Each
     // bundles on its own (no splitting): they share nothing worth a third file.
-    const pwa = await esbuild.build({
+    const chunk: esbuild.BuildOptions & typeof common = {
       ...common,
-      entryPoints: [PWA_ENTRY, EXTRAS_ENTRY, SEARCH_ENTRY],
       format: "esm",
       // As the main bundle's, calling the h the host lends.
       jsx: "transform",
       jsxFactory: "h",
       jsxFragment: "Fragment",
       alias: { preact: "./client/extras/lent_preact.ts" },
+      plugins: [cssAsText],
       entryNames: "[name]-[hash]",
       outdir: assetsDir,
+    };
+    // The pictures chunk before the others: the client/pwa chunk loads it,
+    // so its URL costs the main bundle nothing.
+    const attach = await esbuild.build({
+      ...chunk,
+      entryPoints: [ATTACH_ENTRY],
     });
-    for (const [out, meta] of Object.entries(pwa.metafile.outputs)) {
+    const attachOut = Object.keys(attach.metafile.outputs).find((out) =>
+      attach.metafile.outputs[out].entryPoint === ATTACH_ENTRY
+    );
+    const attachUrl = attachOut && url(resolve(root, attachOut));
+    const pwa = await esbuild.build({
+      ...chunk,
+      entryPoints: [PWA_ENTRY, EXTRAS_ENTRY, SEARCH_ENTRY],
+      define: { PLAZA_ATTACH_CHUNK: JSON.stringify(attachUrl) },
+      external: attachUrl ? [attachUrl] : [],
+    });
+    const outputs = {
+      ...attach.metafile.outputs,
+      ...pwa.metafile.outputs,
+    };
+    for (const [out, meta] of Object.entries(outputs)) {
       if (meta.entryPoint === PWA_ENTRY) pwaPath = resolve(root, out);
       if (meta.entryPoint === EXTRAS_ENTRY) extrasPath = resolve(root, out);
       if (meta.entryPoint === SEARCH_ENTRY) searchPath = resolve(root, out);
+      if (meta.entryPoint === ATTACH_ENTRY) attachPath = resolve(root, out);
       const shared = Object.keys(meta.inputs).filter((i) =>
         NOT_IN_PWA_CHUNK.test(i)
       );
@@ -322,13 +370,15 @@ export async function buildClient(
     }
     if (
       pwaPath === undefined || extrasPath === undefined ||
-      searchPath === undefined
+      searchPath === undefined || attachPath === undefined
     ) {
       throw new Error(
-        `esbuild produced no bundle for ${PWA_ENTRY}, ${EXTRAS_ENTRY} or ${SEARCH_ENTRY}`,
+        `esbuild produced no bundle for ${PWA_ENTRY}, ${EXTRAS_ENTRY}, ${SEARCH_ENTRY} or ${ATTACH_ENTRY}`,
       );
     }
-    for (const file of pwa.outputFiles) written.set(file.path, file.contents);
+    for (const file of [...attach.outputFiles, ...pwa.outputFiles]) {
+      written.set(file.path, file.contents);
+    }
 
     const main = await esbuild.build({
       ...common,
@@ -548,6 +598,7 @@ export async function buildClient(
     pwa: asset(pwaPath!),
     extras: asset(extrasPath!),
     search: asset(searchPath!),
+    attach: asset(attachPath!),
     sw: asset(swPath),
     cacheName,
     durationMs: Math.round(performance.now() - started),
@@ -565,7 +616,15 @@ export function formatSummary(result: BuildResult, outDir: string): string {
       kb(a.bytes)
     })`;
   return `client built in ${result.durationMs} ms -> ${outDir}: ` +
-    [result.js, result.css, result.pwa, result.extras, result.search, result.sw]
+    [
+      result.js,
+      result.css,
+      result.pwa,
+      result.extras,
+      result.search,
+      result.attach,
+      result.sw,
+    ]
       .map(size)
       .join(", ");
 }

@@ -58,6 +58,13 @@ Deno.test("buildClient writes hashed assets that index.html links without inline
     assert.doesNotMatch(html, /\sstyle\s*=/i);
     assert.doesNotMatch(html, /\son[a-z]+\s*=/i);
     assert.doesNotMatch(html, /plaza:assets/);
+
+    // A lazy chunk's CSS travels minified inside the chunk, not in the main
+    // stylesheet (client/lazy_styles.ts).
+    const mainCss = await Deno.readTextFile(join(outDir, result.css.path));
+    const searchJs = await Deno.readTextFile(join(outDir, result.search.path));
+    assert.doesNotMatch(mainCss, /\.search-result/);
+    assert.match(searchJs, /\.search-result\{display:block;/);
     assert.match(html, /<div id="app"><\/div>/);
     assert.match(html, /<html lang="en">/);
     assert.match(html, /viewport-fit=cover/);
@@ -283,6 +290,11 @@ Deno.test("the client/pwa chunk may not bundle its own copy of the chat state or
     await Deno.writeTextFile(
       join(root, "client/search/search.tsx"),
       "export const open = () => {};\n",
+    );
+    await Deno.mkdir(join(root, "client/attach"), { recursive: true });
+    await Deno.writeTextFile(
+      join(root, "client/attach/attach.tsx"),
+      "export const start = () => {};\n",
     );
     await Deno.writeTextFile(
       join(root, "client/chat_state.ts"),

@@ -9,11 +9,14 @@
  *   moderate dismiss <report id>…  closes reports without acting
  *   moderate slow-mode [<seconds> [<minutes>] | off]
  *                                  shows, sets or clears slow mode
+ *   moderate bots [add <name> [<webhook>] [--allow-local] | remove <name>…]
+ *                                  lists, registers or removes bots
  * Reads PLAZA_URL (default http://localhost:8000) and ADMIN_TOKEN (the one
  * the server was started with) from the environment.
  */
 
 import { type Call, reasonOf, runReportCommand } from "./moderate/reports.ts";
+import { BOTS_USAGE, runBotCommand } from "./moderate/bots.ts";
 
 const USAGE =
   `usage: ADMIN_TOKEN=… [PLAZA_URL=http://localhost:8000] deno task moderate <command>
@@ -26,7 +29,8 @@ const USAGE =
   dismiss <report id>…          close reports without acting
   slow-mode                     show slow mode
   slow-mode <seconds> [minutes] one message per name per <seconds>, for [minutes] (else until cleared)
-  slow-mode off                 turn slow mode off`;
+  slow-mode off                 turn slow mode off
+${BOTS_USAGE}`;
 
 /** Parses `ban name|address <target> [options]` into the POST body, or an error. */
 export function banBody(
@@ -88,6 +92,8 @@ async function run(args: string[], call: Call): Promise<number> {
   const [command, ...rest] = args;
   const reported = await runReportCommand(command, rest, call);
   if (reported !== null) return reported;
+  const bots = await runBotCommand(command, rest, call);
+  if (bots !== null) return bots;
   if (command === "slow-mode") {
     const request = slowModeRequest(rest);
     if (request === null) {

@@ -68,7 +68,8 @@ export function Composer({ author }: { author: string }) {
         type="submit"
         class="button-primary"
         data-testid="send-button"
-        disabled={!draft.value.trim() || left < 0 || wait > 0}
+        disabled={!(draft.value.trim() || chat.images.value[0]) || left < 0 ||
+          wait > 0}
         // Keep focus (and a phone's keyboard) in the textarea when tapped.
         onMouseDown={(e) => e.preventDefault()}
       >

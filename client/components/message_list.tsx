@@ -15,6 +15,8 @@ import { OutboxList } from "./outbox_list.tsx";
 const PINNED_SLACK_PX = 48;
 // Older messages are fetched this far from the top, before the reader gets there.
 const LOAD_OLDER_PX = 800;
+// Pictures in the log fit a square this size (CSS pixels): fits a phone.
+const PICTURE_PX = 256;
 
 function isAtBottom(el: HTMLElement): boolean {
   return el.scrollHeight - el.scrollTop - el.clientHeight <= PINNED_SLACK_PX;
@@ -71,6 +73,8 @@ function item(
                 ✓
               </span>
             )}
+            {/* Styled by client/extras/bot_badge.css. */}
+            {m.bot && <span class="bot">bot</span>}
             {chat.nameMark.value(m.author)}
             {time}
           </div>
@@ -92,6 +96,28 @@ function item(
           {/* Elements with text children only (client/markdown.ts): a message never becomes markup. */}
           {markdown(m.text)}
           {m.editedAt && <span class="edited">(edited)</span>}
+          {/* Pictures on a line of their own, in reading order (an own message's row is reversed). */}
+          {m.attachments?.[0] && (
+            <div>
+              {m.attachments.map(({ id, width, height, alt }) => {
+                // Sized before it loads (its shape, fitted): nothing moves when it does.
+                const k = Math.min(1, PICTURE_PX / width, PICTURE_PX / height);
+                const src = `/attachments/${id}`;
+                // A link to the full picture, which client/attach opens in a lightbox.
+                return (
+                  <a href={src}>
+                    <img
+                      src={src + "/thumb"}
+                      alt={alt}
+                      width={k * width}
+                      height={k * height}
+                      loading="lazy"
+                    />
+                  </a>
+                );
+              })}
+            </div>
+          )}
         </div>
         {chat.messageExtras.value(m)}
         {!head && time}

@@ -22,6 +22,9 @@ import { moderation } from "./moderation.tsx";
 import { startWho } from "./who.tsx";
 import { createUnreadDivider } from "./unread_divider.tsx";
 import { keepUnread } from "./unread.ts";
+import { adoptStyles } from "../lazy_styles.ts";
+import css from "./extras.css" with { type: "text" };
+import botBadgeCss from "./bot_badge.css" with { type: "text" };
 
 /** How long a delete waits for Undo before it is sent. */
 export const UNDO_MS = 5_000;
@@ -39,6 +42,8 @@ function storage(): Storage | null {
 
 /** Called by main.tsx once the chunk has loaded, with the page's Preact, signals and chat state. */
 export function start(host: Host): void {
+  adoptStyles(css);
+  adoptStyles(botBadgeCss);
   lendH(host.h);
   const { chat, signal, render } = host;
   startWho(host, storage);

@@ -17,7 +17,7 @@ import {
   type InstallPrompt,
   type ToolsModel,
 } from "./controls.ts";
-import type { Host } from "./host.ts";
+import type { Host, PwaModule } from "./host.ts";
 import { createNameMark } from "./name_mark.ts";
 import { sendTypingNotices, showTyping } from "./typing.ts";
 import { openMessage, permalink, targetMessageId } from "./message_target.ts";
@@ -28,6 +28,8 @@ import {
 } from "./push.ts";
 import { loadSavedMessages, saveMessages } from "./saved_messages.ts";
 import { createNotifySettings } from "./notify_settings.ts";
+import { adoptStyles } from "../lazy_styles.ts";
+import css from "./pwa.css" with { type: "text" };
 
 /** Changes to the list are saved at most this often. */
 export const SAVE_DELAY_MS = 1_000;
@@ -149,8 +151,15 @@ function followTargets(
   };
 }
 
+/** URL of the pictures chunk (client/attach), filled in by tools/build_client.ts. */
+declare const PLAZA_ATTACH_CHUNK: string;
+
 /** Starts everything above; main.tsx calls it once. */
 export function start(host: Host): void {
+  adoptStyles(css);
+  // Pictures (picking, uploading, the lightbox) come after this chunk, which
+  // costs the main bundle nothing.
+  import(PLAZA_ATTACH_CHUNK).then((m: PwaModule) => m.start(host));
   const { chat, effect, h, render, signal } = host;
   const model: ToolsModel = {
     notify: signal("unsupported"),

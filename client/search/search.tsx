@@ -12,6 +12,8 @@ import { getPage, openMessage } from "../pwa/message_target.ts";
 import { exactTime, relativeTime } from "../relative_time.ts";
 import { lendH } from "../extras/lent_preact.ts";
 import { highlight, queryStems } from "./highlight.ts";
+import { adoptStyles } from "../lazy_styles.ts";
+import css from "./search.css" with { type: "text" };
 
 /** Results per request. */
 export const RESULTS_PAGE = 20;
@@ -30,6 +32,7 @@ export function open(host: PageHost, button: HTMLElement): void {
 }
 
 function build(host: PageHost, button: HTMLElement): void {
+  adoptStyles(css);
   lendH(host.h);
   const { chat, signal, render } = host;
   const results = signal<readonly Message[]>([]);

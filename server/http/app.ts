@@ -41,6 +41,22 @@ import {
 } from "../limits/slow_mode.ts";
 import { createSlowModeStore } from "../store/slow_mode_store.ts";
 import { registerSlowModeRoutes } from "./slow_mode_routes.ts";
+import { registerBotRoutes } from "./bot_routes.ts";
+import { createBotStore } from "../bots/bot_store.ts";
+import {
+  registerAttachmentRoutes,
+  type UploadSettings,
+} from "./attachment_routes.ts";
+import {
+  type AttachmentStore,
+  createAttachmentStore,
+} from "../store/attachment_store.ts";
+import {
+  DEFAULT_IMAGE_MAX_BYTES,
+  DEFAULT_IMAGE_MAX_PIXELS,
+  DEFAULT_IMAGE_STORAGE_CAP,
+} from "../config/attachments.ts";
+import { noRateLimit } from "../limits/rate_limiter.ts";
 
 export { DEFAULT_HISTORY, MAX_PAGE } from "./stream_routes.ts";
 
@@ -89,6 +105,10 @@ export interface AppDependencies {
   bans?: BanStore;
   /** Readers' reports of messages; over `db` when absent. */
   reports?: ReportStore;
+  /** Pictures; over `db` when absent. */
+  attachments?: AttachmentStore;
+  /** Upload caps (IMAGE_*); the defaults when absent. */
+  uploadSettings?: UploadSettings;
   /** How long turning slow mode off keeps automatic slow mode away, in seconds (0 or absent: not at all). */
   slowModePauseSeconds?: number;
 }
@@ -149,8 +169,10 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     heartbeatMs: deps.heartbeatMs,
     streamBufferBytes: deps.streamBufferBytes,
   });
+  const attachments = deps.attachments ?? createAttachmentStore(deps.db);
   registerMessageRoutes(app, {
     store,
+    attachments,
     search: createMessageSearch(deps.db),
     names,
     limits,
@@ -201,6 +223,27 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     adminToken: deps.adminToken ?? null,
     guard: bearerGuard,
     stopping,
+  });
+  registerBotRoutes(app, {
+    bots: createBotStore(deps.db),
+    adminToken: deps.adminToken ?? null,
+    guard: bearerGuard,
+    stopping,
+    idleDays: deps.nameIdleDays ?? 0,
+  });
+  registerAttachmentRoutes(app, {
+    store: attachments,
+    names,
+    settings: deps.uploadSettings ?? {
+      maxBytes: DEFAULT_IMAGE_MAX_BYTES,
+      maxPixels: DEFAULT_IMAGE_MAX_PIXELS,
+      storageCap: DEFAULT_IMAGE_STORAGE_CAP,
+    },
+    limits,
+    uploadsPerAddress: limits.upload ?? noRateLimit,
+    uploadsPerName: limits.uploadPerName ?? noRateLimit,
+    stopping,
+    metrics,
   });
   registerHealthRoutes(app, {
     store,

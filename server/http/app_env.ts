@@ -13,6 +13,10 @@ export interface AppLimits {
   typing: AddressLimiter;
   /** POST /reports per address (REPORT_RATE). */
   report: AddressLimiter;
+  /** POST /attachments per client address (UPLOAD_RATE); none when absent. */
+  upload?: AddressLimiter;
+  /** POST /attachments per name (UPLOAD_RATE); none when absent. */
+  uploadPerName?: AddressLimiter;
   /** Searches per client address; a per-instance bucket of SEARCH_BURST (search_routes.ts) when absent. */
   search?: AddressLimiter;
   /** Wrong ADMIN_TOKEN / METRICS_TOKEN attempts per address (see admin_auth.ts). */

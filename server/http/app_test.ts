@@ -21,7 +21,9 @@ Deno.test("POST /messages accepts JSON and form bodies: 201, Location, the store
     const m = await res.json();
     assert.equal(res.headers.get("location"), `/messages/${m.id}`);
     assert.deepEqual(Object.keys(m).sort(), [
+      "attachments",
       "author",
+      "bot",
       "clientId",
       "createdAt",
       "editedAt",
@@ -33,6 +35,7 @@ Deno.test("POST /messages accepts JSON and form bodies: 201, Location, the store
       "verified",
     ]);
     assert.equal(m.verified, false);
+    assert.equal(m.bot, false);
     assert.equal(m.editedAt, null);
     assert.equal(m.replyTo, null);
     assert.deepEqual(m.reactions, []);

@@ -10,6 +10,7 @@ import type { NameStore } from "../store/name_store.ts";
 import type { MessageSearch } from "../store/search.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
 import type { SlowModeGate } from "../limits/slow_mode.ts";
+import type { AttachmentStore } from "../store/attachment_store.ts";
 
 /** What the /messages routes need. */
 export interface MessageRouteDeps {
@@ -30,6 +31,8 @@ export interface MessageRouteDeps {
   >;
   /** Slow mode's check; none when absent. */
   slowMode?: SlowModeGate;
+  /** Uploaded pictures a post may carry; none can be attached when absent. */
+  attachments?: AttachmentStore;
 }
 
 /** Adds GET and POST /messages (scrollback, search, posting) and GET /messages/:id; changes to a message are in message_change_routes.ts. */
@@ -87,6 +90,7 @@ export function registerMessageRoutes(
       deps.stopping,
       deps.metrics,
       deps.slowMode,
+      deps.attachments,
     ),
   );
 

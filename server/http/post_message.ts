@@ -15,6 +15,7 @@ import { clientAddress } from "./client_address.ts";
 import type { PlazaMetrics } from "../observe/metrics.ts";
 import { bearerToken, checkClaimToken, noteUse } from "./name_auth.ts";
 import type { SlowModeGate } from "../limits/slow_mode.ts";
+import type { AttachmentStore } from "../store/attachment_store.ts";
 
 /**
  * The POST /messages handler: validate, check the name's token when the name
@@ -31,6 +32,7 @@ export function postMessage(
     "messagesPosted" | "rateLimited" | "databaseErrors"
   >,
   slowMode?: SlowModeGate,
+  attachments?: AttachmentStore,
 ) {
   const guard = {
     failures: limits.authFailures,
@@ -50,7 +52,7 @@ export function postMessage(
     }
     const fields = await readFields(
       c,
-      ["author", "text", "clientId", "replyTo"],
+      ["author", "text", "clientId", "replyTo", "attachments"],
       stopping,
     );
     if (!fields.ok) return fields.response;
@@ -85,6 +87,16 @@ export function postMessage(
         // Shown as claimed ("Ada" when "ada" was typed).
         author = claim.name;
       }
+      const refs = input.value.attachments ?? [];
+      if (refs.length > 0) {
+        const refused = await refuseForeignUploads(
+          attachments,
+          refs.map((r) => r.id),
+          key,
+          nameId,
+        );
+        if (refused) return refused;
+      }
       // After the claim check, so no one can spend a claimed name's turn
       // without its token.
       const slow = await slowMode?.refuse(author, input.value.clientId ?? null);
@@ -115,4 +127,33 @@ export function postMessage(
       throw error;
     }
   };
+}
+
+/**
+ * The 400 when one of `ids` is not an upload of this author (or is
+ * removed), else null. Whether it is still unused is for the insert
+ * trigger (db/migrations/016) to say, atomically: a retry of the same
+ * clientId must find its original, whose pictures are taken by then.
+ */
+async function refuseForeignUploads(
+  store: AttachmentStore | undefined,
+  ids: string[],
+  key: string,
+  nameId: number | null,
+): Promise<Response | null> {
+  const owners = store ? await store.owners(ids) : new Map();
+  for (const id of ids) {
+    const owner = owners.get(id);
+    // Uploaded under this name, and under its current claim if it had one
+    // then (an upload made before the name was claimed still counts).
+    const mine = owner !== undefined && owner.nameKey === key &&
+      (owner.nameId === null || owner.nameId === nameId);
+    if (!mine || owner.deleted) {
+      return errorResponse(
+        400,
+        `Picture ${id} is not one you uploaded (or it was removed): upload it again with POST /attachments.`,
+      );
+    }
+  }
+  return null;
 }

@@ -17,6 +17,11 @@ export function setBodyDeadline(request: Request, deadline: number): void {
   deadlines.set(request, deadline);
 }
 
+/** Outcome of reading a request body as bytes (readBodyBytes). */
+export type BytesResult =
+  | { ok: true; bytes: Uint8Array<ArrayBuffer> }
+  | { ok: false; reason: "too_large" | "unreadable" | "timeout" };
+
 /**
  * Reads the body as UTF-8, stopping as soon as it exceeds `maxBytes` (chunked
  * bodies included) or its deadline passes: without one, a client sending a
@@ -26,9 +31,29 @@ export async function readBody(
   request: Request,
   maxBytes: number,
 ): Promise<BodyResult> {
+  const read = await readBodyBytes(request, maxBytes);
+  if (!read.ok) return read;
+  try {
+    return {
+      ok: true,
+      text: new TextDecoder("utf-8", { fatal: true }).decode(read.bytes),
+    };
+  } catch {
+    return { ok: false, reason: "bad_encoding" };
+  }
+}
+
+/**
+ * Reads the body's bytes under the same rules as readBody: never more than
+ * `maxBytes` are held, so a large upload is refused while it streams.
+ */
+export async function readBodyBytes(
+  request: Request,
+  maxBytes: number,
+): Promise<BytesResult> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) return { ok: false, reason: "too_large" };
-  if (request.body === null) return { ok: true, text: "" };
+  if (request.body === null) return { ok: true, bytes: new Uint8Array(0) };
   const deadline = deadlines.get(request) ??
     performance.now() + DEFAULT_BODY_TIMEOUT_MS;
   const reader = request.body.getReader();
@@ -73,12 +98,5 @@ export async function readBody(
     bytes.set(c, offset);
     offset += c.byteLength;
   }
-  try {
-    return {
-      ok: true,
-      text: new TextDecoder("utf-8", { fatal: true }).decode(bytes),
-    };
-  } catch {
-    return { ok: false, reason: "bad_encoding" };
-  }
+  return { ok: true, bytes };
 }

@@ -10,6 +10,9 @@ function headers(
   xFrameOptions: string | false,
 ): MiddlewareHandler {
   return secureHeaders({
+    // A route that sets one of these keeps its own: pictures are served
+    // with `default-src 'none'` (attachment_routes.ts).
+    overwrite: false,
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
       scriptSrc: ["'self'"],

@@ -79,6 +79,8 @@ for no key update of s skip locked`;
 // Their settings (db/migrations/014) narrow that: muted or mode 'none',
 // nothing; mode 'mentions', only the messages that mention them
 // (push_mentions) or reply to a message verified under their name key.
+// A message with pictures is told as "sent a photo" and its alt text
+// (db/migrations/016's message_push_text), never a picture's address.
 const SUMMARIZE = `
 select c.id, x.*
 from jsonb_to_recordset($1::text::jsonb)
@@ -86,7 +88,8 @@ from jsonb_to_recordset($1::text::jsonb)
         muted boolean)
 cross join lateral (
   with told as (
-    select m.id, m.author, m.text from messages m
+    select m.id, m.author, message_push_text(m.text, m.attachments) as text
+    from messages m
     where m.id > c.notified_through and m.id <= $2
       and not c.muted and c.mode <> 'none'
       and not (m.name_id is not null and (lower(m.author) = c.name_key
@@ -109,7 +112,8 @@ cross join lateral (
   left join lateral (
     select id, author, text from told order by id desc limit 1) l on true
   left join lateral (
-    select m.id, m.author, m.text from push_mentions pm
+    select m.id, m.author, message_push_text(m.text, m.attachments) as text
+    from push_mentions pm
     join messages m on m.id = pm.message_id
     where pm.subscription_id = c.id and pm.message_id > c.notified_through
       and not c.muted and c.mode <> 'none'

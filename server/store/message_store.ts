@@ -57,7 +57,7 @@ type Inserted = { message: Message; created: boolean };
 // without looking (db/migrations/015).
 const NEW_MESSAGE_JSON = "message_json_with(messages, '[]'::json, null)";
 
-/** Rows per INSERT when POSTs arrive together (5 parameters each). */
+/** Rows per INSERT when POSTs arrive together (6 parameters each). */
 export const MAX_INSERT_BATCH = 100;
 
 // Requests a batch's rows are matched back to when they carry no clientId:
@@ -67,7 +67,16 @@ const contentKey = (
   text: string,
   replyTo: number | null,
   verified: boolean,
-) => `${author}\u0000${text}\u0000${replyTo ?? ""}\u0000${verified}`;
+  pictures: readonly { id: string }[] | undefined,
+) =>
+  `${author}\u0000${text}\u0000${replyTo ?? ""}\u0000${verified}\u0000${
+    (pictures ?? []).map((p) => p.id).join(",")
+  }`;
+
+// The uploads a message names, as the insert trigger reads them
+// (db/migrations/016), or null.
+const picturesParam = (input: NewMessage) =>
+  input.attachments?.length ? JSON.stringify(input.attachments) : null;
 
 /** Options of the message store. */
 export interface MessageStoreOptions {
@@ -95,8 +104,9 @@ export function createMessageStore(
       // ON CONFLICT waits for a concurrent insert of the same clientId to
       // commit, so the lookup below always finds the winner.
       const [m] = await rows(
-        `insert into messages (author, text, client_id, reply_to, name_id)
-         values ($1, $2, $3, $4, $5)
+        `insert into messages
+           (author, text, client_id, reply_to, name_id, attachments)
+         values ($1, $2, $3, $4, $5, $6::text::jsonb)
          on conflict (client_id) do nothing
          returning ${NEW_MESSAGE_JSON} as m`,
         [
@@ -105,6 +115,7 @@ export function createMessageStore(
           input.clientId ?? null,
           input.replyTo ?? null,
           input.nameId ?? null,
+          picturesParam(input),
         ],
       );
       if (m !== undefined) committed([m]);
@@ -159,17 +170,18 @@ export function createMessageStore(
         v.clientId ?? null,
         v.replyTo ?? null,
         v.nameId ?? null,
+        picturesParam(v),
       );
       const n = params.length;
-      return `($${n - 4}, $${n - 3}, $${n - 2}, $${
+      return `($${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}::bigint, $${
         n - 1
-      }::bigint, $${n}::bigint)`;
+      }::bigint, $${n}::text::jsonb)`;
     });
     let inserted: Message[];
     try {
       inserted = await guard(() =>
         rows(
-          `insert into messages (author, text, client_id, reply_to, name_id) values ${
+          `insert into messages (author, text, client_id, reply_to, name_id, attachments) values ${
             tuples.join(", ")
           }
            on conflict (client_id) do nothing
@@ -201,6 +213,7 @@ export function createMessageStore(
           m.text,
           m.replyTo?.id ?? null,
           m.verified === true,
+          m.attachments,
         );
         byContent.set(key, [...(byContent.get(key) ?? []), m]);
       }
@@ -213,6 +226,7 @@ export function createMessageStore(
           input.text,
           input.replyTo ?? null,
           (input.nameId ?? null) !== null,
+          input.attachments,
         ))?.shift();
         return m
           ? { ok: true, value: { message: m, created: true } }

@@ -161,7 +161,7 @@ Deno.test("messages sent together share one INSERT, and each caller gets its own
       kind: db.kind,
       query: <T>(text: string, params?: unknown[]) => {
         if (text.startsWith("insert into messages")) {
-          inserts.push((params?.length ?? 0) / 5);
+          inserts.push((params?.length ?? 0) / 6);
         }
         return db.query<T>(text, params);
       },

@@ -82,9 +82,11 @@ export function createNameStore(db: Database): NameStore {
         db.transaction(async (tx) => {
           if (idleDays > 0) {
             // Released lazily, here: nothing else needs an idle name gone.
+            // A bot's name is a moderator's, kept until unregistered.
             await tx.query(
               `delete from names where key = $1
-               and last_used_at < now() - make_interval(days => $2)`,
+               and last_used_at < now() - make_interval(days => $2)
+               and id not in (select name_id from bots)`,
               [key, idleDays],
             );
           }

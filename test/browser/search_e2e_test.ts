@@ -43,6 +43,15 @@ Deno.test("browser: search finds stemmed words newest first, pages with Load mor
     await input.press("Enter");
     const results = page.getByTestId("search-result");
     await page.getByTestId("search-note").getByText("20+ found.").waitFor();
+    // The panel's rules come with its chunk (client/search/search.css, a
+    // constructed sheet), not with the main stylesheet; the page's CSP lets
+    // them apply.
+    assert.equal(
+      await page.locator("dialog.search").evaluate((d) =>
+        getComputedStyle(d).borderTopLeftRadius
+      ),
+      "12px",
+    );
     assert.equal(await results.count(), 20);
     // Newest first, the stemmed word marked.
     assert.match(await results.first().innerText(), /running lap 25/);

@@ -24,7 +24,8 @@ export type Kind =
   | "moderation"
   | "report"
   | "hostile-text"
-  | "form-bad-bytes";
+  | "form-bad-bytes"
+  | "attachment";
 
 /** Which endpoint a case targets, when it is a well-formed request to one. */
 export type Route =
@@ -44,7 +45,12 @@ export type Route =
   | "DELETE /moderation/reports/:id"
   | "GET /moderation/slow-mode"
   | "PUT /moderation/slow-mode"
-  | "DELETE /moderation/slow-mode";
+  | "DELETE /moderation/slow-mode"
+  | "POST /moderation/bots"
+  | "GET /moderation/bots"
+  | "DELETE /moderation/bots/:name"
+  | "POST /attachments"
+  | "GET /attachments/:id";
 
 /** What a POST should store, as validateMessageInput normalises it. */
 interface ExpectedPost {

@@ -36,6 +36,8 @@ export async function fuzzInstance(
     // nearly all 429 (its limit has its own tests).
     REPORT_RATE: "100000/1s",
     REPORT_BURST: "100000",
+    // And uploads (UPLOAD_RATE has its own tests in test/system).
+    UPLOAD_RATE: "off",
     // Moderation on, so DELETE /messages/:id and its token check are
     // fuzzed too; only cases that use this token can delete.
     ADMIN_TOKEN,

@@ -2,6 +2,7 @@
 import type { Case, GenContext } from "./cases.ts";
 import { genAdmin } from "./gen_admin.ts";
 import { genModeration, genReport } from "./gen_moderation.ts";
+import { genBots } from "./gen_bots.ts";
 import {
   genFormBadBytes,
   genFormOdd,
@@ -24,6 +25,7 @@ import {
   genStreamQuery,
 } from "./gen_targets.ts";
 import { genValidGet, genValidPost } from "./gen_valid.ts";
+import { genAttachment } from "./gen_attachments.ts";
 import { caseSeed, Rng } from "./rng.ts";
 
 // The order and weights are part of what a seed means: any change to them
@@ -54,6 +56,8 @@ const GENERATORS: readonly (readonly [
   [genFormBadBytes, 4],
   [genModeration, 4],
   [genReport, 4],
+  [genBots, 3],
+  [genAttachment, 6],
 ];
 
 /** Case `index` of `seed`: the same request on every run and in a replay. */

@@ -20,6 +20,7 @@ export async function withTestDatabase(
 export function startTestInstance(
   databaseUrl: string | null,
   env: Record<string, string> = {},
+  options: Parameters<typeof startPlaza>[1] = {},
 ): Promise<Plaza> {
   return startPlaza(
     loadConfig({
@@ -40,6 +41,7 @@ export function startTestInstance(
       LINK_PREVIEWS: "off",
       ...env,
     }),
+    options,
   );
 }
 
