@@ -52,10 +52,12 @@ export function joinTabs(
     onLead();
     return new Promise<void>(() => {});
   };
-  void locks.request(LEADER_LOCK, { ifAvailable: true }, (lock) => {
+  locks.request(LEADER_LOCK, { ifAvailable: true }, (lock) => {
     if (lock) return lead();
     onFollow();
     void locks.request(LEADER_LOCK, {}, lead);
-  });
+    // Refused where the browser blocks a framing site's storage (/embed on
+    // another site): this tab streams for itself.
+  }).catch(onLead);
   return (type, data) => bus.postMessage([type, data]);
 }

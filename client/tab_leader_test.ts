@@ -93,3 +93,18 @@ Deno.test("without Web Locks (plain http) every tab streams for itself", async (
   relay("message", "{}");
   assert.deepEqual(log, ["leads"]);
 });
+
+Deno.test("where the browser refuses the lock (a frame on another site with its storage blocked), the tab streams for itself", async () => {
+  const locks: LocksLike = {
+    request: () =>
+      Promise.reject(
+        new DOMException("The request was denied.", "SecurityError"),
+      ),
+  };
+  const led = Promise.withResolvers<void>();
+  joinTabs(() => {}, led.resolve, () => assert.fail("no tab leads"), locks, {
+    onmessage: null,
+    postMessage() {},
+  });
+  await led.promise;
+});

@@ -301,6 +301,8 @@ export interface Config {
   distDir: string;
   /** Other sites allowed to POST from a browser (`ALLOWED_ORIGINS`, comma-separated). */
   allowedOrigins: string[];
+  /** Sites whose pages may frame /embed (`EMBED_ORIGINS`, comma-separated; none by default): its `frame-ancestors`. */
+  embedOrigins: string[];
   /** The origin browsers reach Plaza at (`PUBLIC_URL`, e.g. https://chat.example.com); always allowed to POST. */
   publicUrl: string | null;
   /** Messages per client address (`POST_RATE`, default 10/10s; `POST_BURST`, default 5); null = `off`. */
@@ -487,6 +489,23 @@ function origins(env: Env, name: string): string[] {
       return origin;
     },
   );
+}
+
+// Each becomes a CSP source: a `;` or `,` that URL parsing lets through
+// would start another directive, so only plain hosts (a leading `*.` for
+// subdomains) and IP literals.
+const CSP_ORIGIN =
+  /^https?:\/\/((\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+|\[[0-9a-f:.]+\])(:\d+)?$/;
+
+function embedOrigins(env: Env): string[] {
+  const list = origins(env, "EMBED_ORIGINS");
+  const bad = list.find((origin) => !CSP_ORIGIN.test(origin));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `EMBED_ORIGINS must list http(s) origins like https://blog.example.com (a leading *. covers its subdomains), got "${bad}".`,
+    );
+  }
+  return list;
 }
 
 function publicUrl(env: Env, name: string): string | null {
@@ -747,6 +766,7 @@ export function loadConfig(env: Env, system: SystemFacts = {}): Config {
     ),
     distDir: text(env, "DIST_DIR") ?? "./dist",
     allowedOrigins: origins(env, "ALLOWED_ORIGINS"),
+    embedOrigins: embedOrigins(env),
     publicUrl: publicUrl(env, "PUBLIC_URL"),
     postLimit: rate(env, "POST_RATE", "POST_BURST", "10/10s", 5),
     typingLimit: rate(env, "TYPING_RATE", "TYPING_BURST", "1/2s", 3),

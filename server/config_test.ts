@@ -73,6 +73,32 @@ Deno.test("loadConfig reads ALLOWED_ORIGINS and refuses entries that are not ori
   );
 });
 
+Deno.test("loadConfig reads EMBED_ORIGINS (none by default) and refuses what is no plain origin, a CSP directive smuggled in included", () => {
+  assert.deepEqual(loadConfig({}).embedOrigins, []);
+  assert.deepEqual(
+    loadConfig({
+      EMBED_ORIGINS:
+        "https://blog.example, http://127.0.0.1:8080,https://*.example.org",
+    }).embedOrigins,
+    ["https://blog.example", "http://127.0.0.1:8080", "https://*.example.org"],
+  );
+  for (
+    const bad of [
+      "blog.example",
+      "https://blog.example/embed",
+      "https://blog.example;script-src",
+      "https://a.example,https://b.example;",
+      "ftp://blog.example",
+    ]
+  ) {
+    assert.throws(
+      () => loadConfig({ EMBED_ORIGINS: bad }),
+      /EMBED_ORIGINS must list/,
+      bad,
+    );
+  }
+});
+
 Deno.test("loadConfig reads the abuse limits", () => {
   const defaults = loadConfig({});
   assert.deepEqual(defaults.postLimit, { burst: 5, perSecond: 1 });

@@ -431,6 +431,7 @@ export async function startPlaza(
       retryMs: config.sseRetryMs,
       heartbeatMs: config.heartbeatMs,
       allowedOrigins: config.allowedOrigins,
+      embedOrigins: config.embedOrigins,
       publicUrl: config.publicUrl,
       adminToken: config.adminToken,
       stopping: () => closing !== null,

@@ -76,6 +76,8 @@ const SEARCH_ENTRY = "client/search/search.tsx";
 const ATTACH_ENTRY = "client/attach/attach.tsx";
 const ROOM_ENTRY = "client/room/room.tsx";
 const SW_ENTRY = "client/sw/sw.ts";
+// /embed's own first script and stylesheet (dist/embed.html links them).
+const EMBED_ENTRIES = ["client/embed/embed.ts", "client/embed/embed.css"];
 /** Zopfli iterations for the gzip copies: 15 (its default) gets within 0.1 % of 50 in half the time. */
 const ZOPFLI_ITERATIONS = 15;
 const ICON = "client/favicon.svg";
@@ -485,6 +487,35 @@ export async function buildClient(
     ].filter((t) => t).join("\n    ");
     const html = template.replace(ASSETS_MARKER, () => tags);
     written.set(join(outDir, "index.html"), new TextEncoder().encode(html));
+
+    // /embed: the same page marked "embed", with a script that runs before
+    // it is drawn and a stylesheet of its own (client/embed/), so that
+    // neither the room's page nor its main bundle carries any of it.
+    const embed = await esbuild.build({
+      ...common,
+      entryPoints: EMBED_ENTRIES,
+      format: "iife",
+      entryNames: "[name]-[hash]",
+      outdir: assetsDir,
+    });
+    const [script, style] = [".js", ".css"].map((ext) => {
+      const file = embed.outputFiles.find((f) => f.path.endsWith(ext))!;
+      written.set(file.path, file.contents);
+      return url(file.path);
+    });
+    const embedTags = [
+      `<script src="${script}"></script>`,
+      tags,
+      // After the room's stylesheet, which it adjusts.
+      `<link rel="stylesheet" href="${style}">`,
+    ].join("\n    ");
+    written.set(
+      join(outDir, "embed.html"),
+      new TextEncoder().encode(
+        template.replace("<html", '<html class="embed"')
+          .replace(ASSETS_MARKER, () => embedTags),
+      ),
+    );
 
     // What the service worker keeps for offline starts: the shell, every
     // hashed asset and the manifest. Its cache is named after all of them,

@@ -2,8 +2,8 @@
  * What a message can do besides being read, loaded by main.tsx after the
  * first paint (its own chunk, so the main bundle keeps its budget): the
  * message menu (reply, react, edit, delete), reactions under each message,
- * the reply being written above the composer, jumping from a quote to its
- * original, ↑ in an empty composer to edit the last own message, moving
+ * the reply being written above the composer, "Copy link" (the message's
+ * permalink), ↑ in an empty composer to edit the last own message, moving
  * a claimed name to another device with a one-time code, muting and
  * reporting (moderation.tsx), who's here and @-mention suggestions
  * (who.tsx), link previews, and "new since you left": where this device
@@ -30,8 +30,8 @@ import botBadgeCss from "./bot_badge.css" with { type: "text" };
 
 /** How long a delete waits for Undo before it is sent. */
 export const UNDO_MS = 5_000;
-/** Most pages of history fetched to find the original of a quote. */
-export const MAX_JUMP_PAGES = 20;
+/** How long "Link copied." stays. */
+export const COPIED_SHOWN_MS = 4_000;
 
 function storage(): Storage | null {
   try {
@@ -60,6 +60,9 @@ export function start(host: Host): void {
   );
   // The last failure, as a sentence.
   const note = signal("");
+  // Whether the last "Copy link" worked, as a sentence (for a while).
+  const copied = signal("");
+  let copiedTimer: ReturnType<typeof setTimeout> | undefined;
 
   // Sends a change with the token `name` holds here; the answer's body, or
   // nothing (the note says why).
@@ -85,6 +88,10 @@ export function start(host: Host): void {
     else note.value = failure(answer).error;
   }
 
+  // The read-only embed (/embed without ?mode=write): reactions are shown,
+  // not given, and there is no menu (client/embed/embed.css).
+  const { classList } = document.documentElement;
+  const readOnly = classList.contains("embed") && !classList.contains("write");
   const mine = (m: Message) => !!m.verified && !!readToken(storage(), m.author);
 
   // Puts focus on what a change just rendered (a Preact render is synchronous
@@ -151,26 +158,21 @@ export function start(host: Host): void {
     if (changed?.reactions) chat.setReactions(m.id, changed.reactions);
   }
 
-  // Scrolls to a message, fetching older pages until it is in the list.
-  async function jump(id: number): Promise<void> {
-    const has = () => chat.messages.value.some((m) => m.id === id);
-    // Far up, the newest make way for what scrollback brings (see loadOlder).
-    if (!has()) chat.setFollowing(false);
-    for (let i = 0; i < MAX_JUMP_PAGES && !has() && chat.hasOlder.value; i++) {
-      const before = chat.messages.value;
-      await chat.loadOlder();
-      // Another page was on its way: wait for the list to move.
-      if (chat.messages.value === before) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+  // Puts the message's permalink on the clipboard; where the browser refuses,
+  // the link is shown to copy by hand.
+  async function copyLink(m: Message): Promise<void> {
+    menu.value = 0;
+    // The path client/pwa/message_target.ts opens (permalink there).
+    const url = `${location.origin}/m/${m.id}`;
+    try {
+      await navigator.clipboard.writeText(url);
+      copied.value = "Link copied.";
+    } catch {
+      copied.value = `Copy this link: ${url}`;
     }
-    requestAnimationFrame(() => {
-      const li = document.querySelector<HTMLElement>(`.msg[data-id="${id}"]`);
-      if (!li) return void (note.value = "That message is no longer here.");
-      li.tabIndex = -1;
-      li.scrollIntoView({ block: "center" });
-      li.focus({ preventScroll: true });
-    });
+    clearTimeout(copiedTimer);
+    copiedTimer = setTimeout(() => (copied.value = ""), COPIED_SHOWN_MS);
+    focus(`[data-id="${m.id}"] [data-testid="message-menu"]`);
   }
 
   function Extras({ m }: { m: Message }) {
@@ -208,6 +210,7 @@ export function start(host: Host): void {
             aria-pressed={!!name && r.names.includes(name)}
             aria-label={`${r.emoji} ${r.count}: ${r.names.join(", ")}`}
             title={r.names.join(", ")}
+            disabled={readOnly}
             onClick={() => react(m, r.emoji)}
           >
             {r.emoji} {r.count}
@@ -236,6 +239,13 @@ export function start(host: Host): void {
               }}
             >
               React
+            </button>
+            <button
+              type="button"
+              data-testid="copy-link"
+              onClick={() => void copyLink(m)}
+            >
+              Copy link
             </button>
             {own && (
               <button
@@ -371,6 +381,10 @@ export function start(host: Host): void {
     return (
       <div>
         <Status />
+        {/* There before it speaks, so screen readers hear it change. */}
+        <p class="tools-note" role="status" data-testid="copy-status">
+          {copied.value}
+        </p>
         {note.value && (
           <p class="form-error" role="alert" data-testid="extras-note">
             {note.value}
@@ -495,7 +509,7 @@ export function start(host: Host): void {
     document.getElementById("name-tools")!,
   );
 
-  // ↑ in an empty composer edits the last own message; a quote jumps to its original.
+  // ↑ in an empty composer edits the last own message.
   addEventListener("keydown", (e) => {
     const t = e.target as HTMLTextAreaElement;
     if (
@@ -506,10 +520,6 @@ export function start(host: Host): void {
       e.preventDefault();
       edit(last);
     }
-  });
-  addEventListener("click", (e) => {
-    const q = (e.target as Element).closest?.(".quote[data-to]");
-    if (q instanceof HTMLElement) void jump(+q.dataset.to!);
   });
   addEventListener("keydown", (e) => {
     // Escape drops the reply being written, then closes an open menu.

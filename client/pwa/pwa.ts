@@ -3,11 +3,13 @@
  * (its own small chunk, so the main bundle keeps its budget): the service
  * worker (client/sw/sw.ts), the copy of the latest messages for offline
  * starts, the install button and iOS hint, "Notify me" with its visibility
- * reports and its settings (notify_settings.ts), opening at a message from a notification, and fitting the page
+ * reports and its settings (notify_settings.ts), opening at a message (its
+ * permalink, a notification, a reply's quote), and fitting the page
  * above a phone's keyboard. Also what the chat does without at first paint:
  * typing notices (typing.ts), the mark after a look-alike name
  * (name_mark.ts) and the unread count in a hidden tab's title.
  */
+import type { ComponentChild } from "preact";
 import type { Message } from "../../protocol/message.ts";
 import { OPEN_MESSAGE } from "../sw/notifications.ts";
 import {
@@ -18,7 +20,7 @@ import {
 import type { Host, PwaModule } from "./host.ts";
 import { createNameMark } from "./name_mark.ts";
 import { sendTypingNotices, showTyping } from "./typing.ts";
-import { revealMessage, targetMessageId } from "./message_target.ts";
+import { openMessage, permalink, targetMessageId } from "./message_target.ts";
 import {
   createPushControl,
   type PushControl,
@@ -106,26 +108,46 @@ function fitVisualViewport(): void {
   fit();
 }
 
-// Shows the message a notification points at, once it is in the list (and
-// it came from the server, not the saved copy that will be replaced).
-function followTargets({ chat, effect, signal }: Host): (url: string) => void {
-  const wanted = signal(targetMessageId(location.hash));
+// Opens the message the page's address points at (a permalink, or a
+// notification's older #message-<id>), that a notification click names (the
+// returned function) or a reply's quote (a click: the original), once the
+// server's messages are in: not the saved copy they replace, and a stretch
+// around the message put in before the history arrives would be joined to
+// it with a gap between. Why it could not be shown goes in the header's
+// notes, quietly.
+function followTargets(
+  { chat, effect, signal, h }: Host,
+): { open: (url: string) => void; Note: () => ComponentChild } {
+  const wanted = signal(targetMessageId(location));
+  const note = signal("");
   effect(() => {
     const id = wanted.value;
     if (id === null || chat.saved.value || !chat.messages.value.length) return;
-    // After Preact has rendered the list.
-    setTimeout(() => {
-      if (wanted.peek() === id && revealMessage(id)) wanted.value = null;
+    // Outside this effect: opening changes the signals it reads.
+    setTimeout(async () => {
+      if (wanted.peek() !== id) return;
+      wanted.value = null;
+      note.value = await openMessage(chat, id) ?? "";
     });
   });
-  addEventListener("hashchange", () => {
-    wanted.value = targetMessageId(location.hash);
-  });
-  return (url) => {
-    const { hash } = new URL(url, location.href);
-    history.replaceState(null, "", hash || location.pathname);
+  const open = (url: string) => {
     wanted.value = null;
-    wanted.value = targetMessageId(hash);
+    wanted.value = targetMessageId(new URL(url, location.href));
+  };
+  addEventListener("hashchange", () => open(location.href));
+  addEventListener("click", (e) => {
+    const q = (e.target as Element).closest?.(".quote[data-to]");
+    if (q instanceof HTMLElement) open(permalink(+q.dataset.to!));
+  });
+  return {
+    open,
+    Note: () =>
+      note.value &&
+      h("p", {
+        class: "tools-note",
+        role: "status",
+        "data-testid": "target-note",
+      }, note.value),
   };
 }
 
@@ -156,7 +178,7 @@ export function start(host: Host): void {
   showTyping(host);
   keepMessages(host);
   fitVisualViewport();
-  const open = followTargets(host);
+  const target = followTargets(host);
 
   addEventListener("beforeinstallprompt", (event) => {
     // Offered by our button instead of the browser's own banner.
@@ -165,7 +187,11 @@ export function start(host: Host): void {
   });
   addEventListener("appinstalled", () => (model.install.value = null));
 
-  const sw = navigator.serviceWorker as ServiceWorkerContainer | undefined;
+  // Framed by another site (/embed), Plaza is no app to install or be
+  // notified by: no worker, no push.
+  const sw = document.documentElement.classList.contains("embed")
+    ? undefined
+    : navigator.serviceWorker as ServiceWorkerContainer | undefined;
   let push: PushControl | undefined;
   const settings = createNotifySettings(
     host,
@@ -180,7 +206,7 @@ export function start(host: Host): void {
     sw.register("/sw.js").catch(() => {});
     sw.addEventListener("message", ({ data }) => {
       if (data?.type === OPEN_MESSAGE && typeof data.url === "string") {
-        open(data.url);
+        target.open(data.url);
       }
     });
     // A new version's worker took over (not the first one, which only
@@ -267,7 +293,10 @@ export function start(host: Host): void {
     document.getElementById("tools")!,
   );
   render(
-    h(() => [h(Notes, null), h(settings.Panel, null)], null),
+    h(
+      () => [h(target.Note, null), h(Notes, null), h(settings.Panel, null)],
+      null,
+    ),
     document.getElementById("tool-notes")!,
   );
 }

@@ -7,9 +7,8 @@
 // Built against client/extras/lent_preact.ts, the host's h (see there).
 import { h } from "preact";
 import type { Message } from "../../protocol/message.ts";
-import { isMessage } from "../message_shape.ts";
 import type { PageHost } from "../pwa/host.ts";
-import { revealMessage } from "../pwa/message_target.ts";
+import { getPage, openMessage } from "../pwa/message_target.ts";
 import { exactTime, relativeTime } from "../relative_time.ts";
 import { lendH } from "../extras/lent_preact.ts";
 import { highlight, queryStems } from "./highlight.ts";
@@ -18,31 +17,10 @@ import css from "./search.css" with { type: "text" };
 
 /** Results per request. */
 export const RESULTS_PAGE = 20;
-/** Messages fetched on each side of an opened result. */
-export const AROUND = 25;
 /** Typing pauses this long before the search runs by itself. */
 export const TYPING_PAUSE_MS = 300;
 /** Longest query the server takes (MAX_SEARCH_LENGTH in server/http/search_routes.ts). */
 const MAX_QUERY = 200;
-// Frames to wait for the list to show an opened result before giving up.
-const REVEAL_FRAMES = 30;
-
-type Page = { messages: Message[]; hasMore: boolean };
-
-// A page of GET /messages, or the sentence to show instead.
-async function getPage(query: string): Promise<Page | string> {
-  try {
-    const res = await fetch(`/messages?${query}`);
-    const body = await res.json();
-    if (!res.ok) return body.error ?? "The search failed.";
-    return {
-      messages: body.messages.filter(isMessage),
-      hasMore: body.hasMore === true,
-    };
-  } catch {
-    return "Could not reach the server; try again.";
-  }
-}
 
 let dialog: HTMLDialogElement | null = null;
 
@@ -91,24 +69,12 @@ function build(host: PageHost, button: HTMLElement): void {
       : "Nothing found.";
   }
 
-  // Shows the room around message `id`: it is scrolled to and highlighted.
+  // Shows the room around message `id`, as its permalink would; the panel
+  // stays open saying why if it cannot.
   async function show(id: number): Promise<void> {
-    if (!chat.messages.value.some((m) => m.id === id)) {
-      note.value = "Loading…";
-      const [older, newer] = await Promise.all([
-        getPage(`before=${id + 1}&limit=${AROUND}`),
-        getPage(`after=${id}&limit=${AROUND}`),
-      ]);
-      if (typeof older === "string") return void (note.value = older);
-      if (typeof newer === "string") return void (note.value = newer);
-      chat.showAround([...older.messages, ...newer.messages], older.hasMore);
-      note.value = "";
-    }
-    dialog!.close();
-    // Once the list has rendered it.
-    for (let i = 0; i < REVEAL_FRAMES && !revealMessage(id); i++) {
-      await new Promise(requestAnimationFrame);
-    }
+    note.value = "Loading…";
+    // Closed once found: behind the modal panel, the list cannot take focus.
+    note.value = await openMessage(chat, id, () => dialog!.close()) ?? "";
   }
 
   function Panel() {

@@ -80,7 +80,7 @@ export function notificationFromPush(
     badge: icons.badge || undefined,
     lang: "en",
     data: {
-      url: sameOriginPath(p.url ?? (id ? `/#message-${id}` : "/"), origin),
+      url: sameOriginPath(p.url ?? (id ? `/m/${id}` : "/"), origin),
     },
   };
   // Same tag: the newer notification replaces the older one.

@@ -30,7 +30,7 @@ Deno.test("a push's JSON becomes the notification: title, body, tag and the mess
       title: "3 new messages from ada, bob",
       body: "ada: see you at 7",
       tag: "plaza-messages",
-      url: "/#message-42",
+      url: "/m/42",
       messageId: 42,
     },
     ORIGIN,
@@ -39,7 +39,7 @@ Deno.test("a push's JSON becomes the notification: title, body, tag and the mess
   assert.equal(title, "3 new messages from ada, bob");
   assert.equal(options.body, "ada: see you at 7");
   assert.equal(options.tag, "plaza-messages");
-  assert.deepEqual(options.data, { url: "/#message-42" });
+  assert.deepEqual(options.data, { url: "/m/42" });
   assert.equal(options.icon, ICONS.icon);
   assert.equal(options.badge, ICONS.badge);
 });
@@ -48,7 +48,7 @@ Deno.test("a push without a URL opens its message; without anything usable, the 
   assert.equal(
     notificationFromPush({ title: "hi", messageId: 7 }, ORIGIN, ICONS).options
       .data.url,
-    "/#message-7",
+    "/m/7",
   );
   for (const payload of [null, "text", 12, [], { title: 5, body: {} }]) {
     const { title, options } = notificationFromPush(payload, ORIGIN, ICONS);

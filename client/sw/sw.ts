@@ -5,7 +5,8 @@
  * - Offline: the app shell (index.html, every hashed asset but the install
  *   dialog's screenshots, the manifest and icons) is cached at install in a cache named after all their hashes, so a
  *   new deploy gets a new cache and the old ones are deleted on activate. The
- *   page itself is fetched network first (a fresh shell whenever the server
+ *   page itself (/, and a message's permalink /m/<id>, which is the same
+ *   page) is fetched network first (a fresh shell whenever the server
  *   answers), hashed assets cache first. Nothing else is touched: /stream,
  *   /messages, /push/… always go to the network and are never cached.
  * - Push: shows the server's notification; a click brings Plaza forward at
@@ -66,6 +67,9 @@ interface WorkerScope {
 const worker = self as unknown as WorkerScope;
 const origin = worker.location.origin;
 const shell = new Set(PLAZA_SHELL);
+// The paths that are the page: the room, and a message's permalink (the
+// server answers any /m/<one segment> with it).
+const PAGE_PATH = /^\/(m\/[^/]+)?$/;
 // How long the page waits for the network before an offline start from the
 // cache: a connection that answers nothing is as good as none.
 const NETWORK_WAIT_MS = 3_000;
@@ -118,7 +122,7 @@ worker.addEventListener("fetch", (event) => {
   const { request } = event;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== origin) return;
-  if (request.mode === "navigate" && url.pathname === "/") {
+  if (request.mode === "navigate" && PAGE_PATH.test(url.pathname)) {
     event.respondWith(page(request));
   } else if (url.pathname !== "/" && shell.has(url.pathname)) {
     event.respondWith(asset(request));

@@ -101,6 +101,8 @@ export interface AppDependencies {
   streamBufferBytes: number;
   /** Other sites whose pages may POST here (see origin_check.ts). */
   allowedOrigins?: readonly string[];
+  /** Sites whose pages may frame /embed (EMBED_ORIGINS; none when absent). */
+  embedOrigins?: readonly string[];
   /** PUBLIC_URL's origin, always allowed to POST (see origin_check.ts). */
   publicUrl?: string | null;
   /** With a token, DELETE /messages/:id exists for moderators. */
@@ -178,7 +180,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     limitLength: MAX_REQUEST_ID_LENGTH,
   }));
   app.use(requestIdOnResponse());
-  app.use(securityHeaders());
+  app.use(securityHeaders(deps.embedOrigins));
   app.use(apiCacheControl());
   app.use(allowedMethodsOnly(app));
   app.use(originCheck({

@@ -27,6 +27,10 @@ import {
   ROOT_FILES,
 } from "./client_assets.ts";
 import { errorResponse } from "./http_error.ts";
+import { EMBED_PATH } from "./security_headers.ts";
+
+/** A message's permalink: the page, which opens the room at that message (client/pwa/message_target.ts). */
+export const PERMALINK_PATH = "/m/:id";
 
 /** One coding of a parsed Accept-Encoding, as hono/accepts hands it over. */
 export interface AcceptedCoding {
@@ -85,27 +89,36 @@ export function assetResponse(c: Context<AppEnv>, asset: Asset): Response {
   return new Response(body, { headers });
 }
 
-/** Adds GET / (the HTML shell), /assets/:file and the ROOT_FILES (see client_assets.ts). */
+/**
+ * Adds GET / and PERMALINK_PATH (the HTML shell), EMBED_PATH (the compact
+ * shell for iframes), /assets/:file and the ROOT_FILES (see client_assets.ts).
+ */
 export function registerAssetRoutes(
   app: Hono<AppEnv>,
   assets: ClientAssets | null,
 ): void {
   // If-None-Match against each encoding's own ETag: 304 without a body.
-  for (const path of ["/", "/assets/:file", ...ROOT_FILES]) {
+  const pages = ["/", PERMALINK_PATH, EMBED_PATH];
+  for (const path of [...pages, "/assets/:file", ...ROOT_FILES]) {
     app.use(path, etag());
   }
-  app.get("/", (c) => {
-    if (assets === null) {
-      return new Response(
-        "Plaza's client is not built yet: run `deno task build`, then reload.\n",
-        {
-          status: 503,
-          headers: { "Content-Type": "text/plain; charset=utf-8" },
-        },
-      );
-    }
-    return assetResponse(c, assets.index);
-  });
+  // Any id gets the page: one that names no message (not a number, deleted,
+  // never posted) gets a quiet line there rather than an error page.
+  for (const path of pages) {
+    app.get(path, (c) => {
+      const page = path === EMBED_PATH ? assets?.embed : assets?.index;
+      if (!page) {
+        return new Response(
+          "Plaza's client is not built yet: run `deno task build`, then reload.\n",
+          {
+            status: 503,
+            headers: { "Content-Type": "text/plain; charset=utf-8" },
+          },
+        );
+      }
+      return assetResponse(c, page);
+    });
+  }
   const serveFile = (c: Context<AppEnv>) => {
     const asset = assets?.files.get(c.req.path);
     if (!asset) return errorResponse(404, "No such asset.");

@@ -29,6 +29,8 @@ export interface Asset {
 /** The built client: the HTML shell and its other files by URL path. */
 export interface ClientAssets {
   index: Asset;
+  /** The shell for /embed (dist/embed.html); null in a build without it. */
+  embed?: Asset | null;
   /** Hashed assets under /assets/, plus the unhashed ROOT_FILES. */
   files: Map<string, Asset>;
 }
@@ -109,12 +111,16 @@ export async function loadClientAssets(
       }),
     );
   }
-  return {
-    index: await withEncodings(`${dir}/index.html`, index, {
+  const shell = (path: string, body: Uint8Array<ArrayBuffer>) =>
+    withEncodings(path, body, {
       "Content-Type": "text/html; charset=utf-8",
       // The shell names the current hashed assets: always revalidate it.
       "Cache-Control": "no-cache",
-    }),
+    });
+  const embed = await readIfExists(`${dir}/embed.html`);
+  return {
+    index: await shell(`${dir}/index.html`, index),
+    embed: embed && await shell(`${dir}/embed.html`, embed),
     files,
   };
 }

@@ -1,8 +1,14 @@
 import type { MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 
-/** Security headers for every response, API and stream included. */
-export function securityHeaders(): MiddlewareHandler {
+/** The compact page other sites may put in an `<iframe>` (asset_routes.ts). */
+export const EMBED_PATH = "/embed";
+
+// The same policy everywhere but for who may frame the page.
+function headers(
+  frameAncestors: string[],
+  xFrameOptions: string | false,
+): MiddlewareHandler {
   return secureHeaders({
     // A route that sets one of these keeps its own: pictures are served
     // with `default-src 'none'` (attachment_routes.ts).
@@ -18,10 +24,10 @@ export function securityHeaders(): MiddlewareHandler {
       workerSrc: ["'self'"],
       baseUri: ["'none'"],
       formAction: ["'self'"],
-      frameAncestors: ["'none'"],
+      frameAncestors,
       objectSrc: ["'none'"],
     },
-    xFrameOptions: "DENY",
+    xFrameOptions,
     referrerPolicy: "no-referrer",
     // HSTS belongs to whoever terminates TLS; Plaza itself often serves
     // plain http on localhost or behind a proxy.
@@ -46,4 +52,20 @@ export function securityHeaders(): MiddlewareHandler {
       browsingTopics: [],
     },
   });
+}
+
+/**
+ * Security headers for every response, API and stream included. No page may
+ * be framed, except EMBED_PATH by the sites in `embedOrigins` (EMBED_ORIGINS,
+ * checked in config.ts to be plain origins): its frame-ancestors, and no
+ * X-Frame-Options, which knows no list of sites.
+ */
+export function securityHeaders(
+  embedOrigins: readonly string[] = [],
+): MiddlewareHandler {
+  const framed = headers(["'none'"], "DENY");
+  if (embedOrigins.length === 0) return framed;
+  const embed = headers([...embedOrigins], false);
+  return (c, next) =>
+    c.req.path === EMBED_PATH ? embed(c, next) : framed(c, next);
 }

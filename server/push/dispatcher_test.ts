@@ -115,7 +115,7 @@ function payloadFor(id: number, body: string) {
     title: "Plaza",
     body,
     tag: "plaza",
-    url: `/#message-${id}`,
+    url: `/m/${id}`,
     messageId: id,
   };
 }

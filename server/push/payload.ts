@@ -58,7 +58,7 @@ function payload(body: string, messageId: number): PushPayload {
     title: "Plaza",
     body,
     tag: "plaza",
-    url: `/#message-${messageId}`,
+    url: `/m/${messageId}`,
     messageId,
   };
 }

@@ -35,7 +35,7 @@ Deno.test("one message is quoted and opens at itself", () => {
     title: "Plaza",
     body: "ada: hello",
     tag: "plaza",
-    url: "/#message-7",
+    url: "/m/7",
     messageId: 7,
   });
 });
@@ -48,7 +48,7 @@ Deno.test("several messages collapse into a count and the authors, opening at th
   }));
   assert.equal(p.body, "3 new messages from ada, bob");
   assert.equal(p.messageId, 7);
-  assert.equal(p.url, "/#message-7");
+  assert.equal(p.url, "/m/7");
   const many = buildPayload(summary({
     messageCount: 12,
     authors: ["ada", "bob", "carol", "dan"],
@@ -64,5 +64,5 @@ Deno.test("a mention quotes the mentioning message, whatever came with it", () =
   }));
   assert.equal(p.body, "bob: @carol look (+3 more)");
   assert.equal(p.messageId, 8);
-  assert.equal(p.url, "/#message-8");
+  assert.equal(p.url, "/m/8");
 });

@@ -98,7 +98,7 @@ Deno.test("the summary: own messages left out, authors in order, the latest ment
       title: "Plaza",
       body: "2 new messages from bob, dan",
       tag: "plaza",
-      url: `/#message-${id(1)}`,
+      url: `/m/${id(1)}`,
       messageId: id(1),
       urgency: "normal",
     });

@@ -17,7 +17,9 @@ const MAX_CSS_GZIP = 4 * 1024;
 // of its own so that neither grows unnoticed; the main bundle's stays.
 // 6 KB since it holds the notification settings too (what a device is
 // notified of, a mute): still loaded only after the chat has rendered.
-const MAX_PWA_GZIP = 6 * 1024;
+// 6.5 KB since it opens a message's permalink too (the room around it,
+// fetched by client/pwa/message_target.ts).
+const MAX_PWA_GZIP = 6.5 * 1024;
 // The client/extras chunk, loaded after the chat has rendered: message
 // menu, edits, reactions, replies, moving a name, mute and report, who's
 // here and @-suggestions, link preview cards, the unread divider, the list
@@ -35,7 +37,7 @@ const MAX_ATTACH_GZIP = 5 * 1024;
 const MAX_ROOM_GZIP = 3 * 1024;
 const MAX_SW_GZIP = 2 * 1024;
 
-Deno.test("the client stays within its size budget (JS ≤ 16 KB, CSS ≤ 4 KB, the app chunk ≤ 6 KB, extras ≤ 8 KB, search ≤ 3 KB, pictures ≤ 5 KB, room ≤ 3 KB, the service worker ≤ 2 KB gzipped)", async () => {
+Deno.test("the client stays within its size budget (JS ≤ 16 KB, CSS ≤ 4 KB, the app chunk ≤ 6.5 KB, extras ≤ 8 KB, search ≤ 3 KB, pictures ≤ 5 KB, room ≤ 3 KB, the service worker ≤ 2 KB gzipped)", async () => {
   const dist = await Deno.makeTempDir({ prefix: "plaza_budget_" });
   try {
     const { js, css, pwa, extras, search, attach, room, sw } =

@@ -123,7 +123,7 @@ Deno.test("browser: Notify me on the real server, a mention while the tab is hid
               url: (received.payload as { url: string }).url,
               messageId: (received.payload as { messageId: number }).messageId,
             },
-            { url: `/#message-${mention.id}`, messageId: mention.id },
+            { url: `/m/${mention.id}`, messageId: mention.id },
           );
 
           // The push service's delivery to the browser, with what it got.
@@ -148,14 +148,14 @@ Deno.test("browser: Notify me on the real server, a mention while the tab is hid
           assert.equal(notification.body, sent.body);
           assert.match(notification.body, /the demo starts at 7/);
           assert.deepEqual(notification.data, {
-            url: `/#message-${mention.id}`,
+            url: `/m/${mention.id}`,
           });
 
           await clickShownNotification(context);
           await page.locator(`.flash[data-id="${mention.id}"]`).waitFor();
           assert.equal(
-            await page.evaluate(() => location.hash),
-            `#message-${mention.id}`,
+            await page.evaluate(() => location.pathname),
+            `/m/${mention.id}`,
           );
           await cdp.detach();
           assert.deepEqual(errors, []);

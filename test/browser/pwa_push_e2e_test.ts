@@ -53,7 +53,7 @@ Deno.test("browser: a push shows a notification; its click brings the open Plaza
           title: "bot: @ada",
           body: "message 35",
           tag: "plaza-mention",
-          url: `/#message-${target}`,
+          url: `/m/${target}`,
           messageId: target,
         }),
       });
@@ -77,7 +77,7 @@ Deno.test("browser: a push shows a notification; its click brings the open Plaza
         title: "bot: @ada",
         body: "message 35",
         tag: "plaza-mention",
-        data: { url: `/#message-${target}` },
+        data: { url: `/m/${target}` },
       });
       assert.match(icon, /\/assets\/icon-192-[0-9a-f]{8}\.png$/);
 
@@ -93,8 +93,8 @@ Deno.test("browser: a push shows a notification; its click brings the open Plaza
         true,
       );
       assert.equal(
-        await page.evaluate(() => location.hash),
-        `#message-${target}`,
+        await page.evaluate(() => location.pathname),
+        `/m/${target}`,
       );
       const inView = await message.evaluate((el) => {
         const box = el.getBoundingClientRect();
@@ -112,10 +112,18 @@ Deno.test("browser: a push shows a notification; its click brings the open Plaza
       );
       await screenshot(page, "phone-notification-opened");
 
-      // What clients.openWindow(url) opens: Plaza at the message.
-      const second = await context.newPage();
-      await second.goto(`${plaza.url}/#message-${target}`);
-      await second.locator(`.flash[data-id="${target}"]`).waitFor();
+      // What clients.openWindow(url) opens: Plaza at the message; and the
+      // address older notifications carry.
+      for (const path of [`/m/${target}`, `/#message-${target}`]) {
+        const other = await context.newPage();
+        await other.goto(`${plaza.url}${path}`);
+        await other.locator(`.flash[data-id="${target}"]`).waitFor();
+        assert.equal(
+          await other.evaluate(() => location.pathname),
+          `/m/${target}`,
+        );
+        await other.close();
+      }
       await cdp.detach();
       assert.deepEqual(errors, []);
     } finally {

@@ -46,6 +46,9 @@ export async function fuzzInstance(
     // 429 and the delete path would go unfuzzed. The limit has its own
     // tests in app_test.ts.
     AUTH_FAILURE_RATE: "off",
+    // /embed then goes out with its own frame-ancestors (and no
+    // X-Frame-Options), which the fuzz covers too.
+    EMBED_ORIGINS: "https://blog.example",
   });
   try {
     // Drawn before any case, from a stream of its own (case -1), so the

@@ -18,8 +18,9 @@
  *   token removed), GET /messages pages through the same rows, no stream
  *   stays counted, and a normal chat (stream, post, receive) works.
  *
- * The one 5xx allowed is the app's documented 503 text for GET / when no
- * client is built, which is the case in tests (counted apart).
+ * The one 5xx allowed is the app's documented 503 text for GET / (and the
+ * same page at /m/<id> and /embed) when no client is built, which is the
+ * case in tests (counted apart).
  *
  * Environment:
  * - `FUZZ_SECONDS`: how long to send requests, default 25 (the whole test

@@ -8,7 +8,8 @@ import type { Rng } from "./rng.ts";
 // deno-fmt-ignore
 export const KNOWN_PATHS = [
   "/", "/messages", "/messages/1", "/stream", "/typing", "/healthz",
-  "/assets/app.js", "/nope", "/reports", "/moderation/reports",
+  "/assets/app.js", "/nope", "/reports", "/moderation/reports", "/m/1",
+  "/embed",
 ];
 /** Methods fetch may send; fetch upper-cases only the six standard ones. */
 // deno-fmt-ignore
@@ -84,6 +85,9 @@ const ODD_PATHS = [
   "/messages/null", "/messages/" + "1".repeat(17), "/messages/0000000000000001",
   "/messages/1/2", "/\\messages", "/messages\\1", "/reports/", "/reports/1",
   "/moderation/reports/", "/moderation/reports/x/y", "/REPORTS",
+  "/m/", "/m", "/m/x", "/m/0", "/m/-1", "/m/99999999999999999", "/m/1/2", "/m/%00",
+  "/m/%FF", "/m/😀", "/M/1", "/m//1", "/embed/", "/EMBED", "/embed?mode=write",
+  "/embed?mode=%00", "/embed?mode=write&mode=read", "/embed/1",
 ];
 // deno-fmt-ignore
 const RAW_PATHS = [

@@ -29,7 +29,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** GET / answers 503 text "build the client first" when dist/ is missing, as in tests. */
+/** GET / (and /m/<id>, /embed) answers 503 text "build the client first" when dist/ is missing, as in tests. */
 function isNoClientAnswer(a: Answer): boolean {
   return a.status === 503 &&
     (a.headers.get("content-type") ?? "").startsWith("text/plain") &&
@@ -39,8 +39,10 @@ function isNoClientAnswer(a: Answer): boolean {
 /** The rules an answer to `c` breaks (empty: none); records what it says was stored or deleted. */
 export function checkAnswer(c: Case, a: Answer, state: RunState): string[] {
   const problems: string[] = [];
-  // secureHeaders() marks every answer that went through the app.
-  const fromApp = a.headers.has("x-frame-options");
+  // secureHeaders() marks every answer that went through the app (/embed,
+  // which EMBED_ORIGINS may frame, without X-Frame-Options).
+  const fromApp = a.headers.has("x-frame-options") ||
+    a.headers.has("content-security-policy");
   const head = c.via === "raw" ? c.head === true : c.method === "HEAD";
   if (a.status >= 500) {
     if (fromApp && isNoClientAnswer(a)) {
