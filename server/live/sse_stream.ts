@@ -48,6 +48,11 @@ const BACKLOG_PAGE = 500;
 export const STALL_GRACE_MS = 5_000;
 /** A stream is dropped at once when its queue exceeds this many budgets. */
 export const HARD_LIMIT_FACTOR = 4;
+/**
+ * Streams past their maximum age are ended by one timer for all of them,
+ * which runs at most this often (the age is jittered by ±20 % anyway).
+ */
+export const AGE_CHECK_MS = 1_000;
 
 /**
  * Builds the body of `GET /stream`: subscribes to the hub first, then sends
@@ -83,7 +88,8 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array>, HubSubscriber {
   private pendingBytes = 0;
   // Resolved by pull(): the backlog waits for the client to read.
   private wakeReader: (() => void) | null = null;
-  private ageTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** When the stream ends for its age (performance.now()), or Infinity. */
+  endsAt = Infinity;
   // Since when the queue has been over budget (see write), or -1.
   private overSince = -1;
   // The last presence event written (see sendPresence).
@@ -100,10 +106,9 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array>, HubSubscriber {
     if (options.maxAgeMs) {
       // Jittered, so streams opened together (after a deploy) do not
       // all reconnect at the same moment.
-      this.ageTimer = setTimeout(
-        () => this.end(),
-        options.maxAgeMs * (0.8 + 0.4 * Math.random()),
-      );
+      this.endsAt = performance.now() +
+        options.maxAgeMs * (0.8 + 0.4 * Math.random());
+      watchAge(this);
     }
     controller.enqueue(opening(options.retryMs, options.heartbeatMs));
     this.sendBacklog().catch(() => {
@@ -174,7 +179,7 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array>, HubSubscriber {
   private finish() {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.ageTimer);
+    unwatchAge(this);
     this.options.hub.unsubscribe(this);
     this.pending = null;
     this.wakeReader?.();
@@ -298,6 +303,53 @@ class SseSource implements UnderlyingDefaultSource<Uint8Array>, HubSubscriber {
     this.pendingBytes = 0;
     if (caughtUp !== null) { for (const e of caughtUp) this.sendLive(e); }
   }
+}
+
+// Streams with a maximum age, ended by one timer: a timer per stream was
+// about 0.8 KB of JavaScript heap per open stream (a Timeout, its closure
+// and the runtime's timer entry; bench/stream_memory.ts with
+// STREAM_MAX_AGE_MS at its default), for an event that comes once in 30
+// minutes.
+const ageing = new Set<SseSource>();
+let ageTimer: ReturnType<typeof setTimeout> | undefined;
+// When the timer fires, or Infinity when none is armed.
+let ageTimerAt = Infinity;
+let lastAgeCheck = -Infinity;
+
+function watchAge(stream: SseSource) {
+  ageing.add(stream);
+  armAgeTimer(stream.endsAt);
+}
+
+function unwatchAge(stream: SseSource) {
+  if (!ageing.delete(stream) || ageing.size > 0) return;
+  clearTimeout(ageTimer);
+  ageTimer = undefined;
+  ageTimerAt = Infinity;
+}
+
+// Armed for the earliest end, but not sooner than AGE_CHECK_MS after the
+// last check, so each check ends every stream due by then.
+function armAgeTimer(at: number) {
+  const when = Math.max(at, lastAgeCheck + AGE_CHECK_MS);
+  if (when >= ageTimerAt) return;
+  clearTimeout(ageTimer);
+  ageTimerAt = when;
+  ageTimer = setTimeout(checkAges, Math.max(0, when - performance.now()));
+}
+
+function checkAges() {
+  ageTimer = undefined;
+  ageTimerAt = Infinity;
+  const now = performance.now();
+  lastAgeCheck = now;
+  let next = Infinity;
+  // end() removes the stream from the set, which a Set's loop allows.
+  for (const stream of ageing) {
+    if (stream.endsAt <= now) stream.end();
+    else if (stream.endsAt < next) next = stream.endsAt;
+  }
+  if (next !== Infinity) armAgeTimer(next);
 }
 
 // The opening bytes (retry, then hello) of the last settings asked for:
