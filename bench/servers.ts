@@ -52,13 +52,16 @@ export interface Server {
 /**
  * Starts Plaza (with `env`) or the bare broadcaster on a free port; with
  * `profileDir`, the server writes a V8 CPU profile there when it exits.
+ * `denoFlags` go to `deno run` as well (bench/stream_memory.ts: --inspect).
  */
 export async function startServer(
   target: Target,
   env: Record<string, string>,
   profileDir: string | null,
+  denoFlags: readonly string[] = [],
 ): Promise<Server> {
-  const profile = profileDir === null ? [] : [
+  const profile = profileDir === null ? [...denoFlags] : [
+    ...denoFlags,
     "--cpu-prof",
     `--cpu-prof-dir=${profileDir}`,
     `--cpu-prof-name=${target}-${Date.now()}.cpuprofile`,

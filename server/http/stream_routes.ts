@@ -20,6 +20,8 @@ import {
   type StreamStart,
 } from "../live/sse_stream.ts";
 
+const nothing = () => {};
+
 /** Messages sent to a new stream that gives no starting point. */
 export const DEFAULT_HISTORY = 50;
 /** Upper bound for `history` (and GET /messages' `limit`). */
@@ -114,6 +116,8 @@ export function registerStreamRoutes(
   const { hub, limits, metrics } = deps;
   // Open streams per client address, for STREAMS_PER_ADDRESS.
   const slots = limits.streamSlots ?? createLocalStreamSlots();
+  // One for every stream: each open stream keeps what it is given.
+  const onDrop = () => metrics.slowClientsDropped.inc();
   app.get("/stream", async (c) => {
     // The header (sent by EventSource on reconnect) wins over ?since=.
     const resumeFrom = c.req.header("last-event-id") ?? c.req.query("since");
@@ -167,7 +171,7 @@ export function registerStreamRoutes(
     metrics.streamsOpened.inc();
     // Counted before the stream subscribes, so its first presence event
     // lists its own name.
-    const unname = named === null ? () => {} : hub.names.add(named);
+    const unname = named === null ? nothing : hub.names.add(named);
     const nameId = named?.nameId ?? null;
     const ownEvents = deps.ownEvents;
     const body = createSseStream({
@@ -178,7 +182,7 @@ export function registerStreamRoutes(
       heartbeatMs: deps.heartbeatMs,
       maxBufferedBytes: deps.streamBufferBytes,
       maxAgeMs: limits.streamMaxAgeMs,
-      onDrop: () => metrics.slowClientsDropped.inc(),
+      onDrop,
       nameId,
       ownEvents: nameId === null || ownEvents === undefined
         ? undefined

@@ -10,6 +10,10 @@ import {
 } from "./stream_ticket.ts";
 import { testLimits } from "../../test/harness/app_deps.ts";
 import type { StreamSlots } from "../limits/shared_limits.ts";
+import { DOCUMENT_ONLY_HEADERS } from "./security_headers.ts";
+
+/** Headers an event stream may carry (measured in docs/benchmarks.md). */
+const MAX_STREAM_HEADERS = 11;
 
 /** Stream slots that only count what the route asks of them. */
 function countingSlots() {
@@ -225,4 +229,37 @@ Deno.test("two streams under one name are listed once; the name goes with the la
     await until(() => names().length === 0);
   }, { hub });
   hub.close();
+});
+
+Deno.test("an event stream is sent without the headers that act only on documents, and with 11 headers at most; other answers keep them", async () => {
+  await withNameApp(async ({ app }) => {
+    const stream = await app.request("/stream?history=0");
+    await stream.body?.cancel();
+    const page = await app.request("/messages");
+    await page.body?.cancel();
+    for (const name of DOCUMENT_ONLY_HEADERS) {
+      assert.equal(stream.headers.get(name), null, name);
+      assert.notEqual(page.headers.get(name), null, name);
+    }
+    // What still acts on a non-document answer stays.
+    for (
+      const name of [
+        "content-security-policy",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+        "permissions-policy",
+        "cross-origin-resource-policy",
+        "x-request-id",
+      ]
+    ) {
+      assert.notEqual(stream.headers.get(name), null, name);
+    }
+    // Each header costs every open stream memory (security_headers.ts);
+    // 11 is what docs/benchmarks.md measured. More needs a new measurement.
+    assert.ok(
+      [...stream.headers].length <= MAX_STREAM_HEADERS,
+      [...stream.headers.keys()].join(", "),
+    );
+  });
 });

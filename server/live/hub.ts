@@ -86,8 +86,10 @@ export function hubBatch(events: readonly HubEvent[]): HubBatch {
 
 /** The in-process fan-out from this instance's listener to its streams. */
 export interface Hub {
-  /** Adds a stream; returns the function that removes it. */
-  subscribe(subscriber: HubSubscriber): () => void;
+  /** Adds a stream. */
+  subscribe(subscriber: HubSubscriber): void;
+  /** Removes a stream (nothing if it is not subscribed). */
+  unsubscribe(subscriber: HubSubscriber): void;
   /**
    * Encodes the change once; at the end of the tick every stream gets the
    * tick's events in one write. Changes must come in increasing order;
@@ -238,10 +240,12 @@ export function createHub(options: HubOptions): Hub {
     subscribe(subscriber) {
       subscribers.add(subscriber);
       timer ??= setInterval(beat, options.heartbeatMs);
-      return () => {
-        subscribers.delete(subscriber);
-        if (subscribers.size === 0) stopTimer();
-      };
+    },
+    // Not a closure returned by subscribe: that was one more object and
+    // scope kept per open stream.
+    unsubscribe(subscriber) {
+      if (!subscribers.delete(subscriber)) return;
+      if (subscribers.size === 0) stopTimer();
     },
     publish(change) {
       if (change.seq <= lastId) return;

@@ -44,8 +44,8 @@ Deno.test("hub hands the same encoded bytes to every subscriber, once per id", a
   const hub = createHub({ heartbeatMs: 60_000 });
   const a = recorder();
   const b = recorder();
-  const offA = hub.subscribe(a.subscriber);
-  const offB = hub.subscribe(b.subscriber);
+  hub.subscribe(a.subscriber);
+  hub.subscribe(b.subscriber);
   const first = b.next();
   hub.publish(message(1));
   await first;
@@ -57,13 +57,13 @@ Deno.test("hub hands the same encoded bytes to every subscriber, once per id", a
   assert.deepEqual(a.ids(), [1, 2]);
   assert.deepEqual(b.ids(), [1, 2]);
   assert.equal(a.batches[0].bytes, b.batches[0].bytes, "encoded once, shared");
-  offA();
+  hub.unsubscribe(a.subscriber);
   const third = b.next();
   hub.publish(message(3));
   await third;
   assert.deepEqual(a.ids(), [1, 2]);
   assert.deepEqual(b.ids(), [1, 2, 3]);
-  offB();
+  hub.unsubscribe(b.subscriber);
   assert.equal(hub.size, 0);
   hub.close();
 });
@@ -128,13 +128,13 @@ Deno.test("hub presence: other instances' count plus this one's streams, told on
   hub.setRemoteOnline(4);
   await told(() => hub.refreshPresence());
   const b = recorder();
-  const offB = hub.subscribe(b.subscriber);
+  hub.subscribe(b.subscriber);
   await told(() => {
     hub.refreshPresence();
     hub.refreshPresence(); // unchanged: nothing more is sent
   });
   await told(() => {
-    offB();
+    hub.unsubscribe(b.subscriber);
     hub.refreshPresence();
   });
   assert.deepEqual(a.batches.map((batch) => text(batch.bytes)), [

@@ -148,6 +148,46 @@ Deno.test("a stream ends by itself after its (jittered) maximum age", async () =
   hub.close();
 });
 
+Deno.test("open streams with a maximum age keep one timer between them, not one each", async () => {
+  const hub = createHub({ heartbeatMs: 60_000 });
+  // Timers set and not yet cleared while the streams open.
+  const live = new Set<unknown>();
+  const { setTimeout: set, clearTimeout: clear } = globalThis;
+  globalThis.setTimeout = ((...args: Parameters<typeof set>) => {
+    const id = set(...args);
+    live.add(id);
+    return id;
+  }) as typeof set;
+  globalThis.clearTimeout = ((id: number | undefined) => {
+    live.delete(id);
+    clear(id);
+  }) as typeof clear;
+  const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+  try {
+    for (let i = 0; i < 50; i++) {
+      readers.push(
+        createSseStream({
+          hub,
+          changes: memoryStore([]),
+          start: { history: 0 },
+          retryMs: 1000,
+          heartbeatMs: 60_000,
+          maxBufferedBytes: 4096,
+          maxAgeMs: 60_000,
+        }).getReader(),
+      );
+    }
+  } finally {
+    globalThis.setTimeout = set;
+    globalThis.clearTimeout = clear;
+  }
+  assert.equal(hub.size, 50);
+  assert.equal(live.size, 1, `${live.size} timers for 50 streams`);
+  for (const reader of readers) await reader.cancel();
+  assert.equal(hub.size, 0);
+  hub.close();
+});
+
 Deno.test("a burst beyond the budget does not drop a reader that keeps reading", async () => {
   const hub = createHub({ heartbeatMs: 60_000 });
   const budget = 64 * 1024;

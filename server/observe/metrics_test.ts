@@ -96,14 +96,13 @@ Deno.test("Plaza's metrics: every series is present before any event, the hub co
   let delivered!: () => void;
   const deliveredToAll = new Promise<void>((resolve) => (delivered = resolve));
   let deliveries = 0;
-  const unsubscribe = [1, 2, 3].map(() =>
-    counted.subscribe({
-      deliver() {
-        if (++deliveries === 3) delivered();
-      },
-      end() {},
-    })
-  );
+  const subscribers = [1, 2, 3].map(() => ({
+    deliver() {
+      if (++deliveries === 3) delivered();
+    },
+    end() {},
+  }));
+  for (const s of subscribers) counted.subscribe(s);
   counted.publish(messageChange({
     id: 1,
     author: "ada",
@@ -123,7 +122,7 @@ Deno.test("Plaza's metrics: every series is present before any event, the hub co
     metrics.registry.render(),
     /^plaza_notify_to_delivery_seconds_bucket\{le="0.25"\} 1$/m,
   );
-  for (const u of unsubscribe) u();
+  for (const s of subscribers) counted.unsubscribe(s);
   counted.close();
   hub.close();
 });
