@@ -94,6 +94,8 @@ Deno.test("GET /export gives the range asked for, NDJSON by default with a heade
       "replyTo",
       "reactions",
       "preview",
+      "attachments",
+      "bot",
     ]);
     assert.equal(records[1].createdAt, "2026-12-06T12:00:00.500000Z");
   }, { adminToken: ADMIN_TOKEN });
@@ -139,6 +141,42 @@ Deno.test("transcripts escape what people wrote: no markup in Markdown, no tags 
     }
   }, { adminToken: ADMIN_TOKEN });
   assert.equal(escapeMarkdown("a_b*c"), "a\\_b\\*c");
+});
+
+Deno.test("exports carry what a message says of its pictures: NDJSON every field, transcripts the alt text, escaped", async () => {
+  await withNameApp(async ({ app, db }) => {
+    // Stored as the upload path leaves it; the bytes are not exported.
+    await db.query(
+      `insert into messages (author, text) values ('ada', 'look')`,
+    );
+    await db.query(
+      `update messages set attachments =
+         '[{"id": "AAAAAAAAAAAAAAAAAAAAAA", "width": 10, "height": 20,
+            "type": "image/png", "alt": "<i>cat</i>"}]'::jsonb`,
+    );
+    const lines = (await (await app.request("/export", { headers: admin }))
+      .text()).trim().split("\n");
+    const record = JSON.parse(lines[1]);
+    assert.deepEqual(record.attachments, [{
+      id: "AAAAAAAAAAAAAAAAAAAAAA",
+      width: 10,
+      height: 20,
+      type: "image/png",
+      alt: "<i>cat</i>",
+    }]);
+    assert.equal(record.bot, false);
+    const html = await (await app.request("/export?format=html", {
+      headers: admin,
+    })).text();
+    assert.ok(
+      html.includes("look<br>\n[picture: &#60;i&#62;cat&#60;/i&#62;]"),
+      html,
+    );
+    const md = await (await app.request("/export?format=markdown", {
+      headers: admin,
+    })).text();
+    assert.ok(md.includes("> look\n> \\[picture\\: \\<i\\>cat\\</i\\>\\]"), md);
+  }, { adminToken: ADMIN_TOKEN });
 });
 
 Deno.test("the export body reads the next page only when the client takes the previous one", async () => {

@@ -35,6 +35,13 @@ function reactionsText(record: ExportRecord): string {
   return [...counts].map(([emoji, n]) => `${emoji} ${n}`).join(" · ");
 }
 
+// A transcript names each picture by its alt text: the bytes stay in the
+// database, and a link would outlive them.
+const pictureLines = (record: ExportRecord): string[] =>
+  record.attachments.map((a) =>
+    a.alt === "" ? "[picture]" : `[picture: ${a.alt}]`
+  );
+
 /** Backslash-escapes every ASCII punctuation mark CommonMark (and GFM) reads as markup. */
 export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}\[\]()<>#+\-.!|~&=:"]/g, "\\$&");
@@ -54,7 +61,10 @@ export const MARKDOWN: TranscriptFormat = {
     const about = [readableTime(record.createdAt), `#${record.id}`];
     if (record.editedAt !== null) about.push("edited");
     if (record.replyTo !== null) about.push(`reply to #${record.replyTo}`);
-    const lines = record.text.split("\n").map((line) =>
+    const lines = [
+      ...(record.text === "" ? [] : record.text.split("\n")),
+      ...pictureLines(record),
+    ].map((line) =>
       line === "" ? ">" : `> ${keepIndent(escapeMarkdown(line))}`
     );
     const reactions = reactionsText(record);
@@ -87,7 +97,10 @@ export const HTML: TranscriptFormat = {
       );
     }
     const reactions = reactionsText(record);
-    const text = record.text.split("\n").map(escapeHtml).join("<br>\n");
+    const text = [
+      ...(record.text === "" ? [] : record.text.split("\n")),
+      ...pictureLines(record),
+    ].map(escapeHtml).join("<br>\n");
     return `<article id="m${record.id}">\n<p><b>${
       escapeHtml(record.author)
     }</b> <time datetime="${escapeHtml(record.createdAt)}">${

@@ -1,6 +1,6 @@
 /**
- * The room as export records: every column of a message, its reactions and
- * its link preview, read in pages from a keyset cursor on (created_at, id)
+ * The room as export records: every column of a message, its reactions, its
+ * link preview and what it says of its pictures (not their bytes), read in pages from a keyset cursor on (created_at, id)
  * so an export of any size holds one page at a time. room_import.ts writes
  * the same records back.
  */
@@ -33,6 +33,15 @@ export interface ExportPreview {
   claimedAt: string;
 }
 
+/** A picture as a message names it; its bytes are not in an export (see docs/operating.md, "Backup and restore"). */
+export interface ExportAttachment {
+  id: string;
+  width: number;
+  height: number;
+  type: string;
+  alt: string;
+}
+
 /** One message with everything stored about it; times are ISO 8601 with microseconds (UTC). */
 export interface ExportRecord {
   id: number;
@@ -45,6 +54,10 @@ export interface ExportRecord {
   replyTo: number | null;
   reactions: ExportReaction[];
   preview: ExportPreview | null;
+  /** Its pictures ([] for none); absent in exports made before pictures. */
+  attachments: ExportAttachment[];
+  /** Posted under a name registered as a bot; absent in exports made before bots. */
+  bot: boolean;
 }
 
 /** The first line of an NDJSON export. */
@@ -98,7 +111,9 @@ select json_build_object(
           'url', p.url, 'status', p.status, 'title', p.title,
           'description', p.description, 'image', p.image_url,
           'site', p.site_name, 'claimedAt', ${iso("p.claimed_at")})
-      from message_previews p where p.message_id = m.id)
+      from message_previews p where p.message_id = m.id),
+    'attachments', coalesce(m.attachments::json, '[]'::json),
+    'bot', m.bot
   )::text as line,
   ${iso("m.created_at")} as at, m.id
 from messages m

@@ -8,6 +8,7 @@
  * number and claims made from now on get ids no imported message carries.
  */
 import type { Database, Queryable } from "../../db/database.ts";
+import { MAX_ATTACHMENTS } from "../../protocol/limits.ts";
 import {
   EXPORT_FORMAT,
   EXPORT_VERSION,
@@ -82,6 +83,21 @@ function parseRecord(line: string): ExportRecord | string {
   for (const [key, ok] of fields) {
     if (!ok(r[key])) return `"${key}" is missing or of the wrong type`;
   }
+  // Newer than the first exports: absent means none, and not a bot.
+  r.attachments ??= [];
+  r.bot ??= false;
+  if (typeof r.bot !== "boolean") return `"bot" is not true or false`;
+  if (
+    !Array.isArray(r.attachments) || r.attachments.length > MAX_ATTACHMENTS ||
+    !r.attachments.every((a: unknown) => {
+      const x = a as Record<string, unknown> | null;
+      return typeof x === "object" && x !== null && isText(x.id) &&
+        isInt(x.width) && isInt(x.height) && isText(x.type) &&
+        typeof x.alt === "string";
+    })
+  ) {
+    return `"attachments" is not a list of at most ${MAX_ATTACHMENTS} {id, width, height, type, alt}`;
+  }
   for (const reaction of r.reactions as unknown[]) {
     const x = reaction as Record<string, unknown> | null;
     if (
@@ -130,12 +146,15 @@ function parseHeader(line: string | undefined): ExportHeader {
 async function insertBatch(tx: Queryable, batch: ExportRecord[]) {
   await tx.query(
     `insert into messages
-       (id, author, text, created_at, client_id, name_id, edited_at, reply_to)
+       (id, author, text, created_at, client_id, name_id, edited_at, reply_to,
+        attachments, bot)
      select r.id, r.author, r.text, r."createdAt", r."clientId", r."nameId",
-       r."editedAt", r."replyTo"
+       r."editedAt", r."replyTo",
+       case when jsonb_array_length(r.attachments) > 0 then r.attachments end,
+       r.bot
      from json_to_recordset($1::text::json) as r(id bigint, author text, text text,
        "createdAt" timestamptz, "clientId" uuid, "nameId" bigint,
-       "editedAt" timestamptz, "replyTo" bigint)`,
+       "editedAt" timestamptz, "replyTo" bigint, attachments jsonb, bot boolean)`,
     [JSON.stringify(batch)],
   );
   const reactions = batch.flatMap((m) =>

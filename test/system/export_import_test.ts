@@ -74,6 +74,15 @@ Deno.test("an NDJSON export imported into an empty Plaza gives identical rows an
           "update messages set text = 'hello, edited' where id = $1",
           [reply.id],
         );
+        // What a message says of its pictures, and a bot's mark, go along
+        // (the pictures' bytes do not: docs/operating.md).
+        await source.query(
+          `update messages set bot = true, attachments =
+             '[{"id": "AAAAAAAAAAAAAAAAAAAAAA", "width": 10, "height": 20,
+                "type": "image/png", "alt": "a cat"}]'::jsonb
+           where id = $1`,
+          [orphan[0].id],
+        );
         await source.query(
           `insert into message_previews
              (message_id, url, status, title, site_name)
