@@ -95,6 +95,8 @@ export interface Plaza {
   close(): Promise<void>;
 }
 
+/** How long closing waits for re-reads of bans, room settings and rules still running. */
+export const REREAD_CLOSE_MS = 2_000;
 /** How often the open/opened/closed stream counts are logged (when any is non-zero). */
 export const STREAMS_LOG_MS = 60_000;
 
@@ -216,13 +218,31 @@ export async function startPlaza(
       onError: databaseError("presence_error"),
     });
     opened.defer(() => presence.close());
+    // Re-reads started by a notification or by LISTEN coming back run on
+    // their own; closing waits for them (at most REREAD_CLOSE_MS) so that
+    // none is left waiting on the database after it is closed.
+    const rereads = new Set<Promise<unknown>>();
+    const reread = (run: Promise<unknown>) => {
+      rereads.add(run);
+      run.finally(() => rereads.delete(run));
+    };
+    opened.defer(async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled([...rereads]),
+        new Promise((resolve) => timer = setTimeout(resolve, REREAD_CLOSE_MS)),
+      ]);
+      clearTimeout(timer);
+    });
     // Bans are cached here and re-read whenever any instance changes them.
     const banStore = createBanStore(db);
     const bans = createBanList(banStore);
     const bansError = databaseError("bans_error");
     const refreshBans = () => {
-      bans.refresh().catch((error) =>
-        bansError("Could not re-read the bans", error)
+      reread(
+        bans.refresh().catch((error) =>
+          bansError("Could not re-read the bans", error)
+        ),
       );
     };
     // Claims are cached too, and forgotten when any instance changes one.
@@ -249,11 +269,15 @@ export async function startPlaza(
     const slowModeError = databaseError("slow_mode_error");
     const roomError = databaseError("room_settings_error");
     const refreshRoom = () => {
-      slowMode.refresh().catch((error) =>
-        slowModeError("Could not re-read slow mode", error)
+      reread(
+        slowMode.refresh().catch((error) =>
+          slowModeError("Could not re-read slow mode", error)
+        ),
       );
-      roomSettings.refresh().catch((error) =>
-        roomError("Could not re-read the notice and lockdown", error)
+      reread(
+        roomSettings.refresh().catch((error) =>
+          roomError("Could not re-read the notice and lockdown", error)
+        ),
       );
     };
     // Word and link rules and their mutes likewise.
@@ -261,8 +285,10 @@ export async function startPlaza(
     const rules = createRulesState(ruleStore);
     const rulesError = databaseError("rules_error");
     const refreshRules = () => {
-      rules.refresh().catch((error) =>
-        rulesError("Could not re-read the rules", error)
+      reread(
+        rules.refresh().catch((error) =>
+          rulesError("Could not re-read the rules", error)
+        ),
       );
     };
     const logLive = liveLogger(logger, metrics);
@@ -299,9 +325,24 @@ export async function startPlaza(
         names.setLive(live);
         // A change made while LISTEN was down sent a NOTIFY no one heard.
         if (live) {
-          refreshBans();
-          refreshRoom();
-          refreshRules();
+          // One after another: the pool is still reconnecting, and a burst
+          // of reads at this moment left a connection retrying past close.
+          reread(
+            (async () => {
+              await bans.refresh().catch((error) =>
+                bansError("Could not re-read the bans", error)
+              );
+              await slowMode.refresh().catch((error) =>
+                slowModeError("Could not re-read slow mode", error)
+              );
+              await roomSettings.refresh().catch((error) =>
+                roomError("Could not re-read the notice and lockdown", error)
+              );
+              await rules.refresh().catch((error) =>
+                rulesError("Could not re-read the rules", error)
+              );
+            })(),
+          );
         }
       },
       signals: {

@@ -35,10 +35,11 @@ export function createRulesState(
     async refresh() {
       const mine = ++generation;
       const run = (async () => {
-        const [rules, active] = await Promise.all([
-          store.list(),
-          store.mutes(),
-        ]);
+        // One after the other: a refresh settles only once neither read is
+        // still waiting on the database (with Promise.all a failed read left
+        // the other one running past the instance's close).
+        const rules = await store.list();
+        const active = await store.mutes();
         if (mine !== generation) return;
         matcher = compileRules(rules);
         mutes = new Map(active.map((m) => [m.key, m]));
