@@ -296,6 +296,11 @@ Deno.test("the client/pwa chunk may not bundle its own copy of the chat state or
       join(root, "client/attach/attach.tsx"),
       "export const start = () => {};\n",
     );
+    await Deno.mkdir(join(root, "client/room"), { recursive: true });
+    await Deno.writeTextFile(
+      join(root, "client/room/room.tsx"),
+      "export const start = () => {};\n",
+    );
     await Deno.writeTextFile(
       join(root, "client/chat_state.ts"),
       "export const chat = { messages: [] };\n",
