@@ -33,6 +33,7 @@ Deno.test("deno task migrate prepares the database on its own, and again is a no
         "018_rules.sql",
         "019_retention_export.sql",
         "020_bots.sql",
+        "021_insert_trigger_conditions.sql",
       ]);
     } finally {
       await sql.end({ timeout: 1 });
