@@ -221,10 +221,11 @@ export async function startPlaza(
     // Re-reads started by a notification or by LISTEN coming back run on
     // their own; closing waits for them (at most REREAD_CLOSE_MS) so that
     // none is left waiting on the database after it is closed.
-    const rereads = new Set<Promise<unknown>>();
-    const reread = (run: Promise<unknown>) => {
+    const rereads = new Set<Promise<void>>();
+    const reread = (run: Promise<void>): Promise<void> => {
       rereads.add(run);
       run.finally(() => rereads.delete(run));
+      return run;
     };
     opened.defer(async () => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -238,13 +239,12 @@ export async function startPlaza(
     const banStore = createBanStore(db);
     const bans = createBanList(banStore);
     const bansError = databaseError("bans_error");
-    const refreshBans = () => {
+    const refreshBans = () =>
       reread(
         bans.refresh().catch((error) =>
           bansError("Could not re-read the bans", error)
         ),
       );
-    };
     // Claims are cached too, and forgotten when any instance changes one.
     const names = createClaimCache(createNameStore(db));
     // Slow mode, the notice and the lockdown likewise: each stream is told
@@ -268,29 +268,25 @@ export async function startPlaza(
     );
     const slowModeError = databaseError("slow_mode_error");
     const roomError = databaseError("room_settings_error");
-    const refreshRoom = () => {
-      reread(
-        slowMode.refresh().catch((error) =>
+    const refreshRoom = () =>
+      reread((async () => {
+        await slowMode.refresh().catch((error) =>
           slowModeError("Could not re-read slow mode", error)
-        ),
-      );
-      reread(
-        roomSettings.refresh().catch((error) =>
+        );
+        await roomSettings.refresh().catch((error) =>
           roomError("Could not re-read the notice and lockdown", error)
-        ),
-      );
-    };
+        );
+      })());
     // Word and link rules and their mutes likewise.
     const ruleStore = createRuleStore(db);
     const rules = createRulesState(ruleStore);
     const rulesError = databaseError("rules_error");
-    const refreshRules = () => {
+    const refreshRules = () =>
       reread(
         rules.refresh().catch((error) =>
           rulesError("Could not re-read the rules", error)
         ),
       );
-    };
     const logLive = liveLogger(logger, metrics);
     // The change log: the listener's back-fill and every stream's replay.
     const changes = createChangeFeed(db);
@@ -327,22 +323,11 @@ export async function startPlaza(
         if (live) {
           // One after another: the pool is still reconnecting, and a burst
           // of reads at this moment left a connection retrying past close.
-          reread(
-            (async () => {
-              await bans.refresh().catch((error) =>
-                bansError("Could not re-read the bans", error)
-              );
-              await slowMode.refresh().catch((error) =>
-                slowModeError("Could not re-read slow mode", error)
-              );
-              await roomSettings.refresh().catch((error) =>
-                roomError("Could not re-read the notice and lockdown", error)
-              );
-              await rules.refresh().catch((error) =>
-                rulesError("Could not re-read the rules", error)
-              );
-            })(),
-          );
+          reread((async () => {
+            await refreshBans();
+            await refreshRoom();
+            await refreshRules();
+          })());
         }
       },
       signals: {
