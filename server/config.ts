@@ -355,7 +355,8 @@ function flag(env: Env, name: string): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}".`);
 }
 
-function text(env: Env, name: string): string | null {
+/** A variable's value, or null when unset or blank. */
+export function text(env: Env, name: string): string | null {
   const raw = env[name]?.trim();
   return raw ? raw : null;
 }

@@ -3,13 +3,7 @@
  * in libpq's terms, parsed for loadConfig in ../config.ts, which re-exports
  * what others use; a file of its own so config.ts stays under its size limit.
  */
-import { ConfigError, type Env } from "../config.ts";
-
-/** A variable's value, or null when unset or blank. */
-function text(env: Env, name: string): string | null {
-  const value = env[name]?.trim();
-  return value ? value : null;
-}
+import { ConfigError, type Env, text } from "../config.ts";
 
 /** libpq's sslmode values, weakest first. */
 export const SSL_MODES = [

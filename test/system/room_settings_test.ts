@@ -4,16 +4,15 @@
 // the other instance enforces the lockdown.
 import assert from "node:assert/strict";
 import { startTestInstance, withTestDatabase } from "../harness/fixtures.ts";
-import { openSse, type SseClient } from "../harness/sse_client.ts";
+import { openSse } from "../harness/sse_client.ts";
 import type { Plaza } from "../../server/plaza.ts";
 import type { RoomEvent } from "../../protocol/events.ts";
 import { runModerate } from "../harness/moderate_cli.ts";
+import { untilRoom } from "../harness/room_events.ts";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789";
 /** How long a change may take to reach another instance's streams. */
 const PROPAGATION_MS = 1_000;
-/** How long the other waits may take on a loaded machine (they measure nothing). */
-const WAIT_MS = 10_000;
 
 async function send(
   url: string,
@@ -35,46 +34,6 @@ async function send(
 
 const post = (url: string, author: string, token?: string) =>
   send(url, "/messages", { author, text: "hello" }, token);
-
-function roomEvents(stream: SseClient): RoomEvent[] {
-  return stream.events.filter((e) => e.event === "room").map((e) =>
-    JSON.parse(e.data)
-  );
-}
-
-/** Waits until the stream's latest room event satisfies `holds`, failing after `ms`. */
-async function untilRoom(
-  stream: SseClient,
-  holds: (room: RoomEvent) => boolean,
-  ms = WAIT_MS,
-): Promise<RoomEvent> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const latest = () => roomEvents(stream).at(-1);
-  try {
-    await Promise.race([
-      stream.until(() => {
-        const room = latest();
-        return room !== undefined && holds(room);
-      }),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `no such room event within ${ms} ms: ${
-                  JSON.stringify(roomEvents(stream))
-                }`,
-              ),
-            ),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-  return latest()!;
-}
 
 async function withTwo(fn: (a: Plaza, b: Plaza) => Promise<void>) {
   await withTestDatabase(async (url) => {
