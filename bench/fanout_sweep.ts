@@ -1,7 +1,8 @@
 /**
  * The fan-out sweep's own table: per N, Plaza's and bare's p50 and p99,
- * their ratios, and what each lost or got twice, so the N where Plaza falls
- * behind the runtime's ceiling can be read off one table.
+ * their ratios, the memory each open stream took, and what each lost or got
+ * twice, so the N where Plaza falls behind the runtime's ceiling can be read
+ * off one table.
  */
 
 import { fmt } from "./format.ts";
@@ -16,6 +17,10 @@ export interface FanoutSweepLine {
   bareP99: number | null;
   p50Ratio: number | null;
   p99Ratio: number | null;
+  /** RSS growth per open stream, KB. */
+  plazaKb: number | null;
+  bareKb: number | null;
+  kbRatio: number | null;
   plazaLost: number | null;
   bareLost: number | null;
   plazaDup: number | null;
@@ -42,6 +47,9 @@ export function sweepLines(counts: number[]): FanoutSweepLine[] {
       bareP99: figure(bare, "p99"),
       p50Ratio: ratio(plaza, bare, "p50"),
       p99Ratio: ratio(plaza, bare, "p99"),
+      plazaKb: figure(plaza, "kbPerStream"),
+      bareKb: figure(bare, "kbPerStream"),
+      kbRatio: ratio(plaza, bare, "kbPerStream"),
       plazaLost: figure(plaza, "lost"),
       bareLost: figure(bare, "lost"),
       plazaDup: figure(plaza, "dup"),
@@ -52,8 +60,12 @@ export function sweepLines(counts: number[]): FanoutSweepLine[] {
 }
 
 /** Prints the sweep table, figures right-aligned under their labels. */
-export function printSweep(lines: FanoutSweepLine[], what: string) {
-  console.log(`\n## fanout sweep: ${what}`);
+export function printSweep(
+  lines: FanoutSweepLine[],
+  what: string,
+  runOn: string,
+) {
+  console.log(`\n## fanout sweep: ${what}\n${runOn}`);
   const n = (v: number | null) => v === null ? "—" : fmt(v);
   const x = (v: number | null) => v === null ? "—" : `${v.toFixed(2)}×`;
   const table = [[
@@ -64,6 +76,9 @@ export function printSweep(lines: FanoutSweepLine[], what: string) {
     "Plaza p99 ms",
     "bare p99 ms",
     "p99 ratio",
+    "Plaza KB/stream",
+    "bare KB/stream",
+    "KB ratio",
     "Plaza lost",
     "bare lost",
     "Plaza dup",
@@ -78,6 +93,9 @@ export function printSweep(lines: FanoutSweepLine[], what: string) {
       n(l.plazaP99),
       n(l.bareP99),
       x(l.p99Ratio),
+      n(l.plazaKb),
+      n(l.bareKb),
+      x(l.kbRatio),
       n(l.plazaLost),
       n(l.bareLost),
       n(l.plazaDup),

@@ -21,10 +21,22 @@ function fanoutRow(
   };
 }
 
-Deno.test("the sweep table has, per N measured, both targets' p50/p99, their ratios and lost/dup", () => {
+Deno.test("the sweep table has, per N measured, both targets' p50/p99, their ratios, KB per stream and lost/dup", () => {
   rows.push(
-    fanoutRow("N=1,000", "plaza", { p50: 15, p99: 40, lost: 0, dup: 1 }),
-    fanoutRow("N=1,000", "bare", { p50: 10, p99: 50, lost: 2, dup: 0 }),
+    fanoutRow("N=1,000", "plaza", {
+      p50: 15,
+      p99: 40,
+      lost: 0,
+      dup: 1,
+      kbPerStream: 63,
+    }),
+    fanoutRow("N=1,000", "bare", {
+      p50: 10,
+      p99: 50,
+      lost: 2,
+      dup: 0,
+      kbPerStream: 60,
+    }),
     // A row that failed has no figures: its cells are null, not 0.
     fanoutRow("N=7,500", "plaza", {}, "300 streams did not open"),
     fanoutRow("N=7,500", "bare", { p50: 0, p99: 80, lost: 0, dup: 0 }),
@@ -41,6 +53,9 @@ Deno.test("the sweep table has, per N measured, both targets' p50/p99, their rat
         bareP99: 50,
         p50Ratio: 1.5,
         p99Ratio: 0.8,
+        plazaKb: 63,
+        bareKb: 60,
+        kbRatio: 1.05,
         plazaLost: 0,
         bareLost: 2,
         plazaDup: 1,
@@ -55,6 +70,9 @@ Deno.test("the sweep table has, per N measured, both targets' p50/p99, their rat
         bareP99: 80,
         p50Ratio: null,
         p99Ratio: null,
+        plazaKb: null,
+        bareKb: null,
+        kbRatio: null,
         plazaLost: null,
         bareLost: 0,
         plazaDup: null,

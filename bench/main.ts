@@ -38,7 +38,7 @@ import { printSummary, summarise } from "./summary.ts";
 import { exitWith, track } from "./teardown.ts";
 
 /** The whole run is torn down past this, whatever it is doing. */
-const TOTAL_TIMEOUT_MS = 9 * 60_000;
+const TOTAL_TIMEOUT_MS = 15 * 60_000;
 
 const started = performance.now();
 
@@ -60,9 +60,11 @@ async function main(): Promise<number> {
   }
   const plan = planFor(options.quick, options.fanoutStreams);
   const info = await describeMachine();
+  const machine =
+    `${info.nproc} cores (${info.cpu}), ${info.memoryGiB} GiB, Linux ${info.kernel}; Deno ${info.deno}`;
   console.log(
     `# deno task bench${options.quick ? " --quick" : ""} — ${info.date}\n` +
-      `machine: ${info.nproc} cores (${info.cpu}), ${info.memoryGiB} GiB, Linux ${info.kernel}; Deno ${info.deno}\n` +
+      `machine: ${machine}\n` +
       `file limit here: soft ${info.fdLimits.soft}, hard ${info.fdLimits.hard} (children raise soft to hard)\n` +
       `scenarios: ${
         options.only.join(", ")
@@ -92,6 +94,7 @@ async function main(): Promise<number> {
     cluster,
     generators,
     servers: null,
+    runOn: `${machine}; ${info.date}`,
     fdLimits: info.fdLimits,
     tmp,
     profileDir: options.cpuProfDir,
@@ -101,8 +104,9 @@ async function main(): Promise<number> {
   );
 
   if (options.only.includes("idle")) await idle(ctx);
+  if (options.only.includes("fanout")) await fanout(ctx);
   const shared = options.only.filter((s) =>
-    ["fanout", "posting", "changes", "burst", "rules"].includes(s)
+    ["posting", "changes", "burst", "rules"].includes(s)
   );
   if (shared.length > 0) {
     const plaza = await startServer("plaza", plazaEnv, ctx.profileDir);
@@ -114,7 +118,6 @@ async function main(): Promise<number> {
       await deliverRound(generators, s.port, 20, null, 4, 10_000);
       await generators.closeStreams();
     }
-    if (shared.includes("fanout")) await fanout(ctx);
     if (shared.includes("posting")) await posting(ctx);
     if (shared.includes("changes")) await changes(ctx);
     if (shared.includes("burst")) await burst(ctx);

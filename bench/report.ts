@@ -69,6 +69,7 @@ const COLUMNS: Record<ScenarioName, Column[]> = {
     { key: "late", label: "late" },
     { key: "dup", label: "dup" },
     { key: "ooo", label: "out of order" },
+    { key: "kbPerStream", label: "KB/stream", ratio: true },
   ],
   posting: [
     { key: "perSecond", label: "msg/s", ratio: true },

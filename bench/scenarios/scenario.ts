@@ -12,8 +12,10 @@ export interface Context {
   plazaEnv: Record<string, string>;
   cluster: PgCluster;
   generators: LoadGenerators;
-  /** Long-lived instances for fan-out, posting and burst. */
+  /** Long-lived instances for posting, changes, burst and rules (fan-out starts its own per N). */
   servers: Record<Target, Server> | null;
+  /** The machine and the run's start, for tables read on their own. */
+  runOn: string;
   /** Soft file limit of this shell and hard limit, from `ulimit`. */
   fdLimits: { soft: string; hard: string };
   maxStreams?: { count: number; limitedBy: string };
