@@ -5,6 +5,7 @@ import {
   type ListenHandlers,
   type ListenSession,
   type Queryable,
+  type QueryOptions,
   TLS_FAILURE_CODES,
 } from "./database.ts";
 
@@ -34,9 +35,17 @@ function queryable(
   explain: (error: unknown) => unknown = (error) => error,
 ): Queryable {
   return {
-    async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    async query<T>(
+      text: string,
+      params: unknown[] = [],
+      options: QueryOptions = {},
+    ): Promise<T[]> {
       try {
-        const rows = await sql.unsafe(text, params as Params);
+        // postgres.js sends unsafe() text unnamed: a parse-and-describe
+        // round trip, then the execute, on every call.
+        const rows = await sql.unsafe(text, params as Params, {
+          prepare: options.prepare === true,
+        });
         return rows as unknown as T[];
       } catch (error) {
         throw explain(error);

@@ -248,3 +248,29 @@ Deno.test("a TLS failure says what to change and counts as the database being un
   assert.ok(isUnavailableError(unknown));
   assert.equal(isUnavailableError(other), false);
 });
+
+Deno.test("a query asked to be prepared stays prepared on its connection and keeps answering; others are sent unnamed", async () => {
+  await withTestDatabase(async (url) => {
+    const db = createPostgresDatabase(url, { max: 1 });
+    try {
+      const prepared = "select $1::int + 1 as n";
+      const unnamed = "select $1::int + 2 as n";
+      const inCache = async (text: string) =>
+        (await db.query<{ n: number }>(
+          "select count(*)::int as n from pg_prepared_statements where statement = $1",
+          [text],
+        ))[0].n;
+      assert.deepEqual([...await db.query(prepared, [1], { prepare: true })], [
+        { n: 2 },
+      ]);
+      assert.deepEqual([...await db.query(prepared, [2], { prepare: true })], [
+        { n: 3 },
+      ]);
+      assert.deepEqual([...await db.query(unnamed, [1])], [{ n: 3 }]);
+      assert.equal(await inCache(prepared), 1, "prepared once, then reused");
+      assert.equal(await inCache(unnamed), 0);
+    } finally {
+      await db.close();
+    }
+  });
+});
