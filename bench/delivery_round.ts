@@ -5,7 +5,7 @@
  */
 
 import { fmt } from "./format.ts";
-import type { LoadGenerators } from "./generators.ts";
+import { GENERATORS, type LoadGenerators } from "./generators.ts";
 import { type Distribution, Histogram } from "./histogram.ts";
 import type {
   CollectResult,
@@ -179,4 +179,14 @@ export function deliveryRow(
     error: problems.length > 0 ? problems.join("; ") : undefined,
     raw: r,
   };
+}
+
+/** Streams and messages that warm a fresh server up (JIT, first allocations) before a row is measured. */
+export const WARM_UP = { streams: 20, messages: 20 };
+
+/** Opens WARM_UP.streams streams on `port`, fans WARM_UP.messages messages out to them, and closes them. */
+export async function warmUp(generators: LoadGenerators, port: number) {
+  await generators.openStreams(port, WARM_UP.streams, GENERATORS);
+  await deliverRound(generators, port, WARM_UP.messages, null, 4, 10_000);
+  await generators.closeStreams();
 }

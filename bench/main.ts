@@ -13,7 +13,7 @@
  */
 
 import { parseArgs, USAGE } from "./cli.ts";
-import { deliverRound } from "./delivery_round.ts";
+import { warmUp } from "./delivery_round.ts";
 import { sweepLines } from "./fanout_sweep.ts";
 import { round1 } from "./format.ts";
 import { GENERATORS, LoadGenerators } from "./generators.ts";
@@ -113,11 +113,7 @@ async function main(): Promise<number> {
     const bare = await startServer("bare", plazaEnv, ctx.profileDir);
     ctx.servers = { plaza, bare };
     // A first stream and message on each, so JIT warm-up is not in row one.
-    for (const s of [plaza, bare]) {
-      await generators.openStreams(s.port, 20, GENERATORS);
-      await deliverRound(generators, s.port, 20, null, 4, 10_000);
-      await generators.closeStreams();
-    }
+    for (const s of [plaza, bare]) await warmUp(generators, s.port);
     if (shared.includes("posting")) await posting(ctx);
     if (shared.includes("changes")) await changes(ctx);
     if (shared.includes("burst")) await burst(ctx);

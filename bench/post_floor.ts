@@ -16,7 +16,7 @@ import { Histogram } from "./histogram.ts";
 import { type Target, TARGETS } from "./plan.ts";
 import { limitsOff } from "./plaza_limits.ts";
 import { plazaEnvironment, startPostgres, startServer } from "./servers.ts";
-import { exitWith } from "./teardown.ts";
+import { runProgram } from "./teardown.ts";
 
 /** POSTs sent first and not counted (JIT, the pool's connections). */
 const WARM_UP_POSTS = 50;
@@ -72,14 +72,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-  await exitWith(0);
-} catch (error) {
-  await exitWith(
-    1,
-    `post_floor failed: ${
-      error instanceof Error ? error.stack : String(error)
-    }`,
-  );
-}
+await runProgram("post_floor", main);

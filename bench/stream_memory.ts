@@ -20,7 +20,7 @@ import { type Target, TARGETS } from "./plan.ts";
 import { limitsOff } from "./plaza_limits.ts";
 import { rssBytes } from "../test/harness/server_process.ts";
 import { plazaEnvironment, startPostgres, startServer } from "./servers.ts";
-import { exitWith } from "./teardown.ts";
+import { runProgram } from "./teardown.ts";
 
 /** Streams opened and closed before the first sample, so JIT and first allocations are not counted. */
 const WARM_UP_STREAMS = 50;
@@ -283,14 +283,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-  await exitWith(0);
-} catch (error) {
-  await exitWith(
-    1,
-    `stream_memory failed: ${
-      error instanceof Error ? error.stack : String(error)
-    }`,
-  );
-}
+await runProgram("stream_memory", main);

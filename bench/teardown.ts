@@ -40,3 +40,16 @@ export async function exitWith(code: number, message?: string) {
   await cleanUp();
   Deno.exit(code);
 }
+
+/** Runs a bench program's `main`, then exits 0, or 1 saying what failed; everything it started is stopped either way. */
+export async function runProgram(name: string, main: () => Promise<void>) {
+  try {
+    await main();
+    await exitWith(0);
+  } catch (error) {
+    await exitWith(
+      1,
+      `${name} failed: ${error instanceof Error ? error.stack : String(error)}`,
+    );
+  }
+}

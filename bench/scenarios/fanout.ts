@@ -10,22 +10,19 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { deliverRound, deliveryRow } from "../delivery_round.ts";
+import { deliverRound, deliveryRow, warmUp } from "../delivery_round.ts";
 import { printSweep, sweepLines } from "../fanout_sweep.ts";
 import { GENERATORS } from "../generators.ts";
 import { fmt, round1 } from "../format.ts";
 import { type Target, TARGETS } from "../plan.ts";
 import { sampleProcess, withCpu } from "../proc_stats.ts";
 import { note, printHeader, type RowBody } from "../report.ts";
-import { type Server, startServer } from "../servers.ts";
+import { startServer } from "../servers.ts";
 import { sweepWithin } from "../sweep_budget.ts";
 import { type Context, measure } from "./scenario.ts";
 
 /** No new N starts once the sweep has run this long (one N takes about 35 s at 10,000 streams). */
 const SWEEP_BUDGET_MS = 5 * 60_000;
-/** Streams and messages that warm a fresh server up (JIT, first allocations) before a row is measured. */
-const WARM_UP_STREAMS = 20;
-const WARM_UP_MESSAGES = 20;
 
 /** Runs the fan-out sweep, a fresh pair of servers per N, then prints its table. */
 export async function fanout(ctx: Context) {
@@ -70,13 +67,10 @@ async function fanoutRound(
   target: Target,
 ): Promise<RowBody> {
   const { plan, generators } = ctx;
-  let server: Server | null = null;
+  const server = await startServer(target, ctx.plazaEnv, ctx.profileDir);
   try {
-    server = await startServer(target, ctx.plazaEnv, ctx.profileDir);
     const port = server.port;
-    await generators.openStreams(port, WARM_UP_STREAMS, GENERATORS);
-    await deliverRound(generators, port, WARM_UP_MESSAGES, null, 4, 10_000);
-    await generators.closeStreams();
+    await warmUp(generators, port);
     await sleep(500);
     const before = await sampleProcess(server.pid);
     const opened = await generators.openStreams(port, n, GENERATORS);
@@ -104,6 +98,6 @@ async function fanoutRound(
     return row;
   } finally {
     await generators.closeStreams();
-    await (server as Server | null)?.stop();
+    await server.stop();
   }
 }
