@@ -81,35 +81,42 @@ export function createAttachmentStore(db: Database): AttachmentStore {
        values ($1, $2, $3, $4, $5)`,
       [p.id, sha256, p.nameKey, p.nameId, p.address],
     );
+  // The cap is read and the row written in one statement; uploads in
+  // flight on other instances at that moment may still pass it together
+  // (by at most their own sizes). A null cap stores whatever the total.
+  const insertBlob = (
+    p: NewAttachment,
+    sha256: string,
+    stored: number,
+    cap: number | null,
+  ) =>
+    db.query(
+      `insert into attachment_blobs
+         (sha256, type, width, height, data, thumb, thumb_type, stored_bytes)
+       select $1::text, $2::text, $3::int, $4::int, $5::bytea, $6::bytea,
+         $7::text, $8::bigint
+       where $9::bigint is null
+         or (select coalesce(sum(stored_bytes), 0) from attachment_blobs)
+           + $8::bigint <= $9::bigint
+       on conflict (sha256) do nothing
+       returning sha256`,
+      [
+        sha256,
+        p.type,
+        p.width,
+        p.height,
+        p.bytes,
+        p.thumb,
+        p.thumbType,
+        stored,
+        cap,
+      ],
+    );
   return {
     save: (p, sha256, cap) =>
       guard(async () => {
         const stored = p.bytes.length + (p.thumb?.length ?? 0);
-        // The cap is read and the row written in one statement; uploads in
-        // flight on other instances at that moment may still pass it
-        // together (by at most their own sizes).
-        const inserted = await db.query(
-          `insert into attachment_blobs
-             (sha256, type, width, height, data, thumb, thumb_type, stored_bytes)
-           select $1::text, $2::text, $3::int, $4::int, $5::bytea, $6::bytea,
-             $7::text, $8::bigint
-           where $9::bigint is null
-             or (select coalesce(sum(stored_bytes), 0) from attachment_blobs)
-               + $8::bigint <= $9::bigint
-           on conflict (sha256) do nothing
-           returning sha256`,
-          [
-            sha256,
-            p.type,
-            p.width,
-            p.height,
-            p.bytes,
-            p.thumb,
-            p.thumbType,
-            stored,
-            cap,
-          ],
-        );
+        const inserted = await insertBlob(p, sha256, stored, cap);
         if (inserted.length === 0) {
           const [known] = await db.query(
             "select 1 from attachment_blobs where sha256 = $1",
@@ -121,24 +128,10 @@ export function createAttachmentStore(db: Database): AttachmentStore {
           await insertUpload(p, sha256);
         } catch (error) {
           // The blob was removed between the two statements (its last
-          // message deleted): store it again, once.
+          // message deleted): store it again, once, past the cap (it was
+          // within it a moment ago).
           if ((error as { code?: unknown }).code !== "23503") throw error;
-          await db.query(
-            `insert into attachment_blobs
-               (sha256, type, width, height, data, thumb, thumb_type, stored_bytes)
-             values ($1, $2, $3, $4, $5, $6, $7, $8)
-             on conflict (sha256) do nothing`,
-            [
-              sha256,
-              p.type,
-              p.width,
-              p.height,
-              p.bytes,
-              p.thumb,
-              p.thumbType,
-              stored,
-            ],
-          );
+          await insertBlob(p, sha256, stored, null);
           await insertUpload(p, sha256);
         }
         return "stored";
