@@ -13,6 +13,9 @@ import { within } from "../harness/wait.ts";
 const ADMIN_TOKEN = "test-admin-token-0123456789";
 /** How long a ban may take to reach another instance. */
 const PROPAGATION_MS = 1_000;
+/** A message id no test here reaches: a report of it answers 404 unless refused first. */
+const NO_MESSAGE = 999_999;
+
 const withinPropagation = <T>(
   read: () => Promise<T>,
   holds: (value: T) => boolean,
@@ -106,10 +109,14 @@ Deno.test("a banned name or address reports nothing on either instance; moderato
       ADMIN_TOKEN,
     );
     assert.equal(nameBan.status, 201);
-    const byName = await withinPropagation(
-      () => report(b.url, { messageId: spam.id, name: "grudge" }),
+    // Waited for with a report of no message (404 until b knows the ban,
+    // 403 after), so that no attempt before it stores a report.
+    await withinPropagation(
+      () => report(b.url, { messageId: NO_MESSAGE, name: "grudge" }),
       (r) => r.status === 403,
     );
+    const byName = await report(b.url, { messageId: spam.id, name: "grudge" });
+    assert.equal(byName.status, 403);
     assert.match(String(byName.body?.error), /This name is banned/);
     assert.deepEqual(
       (await openReports(a.url)).map((r) => r.id),
@@ -145,10 +152,15 @@ Deno.test("a banned name or address reports nothing on either instance; moderato
       ADMIN_TOKEN,
     );
     assert.equal(addressBan.status, 201);
-    const byAddress = await withinPropagation(
-      () => report(b.url, { messageId: other.id, reason: "again" }),
+    await withinPropagation(
+      () => report(b.url, { messageId: NO_MESSAGE }),
       (r) => r.status === 403,
     );
+    const byAddress = await report(b.url, {
+      messageId: other.id,
+      reason: "again",
+    });
+    assert.equal(byAddress.status, 403);
     assert.match(String(byAddress.body?.error), /Your address is banned/);
     assert.equal(
       (await report(a.url, { messageId: other.id })).status,
