@@ -4,7 +4,11 @@
 // clipboard; an installed app opens a permalink offline from its cache.
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { openLivePage } from "../harness/browser.ts";
+import {
+  highlighted,
+  openLivePage,
+  recordHighlights,
+} from "../harness/browser.ts";
 import { seedMessages } from "../harness/fixtures.ts";
 import {
   controlled,
@@ -30,13 +34,16 @@ Deno.test("browser: /m/<id> of an old message, not in the latest history, opens 
     const [fifth] = await sql<{ id: number }[]>`
       select id::int from messages order by id offset 4 limit 1`;
     const context = await browser.newContext(PHONE);
+    await recordHighlights(context);
     try {
       const { page, errors } = await openLivePage(
         context,
         `${plaza.url}/m/${fifth.id}`,
       );
-      const target = page.locator(`.flash[data-id="${fifth.id}"]`);
-      await target.waitFor();
+      await highlighted(page, fifth.id);
+      const target = page.locator(
+        `[data-testid="message"][data-id="${fifth.id}"]`,
+      );
       assert.equal(
         await target.getByTestId("message-text").textContent(),
         "message 5",
@@ -57,7 +64,8 @@ Deno.test("browser: /m/<id> of an old message, not in the latest history, opens 
       );
       await screenshot(page, "phone-permalink");
       await page.reload();
-      await page.locator(`.flash[data-id="${fifth.id}"]`).waitFor();
+      await highlighted(page, fifth.id);
+      assert.ok(await inView(page, fifth.id), "scrolled into view again");
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
@@ -105,6 +113,7 @@ Deno.test("browser: Copy link in the message menu puts the message's permalink o
       ...PHONE,
       permissions: ["clipboard-read", "clipboard-write"],
     });
+    await recordHighlights(context);
     try {
       const { page, errors } = await openLivePage(context, plaza.url);
       const row = page.locator(
@@ -123,7 +132,7 @@ Deno.test("browser: Copy link in the message menu puts the message's permalink o
       assert.equal(copied, `${plaza.url}/m/${second.id}`);
       // The link copied opens that message.
       await page.goto(copied);
-      await page.locator(`.flash[data-id="${second.id}"]`).waitFor();
+      await highlighted(page, second.id);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

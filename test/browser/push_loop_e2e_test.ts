@@ -14,7 +14,9 @@
 import assert from "node:assert/strict";
 import {
   clickShownNotification,
+  highlighted,
   launchChromium,
+  recordHighlights,
   serviceWorkerRegistration,
   withBuiltClient,
 } from "../harness/browser.ts";
@@ -75,6 +77,7 @@ Deno.test("browser: Notify me on the real server, a mention while the tab is hid
             origin: plaza.url,
           });
           await context.addInitScript(stubPushManager, json);
+          await recordHighlights(context);
           await context.addInitScript(() =>
             localStorage.setItem("plaza.name", "ada")
           );
@@ -152,7 +155,7 @@ Deno.test("browser: Notify me on the real server, a mention while the tab is hid
           });
 
           await clickShownNotification(context);
-          await page.locator(`.flash[data-id="${mention.id}"]`).waitFor();
+          await highlighted(page, mention.id);
           assert.equal(
             await page.evaluate(() => location.pathname),
             `/m/${mention.id}`,

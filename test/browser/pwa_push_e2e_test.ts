@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import type { BrowserContext, Route } from "playwright-core";
 import {
   clickShownNotification,
+  highlighted,
   openLivePage,
+  recordHighlights,
   serviceWorkerRegistration,
 } from "../harness/browser.ts";
 import { seedMessages } from "../harness/fixtures.ts";
@@ -30,6 +32,7 @@ Deno.test("browser: a push shows a notification; its click brings the open Plaza
     await seedMessages(sql, 80);
     const context = await browser.newContext(PHONE);
     await context.grantPermissions(["notifications"], { origin: plaza.url });
+    await recordHighlights(context);
     try {
       const { page, errors } = await openLivePage(context, plaza.url);
       await page.getByText("message 80", { exact: true }).waitFor();
@@ -87,7 +90,7 @@ Deno.test("browser: a push shows a notification; its click brings the open Plaza
       const message = page.locator(
         `[data-testid="message"][data-id="${target}"]`,
       );
-      await page.locator(`.flash[data-id="${target}"]`).waitFor();
+      await highlighted(page, target);
       assert.equal(
         await message.evaluate((el) => el === document.activeElement),
         true,
@@ -117,7 +120,7 @@ Deno.test("browser: a push shows a notification; its click brings the open Plaza
       for (const path of [`/m/${target}`, `/#message-${target}`]) {
         const other = await context.newPage();
         await other.goto(`${plaza.url}${path}`);
-        await other.locator(`.flash[data-id="${target}"]`).waitFor();
+        await highlighted(other, target);
         assert.equal(
           await other.evaluate(() => location.pathname),
           `/m/${target}`,

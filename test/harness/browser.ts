@@ -57,6 +57,43 @@ export async function serviceWorkerRegistration(
   return { cdp, id: await found };
 }
 
+/**
+ * Records, in every page of `context` from before the page's own scripts
+ * run, which messages were highlighted (given the class `flash`). The
+ * highlight lasts seconds, and on a busy machine a page can take longer than
+ * that to load and go live, so a test looking for the class afterwards could
+ * miss it; highlighted() waits on this record instead.
+ */
+export async function recordHighlights(
+  context: BrowserContext,
+): Promise<void> {
+  await context.addInitScript(() => {
+    const seen: string[] = [];
+    Object.defineProperty(globalThis, "plazaHighlighted", { value: seen });
+    new MutationObserver((records) => {
+      for (const { target } of records) {
+        if (target instanceof Element && target.classList.contains("flash")) {
+          seen.push(target.getAttribute("data-id") ?? "");
+        }
+      }
+    }).observe(document, {
+      subtree: true,
+      attributes: true,
+      attributeFilter: ["class"],
+    });
+  });
+}
+
+/** Waits until message `id` has been highlighted in `page` (its context under recordHighlights). */
+export async function highlighted(page: Page, id: number): Promise<void> {
+  await page.waitForFunction(
+    (id) =>
+      (globalThis as { plazaHighlighted?: string[] }).plazaHighlighted
+        ?.includes(String(id)) ?? false,
+    id,
+  );
+}
+
 /** Opens `url` in a new page of `context` as `name` (none: the name prompt shows), waits until the stream is live, and collects page errors. */
 export async function openLivePage(
   context: BrowserContext,
