@@ -22,6 +22,22 @@ import {
 /** Most names a presence event lists (the first by key); `online` stays exact. */
 export const MAX_PRESENCE_NAMES = 200;
 
+/**
+ * The least time from one hand-out's start to the next, as a multiple of how
+ * long the last one kept the thread (its loop, then the runtime's socket
+ * writes). Until then new events wait and go out together, one write per
+ * stream: a saturated instance makes fewer, larger writes instead of
+ * queueing requests and database replies behind them (docs/fanout.md, "The
+ * fix"). At 1.5, hand-outs take at most two thirds of the thread.
+ */
+export const HAND_OUT_SPACING = 1.5;
+/**
+ * A hand-out whose loop took less (a few hundred streams) is not timed or
+ * spaced: it cannot crowd the thread, and holding events back would only
+ * add latency.
+ */
+export const SPACED_FROM_MS = 1;
+
 /** One event in a batch: `id` is the change's number (for a message, its id), or 0 for events without one. */
 export interface HubEvent {
   id: number;
@@ -143,6 +159,8 @@ export interface HubOptions {
   heartbeatMs: number;
   /** Counts deliveries and the createdAt-to-publish delay when given. */
   metrics?: Pick<PlazaMetrics, "deliveries" | "notifyToDelivery">;
+  /** Milliseconds for spacing hand-outs (tests); performance.now by default. */
+  now?: () => number;
 }
 
 /** Creates a hub; its heartbeat timer runs only while a stream is open. */
@@ -210,19 +228,46 @@ export function createHub(options: HubOptions): Hub {
   // one write per stream instead of one each is what makes bursts cheap.
   let queued: HubEvent[] = [];
   let queuedMessages = 0;
-  const flush = () => {
+  const now = options.now ?? (() => performance.now());
+  // The last hand-out: when it started, and how long it kept the thread. A
+  // zero-delay timer runs only once the runtime has made its socket writes,
+  // which is what measures it; until then its loop's time stands in.
+  let lastStart = 0;
+  let lastMs = 0;
+  let measuring: ReturnType<typeof setTimeout> | undefined;
+  let spacing: ReturnType<typeof setTimeout> | undefined;
+  const measured = () => {
+    measuring = undefined;
+    lastMs = now() - lastStart;
+  };
+  const spaced = () => {
+    spacing = undefined;
+    flush();
+  };
+  const handOut = () => {
     const events = queued;
     const messages = queuedMessages;
     queued = [];
     queuedMessages = 0;
     if (events.length === 0) return;
     const batch = hubBatch(events);
+    const start = now();
     // A plain loop: deliver() only enqueues, so no client can hold up the
     // others; slow ones drop themselves.
     for (const s of subscribers) s.deliver(batch);
+    const loopMs = now() - start;
+    lastStart = start;
+    lastMs = loopMs < SPACED_FROM_MS ? 0 : loopMs;
+    if (lastMs > 0) measuring ??= setTimeout(measured, 0);
     if (messages > 0) {
       options.metrics?.deliveries.inc({}, messages * subscribers.size);
     }
+  };
+  const flush = () => {
+    if (queued.length === 0 || spacing !== undefined) return;
+    const wait = lastStart + HAND_OUT_SPACING * lastMs - now();
+    if (wait > 0) spacing = setTimeout(spaced, wait);
+    else handOut();
   };
   const queue = (event: HubEvent) => {
     if (queued.length === 0) queueMicrotask(flush);
@@ -316,7 +361,12 @@ export function createHub(options: HubOptions): Hub {
     },
     close(farewell) {
       stopTimer();
-      flush();
+      // What waits for its turn goes out now, before the streams end.
+      clearTimeout(spacing);
+      spacing = undefined;
+      handOut();
+      clearTimeout(measuring);
+      measuring = undefined;
       for (const s of [...subscribers]) s.end(farewell);
       subscribers.clear();
     },

@@ -184,3 +184,67 @@ Deno.test("hub presence names: this instance's and others', each key once, sorte
   assert.equal(names()[0], "Carl");
   hub.close();
 });
+
+/** A clock that runs with real time, plus what a test adds (a hand-out's cost). */
+function slowClock() {
+  let extra = 0;
+  return {
+    now: () => performance.now() + extra,
+    spend: (ms: number) => (extra += ms),
+  };
+}
+
+Deno.test("after a hand-out that kept the thread, the next events wait for their turn and go out together, in one write per stream", async () => {
+  const clock = slowClock();
+  const hub = createHub({ heartbeatMs: 60_000, now: clock.now });
+  const r = recorder();
+  // Each hand-out costs 10 ms: the next may start 15 ms after it did.
+  hub.subscribe({
+    ...r.subscriber,
+    deliver: (batch) => {
+      clock.spend(10);
+      r.subscriber.deliver(batch);
+    },
+  });
+  const first = r.next();
+  hub.publish(message(1));
+  await first;
+  const second = r.next();
+  hub.publish(message(2));
+  hub.publish(message(3));
+  // After the hand-out was measured (a zero-delay timer started before this
+  // one), with about 5 ms of spacing to go: a later event joins them.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  hub.publish(message(4));
+  await second;
+  assert.deepEqual(r.batches.map((b) => b.events.map((e) => e.id)), [
+    [1],
+    [2, 3, 4],
+  ]);
+  hub.close();
+});
+
+Deno.test("a hub whose last hand-out is long over hands out at once", async () => {
+  const clock = slowClock();
+  const hub = createHub({ heartbeatMs: 60_000, now: clock.now });
+  const r = recorder();
+  hub.subscribe({
+    ...r.subscriber,
+    deliver: (batch) => {
+      clock.spend(2);
+      r.subscriber.deliver(batch);
+    },
+  });
+  const first = r.next();
+  hub.publish(message(1));
+  await first;
+  // The hand-out is measured once the runtime is through its writes (a
+  // zero-delay timer, started before this one); then 20 ms pass.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  clock.spend(20);
+  hub.publish(message(2));
+  // Within the same task: no timer stands between the event and the stream.
+  await new Promise<void>((resolve) => queueMicrotask(resolve));
+  assert.deepEqual(r.ids(), [1, 2]);
+  hub.close();
+});
