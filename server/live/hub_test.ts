@@ -185,27 +185,30 @@ Deno.test("hub presence names: this instance's and others', each key once, sorte
   hub.close();
 });
 
-/** A clock that runs with real time, plus what a test adds (a hand-out's cost). */
-function slowClock() {
+/**
+ * A hub on a clock that runs with real time plus what each delivery to its
+ * one subscriber adds: a hand-out that keeps the thread `costMs`.
+ */
+function costlyHub(costMs: number) {
   let extra = 0;
-  return {
+  const hub = createHub({
+    heartbeatMs: 60_000,
     now: () => performance.now() + extra,
-    spend: (ms: number) => (extra += ms),
-  };
-}
-
-Deno.test("after a hand-out that kept the thread, the next events wait for their turn and go out together, in one write per stream", async () => {
-  const clock = slowClock();
-  const hub = createHub({ heartbeatMs: 60_000, now: clock.now });
+  });
   const r = recorder();
-  // Each hand-out costs 10 ms: the next may start 15 ms after it did.
   hub.subscribe({
     ...r.subscriber,
     deliver: (batch) => {
-      clock.spend(10);
+      extra += costMs;
       r.subscriber.deliver(batch);
     },
   });
+  return { hub, r, idle: (ms: number) => (extra += ms) };
+}
+
+Deno.test("after a hand-out that kept the thread, the next events wait for their turn and go out together, in one write per stream", async () => {
+  // Each hand-out costs 10 ms: the next may start 15 ms after it did.
+  const { hub, r } = costlyHub(10);
   const first = r.next();
   hub.publish(message(1));
   await first;
@@ -225,23 +228,14 @@ Deno.test("after a hand-out that kept the thread, the next events wait for their
 });
 
 Deno.test("a hub whose last hand-out is long over hands out at once", async () => {
-  const clock = slowClock();
-  const hub = createHub({ heartbeatMs: 60_000, now: clock.now });
-  const r = recorder();
-  hub.subscribe({
-    ...r.subscriber,
-    deliver: (batch) => {
-      clock.spend(2);
-      r.subscriber.deliver(batch);
-    },
-  });
+  const { hub, r, idle } = costlyHub(2);
   const first = r.next();
   hub.publish(message(1));
   await first;
   // The hand-out is measured once the runtime is through its writes (a
   // zero-delay timer, started before this one); then 20 ms pass.
   await new Promise((resolve) => setTimeout(resolve, 0));
-  clock.spend(20);
+  idle(20);
   hub.publish(message(2));
   // Within the same task: no timer stands between the event and the stream.
   await new Promise<void>((resolve) => queueMicrotask(resolve));
