@@ -49,9 +49,9 @@ export interface HubEvent {
 }
 
 /**
- * What one flush hands every stream: the events published in the same tick,
- * in order, and all of their bytes joined so a stream that is up to date
- * writes them in one go.
+ * What one hand-out gives every stream: the events published in the same
+ * tick (or, under load, since the last hand-out), in order, and all of their
+ * bytes joined so a stream that is up to date writes them in one go.
  */
 export interface HubBatch {
   events: readonly HubEvent[];
@@ -107,9 +107,9 @@ export interface Hub {
   /** Removes a stream (nothing if it is not subscribed). */
   unsubscribe(subscriber: HubSubscriber): void;
   /**
-   * Encodes the change once; at the end of the tick every stream gets the
-   * tick's events in one write. Changes must come in increasing order;
-   * earlier numbers are ignored.
+   * Encodes the change once; at the end of the tick (later under load, see
+   * HAND_OUT_SPACING) every stream gets the events in one write. Changes
+   * must come in increasing order; earlier numbers are ignored.
    */
   publish(change: Change): void;
   /** Queues an event that is not a stored message (no id: resumes skip it). */
